@@ -1,0 +1,64 @@
+import path from 'node:path';
+
+/** Every setting chatport reads, each from one environment variable, with its default. */
+export interface Config {
+  /** CHATPORT_PORT, default 3030 (the port Stream's SDKs use for local test runs). */
+  port: number;
+  /** CHATPORT_HOST, default 127.0.0.1. Set 0.0.0.0 to listen on every interface (containers). */
+  host: string;
+  /** CHATPORT_DATA_DIR, default ./data: the SQLite database, the dev app's credentials, export files. */
+  dataDir: string;
+  /** DATABASE_URL: postgres://... selects PostgreSQL; unset means the embedded SQLite file. */
+  databaseUrl: string | undefined;
+  /** CHATPORT_API_KEY / CHATPORT_API_SECRET: an app that must exist at start. */
+  apiKey: string | undefined;
+  apiSecret: string | undefined;
+  /** CHATPORT_PUBLIC_URL: base of download links, default http://localhost:<port>. */
+  publicUrl: string;
+  /** CHATPORT_LOG_LEVEL, default info. */
+  logLevel: string;
+  /** CHATPORT_BODY_LIMIT, bytes, default 1048576 (1 MiB). Larger bodies get 413 code 22. */
+  bodyLimit: number;
+  /** CHATPORT_WORKER, default true: run the task worker inside the server process. */
+  inProcessWorker: boolean;
+  /** CHATPORT_WORKER_CONCURRENCY, default 2: tasks one worker process runs at once. */
+  workerConcurrency: number;
+  /** CHATPORT_LINK_TTL_HOURS, default 24: how long a signed download link is valid. */
+  linkTtlHours: number;
+  /** CHATPORT_RETENTION_DAYS, default 60: how long export files are kept after completion. */
+  retentionDays: number;
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0)
+    throw new Error(`${name} must be a non-negative number, got "${raw}"`);
+  return value;
+}
+
+function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  return !['0', 'false', 'no', 'off'].includes(raw.toLowerCase());
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const port = integer(env, 'CHATPORT_PORT', 3030);
+  return {
+    port,
+    host: env.CHATPORT_HOST || '127.0.0.1',
+    dataDir: path.resolve(env.CHATPORT_DATA_DIR || './data'),
+    databaseUrl: env.DATABASE_URL || undefined,
+    apiKey: env.CHATPORT_API_KEY || undefined,
+    apiSecret: env.CHATPORT_API_SECRET || undefined,
+    publicUrl: (env.CHATPORT_PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, ''),
+    logLevel: env.CHATPORT_LOG_LEVEL || 'info',
+    bodyLimit: integer(env, 'CHATPORT_BODY_LIMIT', 1024 * 1024),
+    inProcessWorker: flag(env, 'CHATPORT_WORKER', true),
+    workerConcurrency: integer(env, 'CHATPORT_WORKER_CONCURRENCY', 2),
+    linkTtlHours: integer(env, 'CHATPORT_LINK_TTL_HOURS', 24),
+    retentionDays: integer(env, 'CHATPORT_RETENTION_DAYS', 60),
+  };
+}

@@ -1,0 +1,24 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../database.types.js';
+
+export type DialectName = 'sqlite' | 'postgres';
+
+/**
+ * The only place where the two databases differ. Everything else goes through `db` with Kysely's
+ * dialect-neutral query builder.
+ */
+export interface DatabaseDialect {
+  readonly name: DialectName;
+  readonly db: Kysely<Database>;
+  /**
+   * Runs `work` in a transaction that holds the write lock from its first statement: SQLite's
+   * `BEGIN IMMEDIATE` (so two processes never both read "free" and both claim), PostgreSQL's ordinary
+   * transaction (its claim query uses `FOR UPDATE SKIP LOCKED`).
+   */
+  writeTransaction<T>(work: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
+  /** `FOR UPDATE SKIP LOCKED` where row locks exist; nothing on SQLite, whose write lock covers the file. */
+  readonly skipLockedSuffix: boolean;
+  /** Column type of an auto-incrementing integer primary key, for migrations. */
+  readonly serialType: 'serial' | 'integer';
+  close(): Promise<void>;
+}

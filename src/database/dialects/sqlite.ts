@@ -1,0 +1,39 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, SqliteDialect, sql } from 'kysely';
+import type { Database } from '../database.types.js';
+import type { DatabaseDialect } from './dialect.js';
+
+/** Opens (creating if needed) the SQLite file in WAL mode, shared safely by a server and worker processes. */
+export function createSqliteDialect(filename: string): DatabaseDialect {
+  if (filename !== ':memory:') fs.mkdirSync(path.dirname(filename), { recursive: true });
+  const native = new SqliteDatabase(filename);
+  native.pragma('journal_mode = WAL');
+  // NORMAL in WAL mode is durable across application crashes; only an OS crash can lose the last commits.
+  native.pragma('synchronous = NORMAL');
+  native.pragma('busy_timeout = 10000');
+  native.pragma('cache_size = -65536');
+  native.pragma('temp_store = MEMORY');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: native }) });
+  return {
+    name: 'sqlite',
+    db,
+    skipLockedSuffix: false,
+    serialType: 'integer',
+    async writeTransaction(work) {
+      return db.connection().execute(async (connection) => {
+        await sql`begin immediate`.execute(connection);
+        try {
+          const result = await work(connection);
+          await sql`commit`.execute(connection);
+          return result;
+        } catch (error) {
+          await sql`rollback`.execute(connection);
+          throw error;
+        }
+      });
+    },
+    close: () => db.destroy(),
+  };
+}

@@ -1,0 +1,23 @@
+import { Migrator } from 'kysely';
+import type { DatabaseDialect } from './dialects/dialect.js';
+import { initialMigration } from './migrations/0001-initial.js';
+
+/** Migrations in order. Add new ones at the end; never edit one that has shipped. */
+function migrations(dialect: DatabaseDialect) {
+  return {
+    '0001-initial': initialMigration(dialect),
+  };
+}
+
+/** Brings the schema up to date. Safe to run from several processes at once (Kysely's migration lock). */
+export async function migrateToLatest(dialect: DatabaseDialect): Promise<string[]> {
+  const migrator = new Migrator({
+    db: dialect.db,
+    provider: { getMigrations: async () => migrations(dialect) },
+    migrationTableName: 'chatport_migrations',
+    migrationLockTableName: 'chatport_migrations_lock',
+  });
+  const { error, results = [] } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return results.filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

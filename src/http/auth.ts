@@ -1,0 +1,143 @@
+import type { FastifyRequest } from 'fastify';
+import type { HttpApp } from './http-app.js';
+import { errors as joseErrors, jwtVerify } from 'jose';
+import type { Kysely } from 'kysely';
+import type { AppRow, Database } from '../database/database.types.js';
+import { ApiError } from '../lib/errors.js';
+import type { Clock } from '../lib/time.js';
+import { findAppByKey } from '../modules/apps/apps.repository.js';
+
+/**
+ * Who is calling. A server token (`{"server":true}`) may do everything within its app. A user token
+ * (`{"user_id":"u1"}`) may only act as that user on their own messages and reactions: routes declare
+ * `access: 'user'` to admit it, and their use cases check ownership. Everything else is server-side only
+ * and answers a user token with 403 code 17.
+ */
+export type Caller = { kind: 'server' } | { kind: 'user'; userId: string };
+
+export type RouteAccess = 'server' | 'user' | 'public';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Stream's operation name, used in error messages: `<Operation> failed with error: "..."`. */
+    operation?: string;
+    /** Who may call: 'server' (default), 'user' (server or user tokens), 'public' (no auth). */
+    access?: RouteAccess;
+  }
+  interface FastifyRequest {
+    app: AppRow;
+    caller: Caller;
+  }
+}
+
+/** Seconds of clock skew tolerated for exp, nbf and iat. */
+const CLOCK_TOLERANCE_SECONDS = 5;
+const APP_CACHE_MILLIS = 10_000;
+
+export interface AuthOptions {
+  db: Kysely<Database>;
+  clock: Clock;
+}
+
+export function registerAuth(app: HttpApp, { db, clock }: AuthOptions): void {
+  // Apps change rarely; a short cache keeps the database off the path of every request. Unknown keys
+  // are not cached, so an app created by another process works at once.
+  const appCache = new Map<string, { app: AppRow; at: number }>();
+  const secretKeys = new WeakMap<AppRow, Uint8Array>();
+
+  async function lookupApp(apiKey: string): Promise<AppRow | undefined> {
+    const now = Date.now();
+    const cached = appCache.get(apiKey);
+    if (cached && now - cached.at < APP_CACHE_MILLIS) return cached.app;
+    const row = await findAppByKey(db, apiKey);
+    if (row) {
+      if (appCache.size > 1000) appCache.clear();
+      appCache.set(apiKey, { app: row, at: now });
+    } else appCache.delete(apiKey);
+    return row;
+  }
+
+  function secretOf(row: AppRow): Uint8Array {
+    let key = secretKeys.get(row);
+    if (!key) {
+      key = new TextEncoder().encode(row.api_secret);
+      secretKeys.set(row, key);
+    }
+    return key;
+  }
+
+  async function authenticate(request: FastifyRequest): Promise<void> {
+    const query = request.query as Record<string, unknown> | undefined;
+    const apiKey = query?.api_key;
+    if (typeof apiKey !== 'string' || apiKey === '') {
+      throw new ApiError('apiKeyInvalid', 'api_key not found');
+    }
+    const row = await lookupApp(apiKey);
+    if (!row) throw new ApiError('apiKeyInvalid', `api_key not valid: ${apiKey}`);
+    request.app = row;
+
+    const authType = request.headers['stream-auth-type'];
+    if (authType !== 'jwt') {
+      throw new ApiError('authInvalid', 'stream-auth-type header must be "jwt"');
+    }
+    let token = request.headers.authorization;
+    if (!token) throw new ApiError('authInvalid', 'authorization header is missing');
+    if (token.startsWith('Bearer ')) token = token.slice(7);
+    request.caller = await verifyToken(token, secretOf(row), clock);
+  }
+
+  app.decorateRequest('app', undefined as unknown as { getter: () => AppRow });
+  app.decorateRequest('caller', undefined as unknown as { getter: () => Caller });
+  app.addHook('onRequest', async (request) => {
+    const access = request.routeOptions.config?.access ?? 'server';
+    if (access === 'public' || !request.routeOptions.url) return;
+    await authenticate(request);
+    if (access === 'server' && request.caller.kind !== 'server') {
+      throw new ApiError('notAllowed', 'this endpoint is server-side only; use a server token');
+    }
+  });
+}
+
+/** Verifies an HS256 token over its raw segments and maps every failure to Stream's code. */
+export async function verifyToken(token: string, secret: Uint8Array, clock: Clock): Promise<Caller> {
+  let payload: Record<string, unknown>;
+  const nowSeconds = Math.floor(clock.nowMicros() / 1_000_000);
+  try {
+    const verified = await jwtVerify(token, secret, {
+      algorithms: ['HS256'],
+      clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      currentDate: new Date(nowSeconds * 1000),
+    });
+    payload = verified.payload;
+  } catch (error) {
+    throw tokenError(error);
+  }
+  if (typeof payload.iat === 'number' && payload.iat > nowSeconds + CLOCK_TOLERANCE_SECONDS) {
+    throw new ApiError('tokenUsedBeforeIssued', 'token used before issue at (iat)');
+  }
+  if (payload.server === true) return { kind: 'server' };
+  if (typeof payload.user_id === 'string' && payload.user_id !== '') {
+    return { kind: 'user', userId: payload.user_id };
+  }
+  throw new ApiError('authInvalid', 'token carries neither server:true nor a user_id');
+}
+
+function tokenError(error: unknown): ApiError {
+  if (error instanceof joseErrors.JWTExpired) return new ApiError('tokenExpired', 'token has expired');
+  if (error instanceof joseErrors.JWTClaimValidationFailed) {
+    if (error.claim === 'nbf') return new ApiError('tokenNotValidYet', 'token not valid yet (nbf)');
+    if (error.claim === 'iat')
+      return new ApiError('tokenUsedBeforeIssued', 'token used before issue at (iat)');
+    return new ApiError('authInvalid', `token claim ${error.claim} is invalid`);
+  }
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed) {
+    return new ApiError(
+      'tokenSignatureInvalid',
+      'signature is not valid for this api_key, make sure the secret is right',
+    );
+  }
+  if (error instanceof joseErrors.JOSEAlgNotAllowed || error instanceof joseErrors.JOSENotSupported) {
+    return new ApiError('authInvalid', 'token algorithm must be HS256');
+  }
+  return new ApiError('authInvalid', 'token is malformed');
+}

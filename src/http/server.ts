@@ -1,0 +1,49 @@
+import Fastify, { LogController, type FastifyBaseLogger } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { HttpApp } from './http-app.js';
+import type { Context } from '../context.js';
+import { ApiError } from '../lib/errors.js';
+import { registerAuth } from './auth.js';
+import { formatDuration, handleError } from './error-handler.js';
+import { registerJsonBodyParser } from './json-body.js';
+import { registerValidators } from './validation.js';
+import { registerRoutes } from './routes.js';
+
+/** Builds the HTTP API over a context. Listening and closing are the caller's. */
+export async function buildHttpServer(context: Context): Promise<HttpApp> {
+  const app = Fastify({
+    loggerInstance: context.logger as FastifyBaseLogger,
+    bodyLimit: context.config.bodyLimit,
+    // Per-request log lines only at debug: at info they would dominate the log of a busy server.
+    logController: new LogController({
+      disableRequestLogging: context.config.logLevel !== 'debug' && context.config.logLevel !== 'trace',
+    }),
+    requestTimeout: 120_000,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+    ajv: { customOptions: { coerceTypes: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  registerValidators(app);
+  registerJsonBodyParser(app);
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler((request, reply) =>
+    handleError(
+      new ApiError('notFound', `no route ${request.method} ${request.url.split('?')[0]}`),
+      request,
+      reply,
+    ),
+  );
+
+  // Stream's conventions for every success: POST and PUT answer 201, and every body carries `duration`.
+  app.addHook('preSerialization', async (request, reply, payload) => {
+    if (reply.statusCode === 200 && (request.method === 'POST' || request.method === 'PUT')) reply.code(201);
+    if (payload && typeof payload === 'object' && !Array.isArray(payload) && !Buffer.isBuffer(payload)) {
+      return { ...(payload as object), duration: formatDuration(reply.elapsedTime) };
+    }
+    return payload;
+  });
+
+  registerAuth(app, { db: context.db, clock: context.clock });
+  await registerRoutes(app, context);
+  return app;
+}

@@ -1,0 +1,25 @@
+import type { Kysely } from 'kysely';
+import type { AppRow, Database } from '../../database/database.types.js';
+
+export async function findAppByKey(db: Kysely<Database>, apiKey: string): Promise<AppRow | undefined> {
+  return db.selectFrom('apps').selectAll().where('api_key', '=', apiKey).executeTakeFirst();
+}
+
+export async function insertApp(
+  db: Kysely<Database>,
+  app: { apiKey: string; apiSecret: string; name: string; createdAt: number },
+): Promise<AppRow> {
+  // On a race with another process creating the same key, the existing row wins.
+  await db
+    .insertInto('apps')
+    .values({ api_key: app.apiKey, api_secret: app.apiSecret, name: app.name, created_at: app.createdAt })
+    .onConflict((oc) => oc.column('api_key').doNothing())
+    .execute();
+  const row = await findAppByKey(db, app.apiKey);
+  if (!row) throw new Error(`app ${app.apiKey} could not be created`);
+  return row;
+}
+
+export async function updateAppSecret(db: Kysely<Database>, appId: number, apiSecret: string): Promise<void> {
+  await db.updateTable('apps').set({ api_secret: apiSecret }).where('id', '=', appId).execute();
+}

@@ -1,0 +1,90 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Kysely } from 'kysely';
+import type { AppRow, Database } from '../../database/database.types.js';
+import type { Clock } from '../../lib/time.js';
+import { findAppByKey, insertApp, updateAppSecret } from './apps.repository.js';
+
+export interface AppCredentials {
+  apiKey: string;
+  apiSecret: string;
+}
+
+/** A fresh key and secret: 12 and 48 characters of URL-safe randomness. */
+export function generateCredentials(): AppCredentials {
+  return {
+    apiKey: crypto.randomBytes(9).toString('base64url'),
+    apiSecret: crypto.randomBytes(36).toString('base64url'),
+  };
+}
+
+export async function createApp({
+  db,
+  clock,
+  name,
+  credentials = generateCredentials(),
+}: {
+  db: Kysely<Database>;
+  clock: Clock;
+  name: string;
+  credentials?: AppCredentials;
+}): Promise<AppRow> {
+  return insertApp(db, { ...credentials, name, createdAt: clock.nowMicros() });
+}
+
+/** Makes sure the app with these credentials exists; an existing key gets the given secret. */
+export async function ensureApp({
+  db,
+  clock,
+  credentials,
+  name,
+}: {
+  db: Kysely<Database>;
+  clock: Clock;
+  credentials: AppCredentials;
+  name: string;
+}): Promise<AppRow> {
+  const existing = await findAppByKey(db, credentials.apiKey);
+  if (!existing) return createApp({ db, clock, name, credentials });
+  if (existing.api_secret !== credentials.apiSecret) {
+    await updateAppSecret(db, existing.id, credentials.apiSecret);
+    return { ...existing, api_secret: credentials.apiSecret };
+  }
+  return existing;
+}
+
+const DEV_APP_FILE = 'dev-app.json';
+
+/**
+ * The development app: created on the first start without CHATPORT_API_KEY, its credentials kept in
+ * the data dir (mode 0600) and reused on every later start.
+ */
+export async function ensureDevelopmentApp({
+  db,
+  clock,
+  dataDir,
+}: {
+  db: Kysely<Database>;
+  clock: Clock;
+  dataDir: string;
+}): Promise<{ app: AppRow; created: boolean }> {
+  const file = path.join(dataDir, DEV_APP_FILE);
+  let credentials: AppCredentials | undefined;
+  try {
+    const stored = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<AppCredentials>;
+    if (typeof stored.apiKey === 'string' && typeof stored.apiSecret === 'string') {
+      credentials = { apiKey: stored.apiKey, apiSecret: stored.apiSecret };
+    }
+  } catch {
+    credentials = undefined;
+  }
+  const created = !credentials;
+  if (!credentials) {
+    credentials = generateCredentials();
+    fs.mkdirSync(dataDir, { recursive: true });
+    fs.writeFileSync(file, JSON.stringify(credentials, null, 2) + '\n', { mode: 0o600 });
+  }
+  const app = await ensureApp({ db, clock, credentials, name: 'development' });
+  return { app, created };
+}

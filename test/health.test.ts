@@ -1,0 +1,25 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testDialects } from './helpers/databases.js';
+import { startTestServer, type TestServer } from './helpers/test-server.js';
+
+describe.each(testDialects)('server start-up (%s)', (dialect) => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer(dialect);
+  });
+  afterAll(() => t.close());
+
+  it('answers GET /health with 200 and the database in use', async () => {
+    const response = await fetch(`${t.baseURL}/health`);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ status: 'ok', database: dialect });
+    expect(body.duration).toMatch(/^\d+\.\d{2}ms$/);
+  });
+
+  it('answers an unknown route with 404 code 16 in Stream’s error shape', async () => {
+    const response = await fetch(`${t.baseURL}/no/such/route?api_key=${t.app.apiKey}`);
+    expect(response.status).toBe(404);
+    expect(await response.json()).toMatchObject({ code: 16, StatusCode: 404 });
+  });
+});
