@@ -1,0 +1,83 @@
+import { sql, type Expression, type Kysely, type SqlBool } from 'kysely';
+import type { ChannelRow, Database } from '../../database/database.types.js';
+import { inputError } from '../../lib/errors.js';
+import { compileFilter, parseSort, type CustomField, type FieldSpec } from '../../lib/filters.js';
+import { isPlainObject } from '../../lib/json.js';
+
+const CHANNEL_FILTER_FIELDS: Record<string, FieldSpec> = {
+  cid: { column: 'cid', kind: 'string' },
+  type: { column: 'type', kind: 'string' },
+  id: { column: 'id', kind: 'string' },
+  created_by_id: { column: 'created_by_id', kind: 'string' },
+  frozen: { column: 'frozen', kind: 'boolean' },
+  disabled: { column: 'disabled', kind: 'boolean' },
+  member_count: { column: 'member_count', kind: 'number' },
+  created_at: { column: 'created_at', kind: 'time' },
+  updated_at: { column: 'updated_at', kind: 'time' },
+  last_message_at: { column: 'last_message_at', kind: 'time' },
+};
+
+const SORT_FIELDS = new Set([
+  'created_at',
+  'updated_at',
+  'last_message_at',
+  'last_updated',
+  'member_count',
+  'cid',
+]);
+
+/** `members: {$in: [ids]}` (or `$eq`/a bare list): channels where any of those users is a member. */
+function membersField(appId: number): CustomField<Database, 'channels'> {
+  return (eb, operator, value) => {
+    const ids = Array.isArray(value) ? value : [value];
+    if ((operator !== '$in' && operator !== '$eq') || !ids.every((v) => typeof v === 'string')) {
+      throw inputError('filter_conditions.members', 'supports $in (or $eq) with user ids');
+    }
+    if (ids.length === 0) return eb.lit(false) as unknown as Expression<SqlBool>;
+    return eb(
+      'cid',
+      'in',
+      eb
+        .selectFrom('members')
+        .select('members.cid')
+        .where('members.app_id', '=', appId)
+        .where('members.user_id', 'in', ids as string[]),
+    );
+  };
+}
+
+export interface QueryChannelsInput {
+  filter: unknown;
+  sort: unknown;
+  limit: number;
+  offset: number;
+}
+
+/** `POST /channels`: the app's live (not soft-deleted) channels matching the filter. */
+export async function queryChannelRows(
+  db: Kysely<Database>,
+  appId: number,
+  input: QueryChannelsInput,
+): Promise<ChannelRow[]> {
+  if (input.filter !== undefined && !isPlainObject(input.filter))
+    throw inputError('filter_conditions', 'must be an object');
+  const sort = parseSort(input.sort, SORT_FIELDS);
+  let query = db
+    .selectFrom('channels')
+    .selectAll()
+    .where('app_id', '=', appId)
+    .where('deleted_at', 'is', null)
+    .where((eb) => compileFilter(eb, input.filter, CHANNEL_FILTER_FIELDS, { members: membersField(appId) }));
+  const order = sort.length > 0 ? sort : [{ field: 'last_updated', direction: 'desc' as const }];
+  for (const { field, direction } of order) {
+    if (field === 'last_updated') {
+      query = query.orderBy(
+        sql`case when last_message_at is not null and last_message_at > updated_at then last_message_at else updated_at end`,
+        direction,
+      );
+    } else if (field === 'last_message_at') {
+      query = query.orderBy(sql`coalesce(last_message_at, 0)`, direction);
+    } else query = query.orderBy(field as 'created_at', direction);
+  }
+  return query.orderBy('cid').limit(input.limit).offset(input.offset).execute();
+}

@@ -1,0 +1,205 @@
+import type { Static } from 'typebox';
+import type { Context } from '../../context.js';
+import type { HttpApp } from '../../http/http-app.js';
+import { inputError } from '../../lib/errors.js';
+import { isPlainObject } from '../../lib/json.js';
+import { parseTimestamp } from '../../lib/time.js';
+import { findMessage } from '../messages/messages.repository.js';
+import { presentMessage } from '../messages/messages.presenter.js';
+import { sendMessage } from '../messages/messages.usecases.js';
+import { findUsersByIds } from '../users/users.repository.js';
+import { toChannelResponse, toMemberResponse } from './channels.models.js';
+import { presentChannelStates } from './channels.presenter.js';
+import { queryChannelRows } from './channels.query.js';
+import { membersOf } from './channels.repository.js';
+import {
+  ChannelParams,
+  ChannelTypeParams,
+  DeleteChannelQuery,
+  GetOrCreateChannelBody,
+  PartialUpdateChannelBody,
+  QueryChannelsBody,
+  TruncateChannelBody,
+  UpdateChannelBody,
+} from './channels.schemas.js';
+import {
+  deleteChannel,
+  getOrCreateChannel,
+  partialUpdateChannel,
+  truncateChannel,
+  updateChannel,
+} from './channels.usecases.js';
+import type { ChannelRow } from '../../database/database.types.js';
+
+const DEFAULT_MESSAGE_LIMIT = 25;
+const DEFAULT_MEMBER_LIMIT = 100;
+
+export function registerChannelRoutes(app: HttpApp, context: Context): void {
+  const { db } = context;
+
+  async function channelWithMembers(appId: number, channel: ChannelRow) {
+    const members = await membersOf(db, appId, channel.cid, DEFAULT_MEMBER_LIMIT);
+    const users = await findUsersByIds(db, appId, [
+      ...members.map((m) => m.user_id),
+      ...(channel.created_by_id ? [channel.created_by_id] : []),
+      ...(channel.truncated_by_id ? [channel.truncated_by_id] : []),
+    ]);
+    return {
+      channel: toChannelResponse(channel, users),
+      members: members.map((m) => toMemberResponse(m, users.get(m.user_id))),
+    };
+  }
+
+  async function queryOne(
+    appId: number,
+    caller: Parameters<typeof getOrCreateChannel>[2],
+    type: string,
+    id: string | undefined,
+    body: Static<typeof GetOrCreateChannelBody>,
+  ) {
+    const { channel } = await getOrCreateChannel(context, appId, caller, { type, id, data: body.data ?? {} });
+    let before: { createdAt: number; id: string } | undefined;
+    const idLt = body.messages?.id_lt;
+    if (idLt !== undefined) {
+      const anchor = await findMessage(db, appId, idLt);
+      if (!anchor || anchor.cid !== channel.cid)
+        throw inputError('messages.id_lt', `message ${idLt} is not in ${channel.cid}`);
+      before = { createdAt: anchor.created_at, id: anchor.id };
+    }
+    const [state] = await presentChannelStates(db, appId, [channel], {
+      messageLimit: body.messages?.limit ?? DEFAULT_MESSAGE_LIMIT,
+      memberLimit: body.members?.limit ?? DEFAULT_MEMBER_LIMIT,
+      before,
+    });
+    return state!;
+  }
+
+  app.post(
+    '/channels/:type/:id/query',
+    {
+      schema: { params: ChannelParams, body: GetOrCreateChannelBody },
+      config: { operation: 'GetOrCreateChannel' },
+    },
+    async (request) =>
+      queryOne(request.app.id, request.caller, request.params.type, request.params.id, request.body),
+  );
+
+  app.post(
+    '/channels/:type/query',
+    {
+      schema: { params: ChannelTypeParams, body: GetOrCreateChannelBody },
+      config: { operation: 'GetOrCreateChannel' },
+    },
+    async (request) => queryOne(request.app.id, request.caller, request.params.type, undefined, request.body),
+  );
+
+  app.post(
+    '/channels',
+    { schema: { body: QueryChannelsBody }, config: { operation: 'QueryChannels' } },
+    async (request) => {
+      const body = request.body;
+      const rows = await queryChannelRows(db, request.app.id, {
+        filter: body.filter_conditions,
+        sort: body.sort,
+        limit: body.limit ?? 10,
+        offset: body.offset ?? 0,
+      });
+      const channels = await presentChannelStates(db, request.app.id, rows, {
+        messageLimit: body.message_limit ?? DEFAULT_MESSAGE_LIMIT,
+        memberLimit: body.member_limit ?? DEFAULT_MEMBER_LIMIT,
+      });
+      return { channels };
+    },
+  );
+
+  app.post(
+    '/channels/:type/:id',
+    { schema: { params: ChannelParams, body: UpdateChannelBody }, config: { operation: 'UpdateChannel' } },
+    async (request) => {
+      const cid = `${request.params.type}:${request.params.id}`;
+      const body = request.body;
+      const channel = await updateChannel(context, request.app.id, cid, {
+        data: body.data,
+        addMembers: body.add_members,
+        removeMembers: body.remove_members,
+      });
+      const response: Record<string, unknown> = await channelWithMembers(request.app.id, channel);
+      if (isPlainObject(body.message)) {
+        const message = await sendMessage(context, request.app.id, request.caller, cid, body.message);
+        response.message = await presentMessage(db, request.app.id, message);
+      }
+      return response;
+    },
+  );
+
+  app.patch(
+    '/channels/:type/:id',
+    {
+      schema: { params: ChannelParams, body: PartialUpdateChannelBody },
+      config: { operation: 'UpdateChannelPartial' },
+    },
+    async (request) => {
+      const cid = `${request.params.type}:${request.params.id}`;
+      const channel = await partialUpdateChannel(
+        context,
+        request.app.id,
+        cid,
+        request.body.set ?? {},
+        request.body.unset ?? [],
+      );
+      return channelWithMembers(request.app.id, channel);
+    },
+  );
+
+  app.post(
+    '/channels/:type/:id/truncate',
+    {
+      schema: { params: ChannelParams, body: TruncateChannelBody },
+      config: { operation: 'TruncateChannel' },
+    },
+    async (request) => {
+      const cid = `${request.params.type}:${request.params.id}`;
+      const body = request.body;
+      let truncatedAt: number | undefined;
+      if (typeof body.truncated_at === 'string') {
+        const parsed = parseTimestamp(body.truncated_at);
+        if (parsed === null) throw inputError('truncated_at', 'must be an RFC 3339 timestamp');
+        truncatedAt = parsed;
+      }
+      const channel = await truncateChannel(context, request.app.id, cid, {
+        truncatedAt,
+        hardDelete: body.hard_delete ?? false,
+        userId: body.user_id,
+      });
+      const response: Record<string, unknown> = {
+        channel: (await channelWithMembers(request.app.id, channel)).channel,
+      };
+      if (isPlainObject(body.message)) {
+        const message = await sendMessage(context, request.app.id, request.caller, cid, {
+          ...(body.user_id !== undefined ? { user_id: body.user_id } : {}),
+          ...body.message,
+        });
+        response.message = await presentMessage(db, request.app.id, message);
+      }
+      return response;
+    },
+  );
+
+  app.delete(
+    '/channels/:type/:id',
+    {
+      schema: { params: ChannelParams, querystring: DeleteChannelQuery },
+      config: { operation: 'DeleteChannel' },
+    },
+    async (request) => {
+      const cid = `${request.params.type}:${request.params.id}`;
+      const channel = await deleteChannel(context, request.app.id, cid, request.query.hard_delete ?? false);
+      const users = await findUsersByIds(
+        db,
+        request.app.id,
+        channel.created_by_id ? [channel.created_by_id] : [],
+      );
+      return { channel: toChannelResponse(channel, users) };
+    },
+  );
+}

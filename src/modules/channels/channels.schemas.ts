@@ -1,0 +1,85 @@
+import { Type } from 'typebox';
+
+const Anything = Type.Record(Type.String(), Type.Unknown());
+const MemberEntry = Type.Union([
+  Type.String(),
+  Type.Object({ user_id: Type.String() }, { additionalProperties: true }),
+]);
+
+export const ChannelParams = Type.Object({
+  type: Type.String({ minLength: 1 }),
+  id: Type.String({ minLength: 1 }),
+});
+export const ChannelTypeParams = Type.Object({ type: Type.String({ minLength: 1 }) });
+
+const Pagination = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 0, maximum: 300 })),
+    offset: Type.Optional(Type.Integer({ minimum: 0 })),
+    id_lt: Type.Optional(Type.String()),
+  },
+  { additionalProperties: true },
+);
+
+export const GetOrCreateChannelBody = Type.Object(
+  {
+    data: Type.Optional(
+      Type.Object({ members: Type.Optional(Type.Array(MemberEntry)) }, { additionalProperties: true }),
+    ),
+    messages: Type.Optional(Pagination),
+    members: Type.Optional(Pagination),
+    state: Type.Optional(Type.Boolean()),
+    watch: Type.Optional(Type.Boolean()),
+    presence: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: true },
+);
+
+export const QueryChannelsBody = Type.Object(
+  {
+    filter_conditions: Type.Optional(Anything),
+    sort: Type.Optional(Type.Union([Type.Array(Anything), Anything])),
+    limit: Type.Optional(Type.Integer({ minimum: 0, maximum: 30 })),
+    offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
+    message_limit: Type.Optional(Type.Integer({ minimum: 0, maximum: 300 })),
+    member_limit: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
+    state: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: true },
+);
+
+export const UpdateChannelBody = Type.Object(
+  {
+    data: Type.Optional(Anything),
+    add_members: Type.Optional(Type.Array(MemberEntry)),
+    remove_members: Type.Optional(Type.Array(Type.String())),
+    message: Type.Optional(Anything),
+  },
+  { additionalProperties: true },
+);
+
+export const PartialUpdateChannelBody = Type.Object(
+  {
+    set: Type.Optional(Anything),
+    unset: Type.Optional(Type.Array(Type.String())),
+  },
+  { additionalProperties: true },
+);
+
+export const TruncateChannelBody = Type.Object(
+  {
+    truncated_at: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    hard_delete: Type.Optional(Type.Boolean()),
+    skip_push: Type.Optional(Type.Boolean()),
+    user_id: Type.Optional(Type.String()),
+    message: Type.Optional(Anything),
+  },
+  { additionalProperties: true },
+);
+
+export const DeleteChannelQuery = Type.Object({ hard_delete: Type.Optional(Type.Boolean()) });
+
+export const DeleteChannelsBody = Type.Object({
+  cids: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, maxItems: 100 }),
+  hard_delete: Type.Optional(Type.Boolean()),
+});

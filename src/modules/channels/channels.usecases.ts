@@ -1,0 +1,338 @@
+import crypto from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { ChannelRow, Database, MemberRow } from '../../database/database.types.js';
+import type { Caller } from '../../http/auth.js';
+import { inputError, notFound } from '../../lib/errors.js';
+import { assertChannelType, assertId } from '../../lib/ids.js';
+import { isPlainObject, parseObject, splitCustom, type JsonObject } from '../../lib/json.js';
+import type { Clock } from '../../lib/time.js';
+import { hardDeleteMessages } from '../messages/messages.repository.js';
+import { missingUserIds } from '../users/users.repository.js';
+import { KNOWN_CHANNEL_FIELDS } from './channels.models.js';
+import {
+  addMemberRows,
+  findChannel,
+  hardDeleteChannel,
+  refreshMemberCounts,
+  removeMemberRows,
+} from './channels.repository.js';
+
+interface Deps {
+  db: Kysely<Database>;
+  clock: Clock;
+}
+
+export interface MemberInput {
+  userId: string;
+  channelRole: string;
+}
+
+/** Members arrive as ids or as `{user_id, channel_role}` objects. */
+export function membersFromInput(value: unknown, field: string): MemberInput[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw inputError(field, 'must be a list of user ids');
+  const members = value.map((entry: unknown) => {
+    if (typeof entry === 'string') return { userId: entry, channelRole: 'channel_member' };
+    if (isPlainObject(entry) && typeof entry.user_id === 'string') {
+      const role = entry.channel_role ?? 'channel_member';
+      if (typeof role !== 'string') throw inputError(`${field}.channel_role`, 'must be a string');
+      return { userId: entry.user_id, channelRole: role };
+    }
+    throw inputError(field, 'must be a list of user ids or {user_id} objects');
+  });
+  for (const member of members) assertId(field, member.userId);
+  return [...new Map(members.map((m) => [m.userId, m])).values()];
+}
+
+/** A channel without an id is named by its members: the same members always give the same channel. */
+export function distinctChannelId(memberIds: string[]): string {
+  const sorted = [...new Set(memberIds)].sort();
+  const digest = crypto.createHash('sha256').update(sorted.join(',')).digest('base64url').slice(0, 32);
+  return `!members-${digest}`;
+}
+
+async function assertUsersExist(
+  db: Kysely<Database>,
+  appId: number,
+  ids: string[],
+  field: string,
+): Promise<void> {
+  const missing = await missingUserIds(db, appId, ids);
+  if (missing.length > 0) {
+    throw inputError(
+      field,
+      `users do not exist: ${missing.join(', ')}; create them before adding them to a channel`,
+    );
+  }
+}
+
+function creatorOf(caller: Caller, data: JsonObject): string | undefined {
+  if (caller.kind === 'user') return caller.userId;
+  if (typeof data.created_by_id === 'string') return data.created_by_id;
+  if (isPlainObject(data.created_by) && typeof data.created_by.id === 'string') return data.created_by.id;
+  return undefined;
+}
+
+export interface GetOrCreateInput {
+  type: string;
+  id: string | undefined;
+  data: JsonObject;
+}
+
+/**
+ * `POST /channels/{type}/{id}/query` and `/channels/{type}/query`: returns the channel, creating it
+ * (with its creator and members) when it does not exist. A soft-deleted channel is revived empty, as
+ * Stream does: its old messages stay stored but are hidden as if truncated at the deletion.
+ */
+export async function getOrCreateChannel(
+  { db, clock }: Deps,
+  appId: number,
+  caller: Caller,
+  input: GetOrCreateInput,
+): Promise<{ channel: ChannelRow; created: boolean }> {
+  assertChannelType('type', input.type);
+  const members = membersFromInput(input.data.members, 'data.members');
+  let id = input.id;
+  if (id === undefined) {
+    if (members.length === 0)
+      throw inputError('data.members', 'are required to create a channel without an id');
+    id = distinctChannelId(members.map((m) => m.userId));
+  } else assertId('id', id);
+  const cid = `${input.type}:${id}`;
+  return db.transaction().execute(async (trx) => {
+    const existing = await findChannel(trx, appId, cid);
+    const now = clock.nowMicros();
+    if (existing && existing.deleted_at === null) return { channel: existing, created: false };
+    if (existing) {
+      const hiddenUntil = Math.max(existing.truncated_at ?? 0, existing.deleted_at!);
+      await trx
+        .updateTable('channels')
+        .set({ deleted_at: null, truncated_at: hiddenUntil, updated_at: now })
+        .where('app_id', '=', appId)
+        .where('cid', '=', cid)
+        .execute();
+      return {
+        channel: { ...existing, deleted_at: null, truncated_at: hiddenUntil, updated_at: now },
+        created: false,
+      };
+    }
+    const createdBy = creatorOf(caller, input.data);
+    if (createdBy === undefined) {
+      throw inputError(
+        'data.created_by_id',
+        'either data.created_by or data.created_by_id must be provided when using server side auth',
+      );
+    }
+    await assertUsersExist(trx, appId, [createdBy], 'data.created_by_id');
+    await assertUsersExist(
+      trx,
+      appId,
+      members.map((m) => m.userId),
+      'data.members',
+    );
+    const { custom } = splitCustom(input.data, KNOWN_CHANNEL_FIELDS);
+    if (isPlainObject(input.data.custom)) Object.assign(custom, input.data.custom);
+    const channel: ChannelRow = {
+      app_id: appId,
+      cid,
+      type: input.type,
+      id,
+      created_by_id: createdBy,
+      custom: JSON.stringify(custom),
+      member_count: 0,
+      frozen: input.data.frozen === true ? 1 : 0,
+      disabled: input.data.disabled === true ? 1 : 0,
+      created_at: now,
+      updated_at: now,
+      deleted_at: null,
+      truncated_at: null,
+      truncated_by_id: null,
+      last_message_at: null,
+    };
+    await trx.insertInto('channels').values(channel).execute();
+    await addMembers(trx, appId, cid, members, now);
+    return { channel: (await findChannel(trx, appId, cid))!, created: true };
+  });
+}
+
+async function addMembers(
+  db: Kysely<Database>,
+  appId: number,
+  cid: string,
+  members: MemberInput[],
+  now: number,
+): Promise<void> {
+  if (members.length === 0) return;
+  const rows: MemberRow[] = members.map((m) => ({
+    app_id: appId,
+    cid,
+    user_id: m.userId,
+    channel_role: m.channelRole,
+    created_at: now,
+    updated_at: now,
+  }));
+  await addMemberRows(db, rows);
+  await refreshMemberCounts(db, appId, [cid]);
+}
+
+async function liveChannel(db: Kysely<Database>, appId: number, cid: string): Promise<ChannelRow> {
+  const channel = await findChannel(db, appId, cid);
+  if (!channel || channel.deleted_at !== null) throw notFound(`channel ${cid} does not exist`);
+  return channel;
+}
+
+export interface UpdateChannelInput {
+  data?: JsonObject;
+  addMembers?: unknown;
+  removeMembers?: unknown;
+}
+
+/** `POST /channels/{type}/{id}`: replaces custom data (when `data` is sent) and adds or removes members. */
+export async function updateChannel(
+  { db, clock }: Deps,
+  appId: number,
+  cid: string,
+  input: UpdateChannelInput,
+): Promise<ChannelRow> {
+  const adding = membersFromInput(input.addMembers, 'add_members');
+  const removing = membersFromInput(input.removeMembers, 'remove_members').map((m) => m.userId);
+  return db.transaction().execute(async (trx) => {
+    const channel = await liveChannel(trx, appId, cid);
+    const now = clock.nowMicros();
+    if (input.data) {
+      const { custom } = splitCustom(input.data, KNOWN_CHANNEL_FIELDS);
+      if (isPlainObject(input.data.custom)) Object.assign(custom, input.data.custom);
+      await trx
+        .updateTable('channels')
+        .set({
+          custom: JSON.stringify(custom),
+          frozen: input.data.frozen === true ? 1 : input.data.frozen === false ? 0 : channel.frozen,
+          disabled: input.data.disabled === true ? 1 : input.data.disabled === false ? 0 : channel.disabled,
+          updated_at: now,
+        })
+        .where('app_id', '=', appId)
+        .where('cid', '=', cid)
+        .execute();
+    }
+    if (adding.length > 0) {
+      await assertUsersExist(
+        trx,
+        appId,
+        adding.map((m) => m.userId),
+        'add_members',
+      );
+      await addMembers(trx, appId, cid, adding, now);
+    }
+    if (removing.length > 0) {
+      await removeMemberRows(trx, appId, cid, removing);
+      await refreshMemberCounts(trx, appId, [cid]);
+    }
+    return (await findChannel(trx, appId, cid))!;
+  });
+}
+
+/** `PATCH /channels/{type}/{id}`: sets and unsets single custom fields. */
+export async function partialUpdateChannel(
+  { db, clock }: Deps,
+  appId: number,
+  cid: string,
+  set: JsonObject,
+  unset: string[],
+): Promise<ChannelRow> {
+  return db.transaction().execute(async (trx) => {
+    const channel = await liveChannel(trx, appId, cid);
+    const custom = parseObject(channel.custom);
+    for (const key of unset) delete custom[key];
+    let frozen = channel.frozen;
+    let disabled = channel.disabled;
+    for (const [key, value] of Object.entries(set)) {
+      if (key === 'frozen' || key === 'disabled') {
+        if (typeof value !== 'boolean') throw inputError(`set.${key}`, 'must be a boolean');
+        if (key === 'frozen') frozen = value ? 1 : 0;
+        else disabled = value ? 1 : 0;
+      } else if (KNOWN_CHANNEL_FIELDS.has(key)) throw inputError(`set.${key}`, 'cannot be changed');
+      else custom[key] = value;
+    }
+    const now = clock.nowMicros();
+    await trx
+      .updateTable('channels')
+      .set({ custom: JSON.stringify(custom), frozen, disabled, updated_at: now })
+      .where('app_id', '=', appId)
+      .where('cid', '=', cid)
+      .execute();
+    return (await findChannel(trx, appId, cid))!;
+  });
+}
+
+export interface TruncateInput {
+  truncatedAt: number | undefined;
+  hardDelete: boolean;
+  userId: string | undefined;
+}
+
+/**
+ * Truncation hides every message created at or before `truncated_at` (default: now). Soft truncation
+ * keeps them stored (exports with include_truncated_messages still carry them); hard removes them,
+ * their replies and their reactions.
+ */
+export async function truncateChannel(
+  { db, clock }: Deps,
+  appId: number,
+  cid: string,
+  input: TruncateInput,
+): Promise<ChannelRow> {
+  return db.transaction().execute(async (trx) => {
+    await liveChannel(trx, appId, cid);
+    if (input.userId !== undefined) await assertUsersExist(trx, appId, [input.userId], 'user_id');
+    const now = clock.nowMicros();
+    const truncatedAt = input.truncatedAt ?? now;
+    if (truncatedAt > now) throw inputError('truncated_at', 'cannot be in the future');
+    if (input.hardDelete) {
+      const doomed = await trx
+        .selectFrom('messages')
+        .select('id')
+        .where('app_id', '=', appId)
+        .where('cid', '=', cid)
+        .where('created_at', '<=', truncatedAt)
+        .execute();
+      await hardDeleteMessages(
+        trx,
+        appId,
+        doomed.map((m) => m.id),
+      );
+    }
+    await trx
+      .updateTable('channels')
+      .set({ truncated_at: truncatedAt, truncated_by_id: input.userId ?? null, updated_at: now })
+      .where('app_id', '=', appId)
+      .where('cid', '=', cid)
+      .execute();
+    return (await findChannel(trx, appId, cid))!;
+  });
+}
+
+/** Soft delete marks the channel deleted (kept for exports that ask for it); hard removes everything. */
+export async function deleteChannel(
+  { db, clock }: Deps,
+  appId: number,
+  cid: string,
+  hard: boolean,
+): Promise<ChannelRow> {
+  return db.transaction().execute(async (trx) => {
+    const channel = await findChannel(trx, appId, cid);
+    if (!channel) throw notFound(`channel ${cid} does not exist`);
+    if (!hard && channel.deleted_at !== null) throw notFound(`channel ${cid} does not exist`);
+    const now = clock.nowMicros();
+    if (hard) {
+      await hardDeleteChannel(trx, appId, cid);
+      return { ...channel, deleted_at: channel.deleted_at ?? now, updated_at: now };
+    }
+    await trx
+      .updateTable('channels')
+      .set({ deleted_at: now, updated_at: now })
+      .where('app_id', '=', appId)
+      .where('cid', '=', cid)
+      .execute();
+    return { ...channel, deleted_at: now, updated_at: now };
+  });
+}

@@ -1,0 +1,166 @@
+import type { Context } from '../../context.js';
+import type { HttpApp } from '../../http/http-app.js';
+import { inputError } from '../../lib/errors.js';
+import { ChannelParams } from '../channels/channels.schemas.js';
+import { userIdOf } from './messages.models.js';
+import { presentMessage, presentMessages } from './messages.presenter.js';
+import { findMessage } from './messages.repository.js';
+import {
+  DeleteMessageQuery,
+  MessageParams,
+  PartialUpdateMessageBody,
+  RepliesQuery,
+  SendMessageBody,
+  UndeleteMessageBody,
+  UpdateMessageBody,
+} from './messages.schemas.js';
+import {
+  deleteMessage,
+  getMessage,
+  partialUpdateMessage,
+  sendMessage,
+  undeleteMessage,
+  updateMessage,
+} from './messages.usecases.js';
+
+function ownUserId(caller: { kind: string; userId?: string }): string | undefined {
+  return caller.kind === 'user' ? caller.userId : undefined;
+}
+
+export function registerMessageRoutes(app: HttpApp, context: Context): void {
+  const { db } = context;
+
+  app.post(
+    '/channels/:type/:id/message',
+    {
+      schema: { params: ChannelParams, body: SendMessageBody },
+      config: { operation: 'SendMessage', access: 'user' },
+    },
+    async (request) => {
+      const cid = `${request.params.type}:${request.params.id}`;
+      const row = await sendMessage(context, request.app.id, request.caller, cid, request.body.message);
+      return { message: await presentMessage(db, request.app.id, row, ownUserId(request.caller)) };
+    },
+  );
+
+  app.get(
+    '/messages/:id',
+    { schema: { params: MessageParams }, config: { operation: 'GetMessage' } },
+    async (request) => {
+      const row = await getMessage(db, request.app.id, request.params.id);
+      return { message: await presentMessage(db, request.app.id, row) };
+    },
+  );
+
+  app.post(
+    '/messages/:id',
+    {
+      schema: { params: MessageParams, body: UpdateMessageBody },
+      config: { operation: 'UpdateMessage', access: 'user' },
+    },
+    async (request) => {
+      const row = await updateMessage(
+        context,
+        request.app.id,
+        request.caller,
+        request.params.id,
+        request.body.message,
+      );
+      return { message: await presentMessage(db, request.app.id, row, ownUserId(request.caller)) };
+    },
+  );
+
+  app.put(
+    '/messages/:id',
+    {
+      schema: { params: MessageParams, body: PartialUpdateMessageBody },
+      config: { operation: 'UpdateMessagePartial', access: 'user' },
+    },
+    async (request) => {
+      const body = request.body;
+      const actor = userIdOf(body, 'body');
+      if (request.caller.kind === 'server' && actor !== undefined) {
+        const message = await findMessage(db, request.app.id, request.params.id);
+        if (message && message.user_id !== actor)
+          throw inputError('user_id', 'is not the author of this message');
+      }
+      const row = await partialUpdateMessage(
+        context,
+        request.app.id,
+        request.caller,
+        request.params.id,
+        body.set ?? {},
+        body.unset ?? [],
+      );
+      return { message: await presentMessage(db, request.app.id, row, ownUserId(request.caller)) };
+    },
+  );
+
+  app.delete(
+    '/messages/:id',
+    {
+      schema: { params: MessageParams, querystring: DeleteMessageQuery },
+      config: { operation: 'DeleteMessage', access: 'user' },
+    },
+    async (request) => {
+      const hard = request.query.hard ?? false;
+      const row = await deleteMessage(context, request.app.id, request.caller, request.params.id, hard);
+      if (hard) {
+        // The row is gone: present it from what it was, without look-ups of reactions it no longer has.
+        const [message] = await presentMessages(db, request.app.id, [
+          { ...row, reaction_counts: '{}', reaction_scores: '{}' },
+        ]);
+        return { message: { ...message, latest_reactions: [], own_reactions: [] } };
+      }
+      return { message: await presentMessage(db, request.app.id, row, ownUserId(request.caller)) };
+    },
+  );
+
+  app.post(
+    '/messages/:id/undelete',
+    {
+      schema: { params: MessageParams, body: UndeleteMessageBody },
+      config: { operation: 'UndeleteMessage' },
+    },
+    async (request) => {
+      const row = await undeleteMessage(
+        context,
+        request.app.id,
+        request.params.id,
+        request.body.undeleted_by,
+      );
+      return { message: await presentMessage(db, request.app.id, row) };
+    },
+  );
+
+  app.get(
+    '/messages/:id/replies',
+    { schema: { params: MessageParams, querystring: RepliesQuery }, config: { operation: 'GetReplies' } },
+    async (request) => {
+      const parent = await getMessage(db, request.app.id, request.params.id);
+      let query = db
+        .selectFrom('messages')
+        .selectAll()
+        .where('app_id', '=', request.app.id)
+        .where('parent_id', '=', parent.id);
+      const idLt = request.query.id_lt;
+      if (idLt !== undefined) {
+        const anchor = await findMessage(db, request.app.id, idLt);
+        if (!anchor || anchor.parent_id !== parent.id)
+          throw inputError('id_lt', `message ${idLt} is not a reply to ${parent.id}`);
+        query = query.where((eb) =>
+          eb.or([
+            eb('created_at', '<', anchor.created_at),
+            eb.and([eb('created_at', '=', anchor.created_at), eb('id', '<', anchor.id)]),
+          ]),
+        );
+      }
+      const rows = await query
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(request.query.limit ?? 25)
+        .execute();
+      return { messages: await presentMessages(db, request.app.id, rows.reverse()) };
+    },
+  );
+}

@@ -1,0 +1,281 @@
+import type { Kysely } from 'kysely';
+import type { Database, MessageRow } from '../../database/database.types.js';
+import type { Caller } from '../../http/auth.js';
+import { inputError, notAllowed, notFound } from '../../lib/errors.js';
+import type { JsonObject } from '../../lib/json.js';
+import type { Clock } from '../../lib/time.js';
+import { findChannel } from '../channels/channels.repository.js';
+import { missingUserIds } from '../users/users.repository.js';
+import {
+  KNOWN_MESSAGE_FIELDS,
+  messageFromInput,
+  newMessageId,
+  renderHtml,
+  type MessageInput,
+} from './messages.models.js';
+import { findMessage, hardDeleteMessages, insertMessage, refreshReplyCounts } from './messages.repository.js';
+
+interface Deps {
+  db: Kysely<Database>;
+  clock: Clock;
+}
+
+/** The user a request acts as: a user token is always itself; a server token must name someone. */
+function actingUser(caller: Caller, named: string | undefined, field: string): string {
+  if (caller.kind === 'user') {
+    if (named !== undefined && named !== caller.userId)
+      throw notAllowed(`a user token can only act as ${caller.userId}`);
+    return caller.userId;
+  }
+  if (named === undefined) throw inputError(field, 'is required with a server token');
+  return named;
+}
+
+async function assertUsersExist(
+  db: Kysely<Database>,
+  appId: number,
+  ids: string[],
+  field: string,
+): Promise<void> {
+  const missing = await missingUserIds(db, appId, ids);
+  if (missing.length > 0) throw inputError(field, `users do not exist: ${missing.join(', ')}`);
+}
+
+export async function sendMessage(
+  { db, clock }: Deps,
+  appId: number,
+  caller: Caller,
+  cid: string,
+  body: JsonObject,
+): Promise<MessageRow> {
+  const input = messageFromInput(body);
+  if (input.type === 'system' && caller.kind !== 'server')
+    throw notAllowed('only a server token can send system messages');
+  const userId = actingUser(caller, input.userId, 'message.user_id');
+  return db.transaction().execute(async (trx) => {
+    const channel = await findChannel(trx, appId, cid);
+    if (!channel || channel.deleted_at !== null) throw notFound(`channel ${cid} does not exist`);
+    await assertUsersExist(trx, appId, [userId], 'message.user_id');
+    await assertUsersExist(trx, appId, input.mentionedUsers, 'message.mentioned_users');
+    if (caller.kind === 'user') {
+      const member = await trx
+        .selectFrom('members')
+        .select('user_id')
+        .where('app_id', '=', appId)
+        .where('cid', '=', cid)
+        .where('user_id', '=', userId)
+        .executeTakeFirst();
+      if (!member) throw notAllowed(`user ${userId} is not a member of ${cid}`);
+    }
+    const id = input.id ?? newMessageId();
+    if (await findMessage(trx, appId, id))
+      throw inputError('message.id', `a message with id ${id} already exists`);
+    if (input.parentId !== undefined) {
+      const parent = await findMessage(trx, appId, input.parentId);
+      if (!parent || parent.cid !== cid)
+        throw inputError('message.parent_id', `message ${input.parentId} is not in ${cid}`);
+      if (parent.parent_id !== null)
+        throw inputError('message.parent_id', 'a reply cannot have replies of its own');
+    }
+    if (input.quotedMessageId !== undefined) {
+      const quoted = await findMessage(trx, appId, input.quotedMessageId);
+      if (!quoted || quoted.cid !== cid) {
+        throw inputError('message.quoted_message_id', `message ${input.quotedMessageId} is not in ${cid}`);
+      }
+    }
+    const now = clock.nowMicros();
+    const row: MessageRow = {
+      app_id: appId,
+      id,
+      cid,
+      user_id: userId,
+      type: input.parentId !== undefined ? 'reply' : (input.type ?? 'regular'),
+      text: input.text,
+      html: renderHtml(input.text),
+      parent_id: input.parentId ?? null,
+      show_in_channel: input.parentId !== undefined && input.showInChannel ? 1 : 0,
+      quoted_message_id: input.quotedMessageId ?? null,
+      attachments: JSON.stringify(input.attachments),
+      mentioned_users: JSON.stringify(input.mentionedUsers),
+      custom: JSON.stringify(input.custom),
+      reply_count: 0,
+      reaction_counts: '{}',
+      reaction_scores: '{}',
+      pinned: input.pinned ? 1 : 0,
+      silent: input.silent ? 1 : 0,
+      created_at: now,
+      updated_at: now,
+      deleted_at: null,
+    };
+    await insertMessage(trx, row);
+    if (row.parent_id !== null) await refreshReplyCounts(trx, appId, [row.parent_id]);
+    if (row.parent_id === null || row.show_in_channel === 1) {
+      await trx
+        .updateTable('channels')
+        .set({ last_message_at: now })
+        .where('app_id', '=', appId)
+        .where('cid', '=', cid)
+        .execute();
+    }
+    return row;
+  });
+}
+
+/** The message, which the caller may change: any for a server token, only their own for a user token. */
+async function ownedMessage(
+  db: Kysely<Database>,
+  appId: number,
+  caller: Caller,
+  id: string,
+): Promise<MessageRow> {
+  const message = await findMessage(db, appId, id);
+  if (!message) throw notFound(`message ${id} does not exist`);
+  if (caller.kind === 'user' && message.user_id !== caller.userId) {
+    throw notAllowed(`user ${caller.userId} can only change their own messages`);
+  }
+  return message;
+}
+
+/** The editable fields of a message, as they are after an update; id, channel, thread and author stay. */
+function editedFields(input: MessageInput): Partial<MessageRow> {
+  return {
+    text: input.text,
+    html: renderHtml(input.text),
+    attachments: JSON.stringify(input.attachments),
+    mentioned_users: JSON.stringify(input.mentionedUsers),
+    custom: JSON.stringify(input.custom),
+    pinned: input.pinned ? 1 : 0,
+    silent: input.silent ? 1 : 0,
+  };
+}
+
+async function saveEdit(
+  { db, clock }: Deps,
+  appId: number,
+  message: MessageRow,
+  changes: Partial<MessageRow>,
+): Promise<MessageRow> {
+  const updated = { ...message, ...changes, updated_at: clock.nowMicros() };
+  await db
+    .updateTable('messages')
+    .set({ ...changes, updated_at: updated.updated_at })
+    .where('app_id', '=', appId)
+    .where('id', '=', message.id)
+    .execute();
+  return updated;
+}
+
+/** `POST /messages/{id}`: replaces the message's content (Stream's full update). */
+export async function updateMessage(
+  deps: Deps,
+  appId: number,
+  caller: Caller,
+  id: string,
+  body: JsonObject,
+): Promise<MessageRow> {
+  const input = messageFromInput(body);
+  if (input.id !== undefined && input.id !== id)
+    throw inputError('message.id', 'does not match the message in the path');
+  return deps.db.transaction().execute(async (trx) => {
+    const message = await ownedMessage(trx, appId, caller, id);
+    if (input.userId !== undefined && input.userId !== message.user_id) {
+      throw inputError('message.user_id', 'cannot change the author of a message');
+    }
+    await assertUsersExist(trx, appId, input.mentionedUsers, 'message.mentioned_users');
+    return saveEdit({ ...deps, db: trx }, appId, message, editedFields(input));
+  });
+}
+
+/** `PUT /messages/{id}`: sets and unsets single fields. */
+export async function partialUpdateMessage(
+  deps: Deps,
+  appId: number,
+  caller: Caller,
+  id: string,
+  set: JsonObject,
+  unset: string[],
+): Promise<MessageRow> {
+  for (const key of ['id', 'cid', 'user', 'user_id', 'parent_id', 'type', 'created_at']) {
+    if (key in set || unset.includes(key)) throw inputError(`set.${key}`, 'cannot be changed');
+  }
+  return deps.db.transaction().execute(async (trx) => {
+    const message = await ownedMessage(trx, appId, caller, id);
+    const current: JsonObject = {
+      ...JSON.parse(message.custom),
+      text: message.text,
+      attachments: JSON.parse(message.attachments),
+      mentioned_users: JSON.parse(message.mentioned_users),
+      pinned: message.pinned === 1,
+      silent: message.silent === 1,
+    };
+    for (const key of unset) {
+      if (
+        KNOWN_MESSAGE_FIELDS.has(key) &&
+        !['text', 'attachments', 'mentioned_users', 'pinned', 'silent'].includes(key)
+      ) {
+        throw inputError(`unset.${key}`, 'cannot be unset');
+      }
+      delete current[key];
+    }
+    const input = messageFromInput({ ...current, ...set }, 'set');
+    await assertUsersExist(trx, appId, input.mentionedUsers, 'set.mentioned_users');
+    return saveEdit({ ...deps, db: trx }, appId, message, editedFields(input));
+  });
+}
+
+/**
+ * Soft delete keeps the message as type `deleted` with `deleted_at` (exports may still carry it); hard
+ * delete removes it, its replies and its reactions for good.
+ */
+export async function deleteMessage(
+  { db, clock }: Deps,
+  appId: number,
+  caller: Caller,
+  id: string,
+  hard: boolean,
+): Promise<MessageRow> {
+  return db.transaction().execute(async (trx) => {
+    const message = await ownedMessage(trx, appId, caller, id);
+    const now = clock.nowMicros();
+    const deleted = { ...message, deleted_at: message.deleted_at ?? now, updated_at: now };
+    if (hard) {
+      await hardDeleteMessages(trx, appId, [id]);
+    } else {
+      await trx
+        .updateTable('messages')
+        .set({ deleted_at: deleted.deleted_at, updated_at: now })
+        .where('app_id', '=', appId)
+        .where('id', '=', id)
+        .execute();
+    }
+    return deleted;
+  });
+}
+
+export async function undeleteMessage(
+  { db, clock }: Deps,
+  appId: number,
+  id: string,
+  undeletedBy: string | undefined,
+): Promise<MessageRow> {
+  return db.transaction().execute(async (trx) => {
+    const message = await findMessage(trx, appId, id);
+    if (!message) throw notFound(`message ${id} does not exist`);
+    if (message.deleted_at === null) throw inputError('message_id', `message ${id} is not deleted`);
+    if (undeletedBy !== undefined) await assertUsersExist(trx, appId, [undeletedBy], 'undeleted_by');
+    const now = clock.nowMicros();
+    await trx
+      .updateTable('messages')
+      .set({ deleted_at: null, updated_at: now })
+      .where('app_id', '=', appId)
+      .where('id', '=', id)
+      .execute();
+    return { ...message, deleted_at: null, updated_at: now };
+  });
+}
+
+export async function getMessage(db: Kysely<Database>, appId: number, id: string): Promise<MessageRow> {
+  const message = await findMessage(db, appId, id);
+  if (!message) throw notFound(`message ${id} does not exist`);
+  return message;
+}

@@ -1,0 +1,104 @@
+import { Type } from 'typebox';
+import type { Context } from '../../context.js';
+import type { HttpApp } from '../../http/http-app.js';
+import { presentMessage } from '../messages/messages.presenter.js';
+import { MessageParams } from '../messages/messages.schemas.js';
+import { findUsersByIds } from '../users/users.repository.js';
+import { toReactionResponse } from './reactions.models.js';
+import { deleteReaction, listReactions, sendReaction } from './reactions.usecases.js';
+
+const SendReactionBody = Type.Object(
+  {
+    reaction: Type.Object({ type: Type.String() }, { additionalProperties: true }),
+    enforce_unique: Type.Optional(Type.Boolean()),
+    skip_push: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: true },
+);
+const ReactionParams = Type.Object({
+  id: Type.String({ minLength: 1 }),
+  type: Type.String({ minLength: 1 }),
+});
+const DeleteReactionQuery = Type.Object({ user_id: Type.Optional(Type.String()) });
+const ListReactionsQuery = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 0, maximum: 300 })),
+  offset: Type.Optional(Type.Integer({ minimum: 0 })),
+});
+
+export function registerReactionRoutes(app: HttpApp, context: Context): void {
+  const { db } = context;
+  const own = (caller: { kind: string; userId?: string }) =>
+    caller.kind === 'user' ? caller.userId : undefined;
+
+  app.post(
+    '/messages/:id/reaction',
+    {
+      schema: { params: MessageParams, body: SendReactionBody },
+      config: { operation: 'SendReaction', access: 'user' },
+    },
+    async (request) => {
+      const appId = request.app.id;
+      const { message, reaction } = await sendReaction(
+        context,
+        appId,
+        request.caller,
+        request.params.id,
+        request.body.reaction,
+        request.body.enforce_unique ?? false,
+      );
+      const users = await findUsersByIds(db, appId, [reaction.user_id]);
+      return {
+        message: await presentMessage(db, appId, message, own(request.caller)),
+        reaction: toReactionResponse(reaction, users.get(reaction.user_id)),
+      };
+    },
+  );
+
+  app.delete(
+    '/messages/:id/reaction/:type',
+    {
+      schema: { params: ReactionParams, querystring: DeleteReactionQuery },
+      config: { operation: 'DeleteReaction', access: 'user' },
+    },
+    async (request) => {
+      const appId = request.app.id;
+      const { message, reaction } = await deleteReaction(
+        context,
+        appId,
+        request.caller,
+        request.params.id,
+        request.params.type,
+        request.query.user_id,
+      );
+      const users = await findUsersByIds(db, appId, [reaction.user_id]);
+      return {
+        message: await presentMessage(db, appId, message, own(request.caller)),
+        reaction: toReactionResponse(reaction, users.get(reaction.user_id)),
+      };
+    },
+  );
+
+  app.get(
+    '/messages/:id/reactions',
+    {
+      schema: { params: MessageParams, querystring: ListReactionsQuery },
+      config: { operation: 'GetReactions' },
+    },
+    async (request) => {
+      const appId = request.app.id;
+      const rows = await listReactions(
+        db,
+        appId,
+        request.params.id,
+        request.query.limit ?? 25,
+        request.query.offset ?? 0,
+      );
+      const users = await findUsersByIds(
+        db,
+        appId,
+        rows.map((r) => r.user_id),
+      );
+      return { reactions: rows.map((r) => toReactionResponse(r, users.get(r.user_id))) };
+    },
+  );
+}

@@ -1,0 +1,68 @@
+import type { Context } from '../../context.js';
+import type { HttpApp } from '../../http/http-app.js';
+import { toUserResponse } from './users.models.js';
+import { deleteUser } from './users.deletion.js';
+import {
+  DeleteUserQuery,
+  PartialUpdateUsersBody,
+  QueryUsersQuery,
+  RestoreUsersBody,
+  UpsertUsersBody,
+  UserIdParams,
+} from './users.schemas.js';
+import { partialUpdateUsers, queryUsers, restoreUsers, upsertUsers } from './users.usecases.js';
+
+function byId(rows: ReturnType<typeof toUserResponse>[]) {
+  return Object.fromEntries(rows.map((user) => [user.id as string, user]));
+}
+
+export function registerUserRoutes(app: HttpApp, context: Context): void {
+  app.post(
+    '/users',
+    { schema: { body: UpsertUsersBody }, config: { operation: 'UpdateUsers' } },
+    async (request) => {
+      const rows = await upsertUsers(context, request.app.id, request.body.users);
+      return { users: byId(rows.map(toUserResponse)) };
+    },
+  );
+
+  app.patch(
+    '/users',
+    { schema: { body: PartialUpdateUsersBody }, config: { operation: 'UpdateUsersPartial' } },
+    async (request) => {
+      const rows = await partialUpdateUsers(context, request.app.id, request.body.users);
+      return { users: byId(rows.map(toUserResponse)) };
+    },
+  );
+
+  app.get(
+    '/users',
+    { schema: { querystring: QueryUsersQuery }, config: { operation: 'QueryUsers' } },
+    async (request) => {
+      const rows = await queryUsers(context, request.app.id, request.query.payload);
+      return { users: rows.map(toUserResponse) };
+    },
+  );
+
+  app.delete(
+    '/users/:id',
+    { schema: { params: UserIdParams, querystring: DeleteUserQuery }, config: { operation: 'DeleteUser' } },
+    async (request) => {
+      const user = await deleteUser(context, request.app.id, request.params.id, {
+        hardDelete: request.query.hard_delete ?? false,
+        markMessagesDeleted: request.query.mark_messages_deleted ?? false,
+        deleteConversationChannels: request.query.delete_conversation_channels ?? false,
+      });
+      return { user: toUserResponse(user) };
+    },
+  );
+
+  app.post(
+    '/users/restore',
+    { schema: { body: RestoreUsersBody }, config: { operation: 'RestoreUsers' } },
+    async (request) => {
+      await restoreUsers(context, request.app.id, request.body.user_ids);
+      return {};
+    },
+  );
+}

@@ -1,0 +1,160 @@
+import type { Kysely } from 'kysely';
+import type { Database, UserRow } from '../../database/database.types.js';
+import { inputError, notFound } from '../../lib/errors.js';
+import { compileFilter, parseSort, type FieldSpec } from '../../lib/filters.js';
+import { isPlainObject, type JsonObject } from '../../lib/json.js';
+import type { Clock } from '../../lib/time.js';
+import { applyPartialUpdate, userFieldsFromInput, userFieldsOf } from './users.models.js';
+import { findUser, findUsersByIds, upsertUserRow } from './users.repository.js';
+
+interface Deps {
+  db: Kysely<Database>;
+  clock: Clock;
+}
+
+/**
+ * Creates or replaces users, as Stream's upsert does: every field not sent is removed, while
+ * created_at and a soft deletion are kept.
+ */
+export async function upsertUsers(
+  { db, clock }: Deps,
+  appId: number,
+  users: Record<string, JsonObject>,
+): Promise<UserRow[]> {
+  const inputs = Object.entries(users).map(([key, user]) => {
+    const fields = userFieldsFromInput(user, `users.${key}`);
+    if (fields.id !== key) throw inputError(`users.${key}.id`, `must match its key "${key}"`);
+    return fields;
+  });
+  if (inputs.length === 0) throw inputError('users', 'must name at least one user');
+  if (inputs.length > 100) throw inputError('users', 'can upsert at most 100 users at once');
+  return db.transaction().execute(async (trx) => {
+    const existing = await findUsersByIds(
+      trx,
+      appId,
+      inputs.map((u) => u.id),
+    );
+    const saved: UserRow[] = [];
+    for (const input of inputs) {
+      const now = clock.nowMicros();
+      const previous = existing.get(input.id);
+      const row: UserRow = {
+        app_id: appId,
+        id: input.id,
+        role: input.role,
+        custom: JSON.stringify(input.custom),
+        teams: JSON.stringify(input.teams),
+        banned: previous?.banned ?? 0,
+        created_at: previous?.created_at ?? now,
+        updated_at: now,
+        deleted_at: previous?.deleted_at ?? null,
+        deactivated_at: previous?.deactivated_at ?? null,
+      };
+      await upsertUserRow(trx, row);
+      saved.push(row);
+    }
+    return saved;
+  });
+}
+
+export interface PartialUserUpdate {
+  id: string;
+  set?: JsonObject;
+  unset?: string[];
+}
+
+export async function partialUpdateUsers(
+  { db, clock }: Deps,
+  appId: number,
+  updates: PartialUserUpdate[],
+): Promise<UserRow[]> {
+  if (updates.length === 0) throw inputError('users', 'must name at least one user');
+  return db.transaction().execute(async (trx) => {
+    const saved: UserRow[] = [];
+    for (const [index, update] of updates.entries()) {
+      const current = await findUser(trx, appId, update.id);
+      if (!current) throw notFound(`user ${update.id} does not exist`);
+      const fields = applyPartialUpdate(
+        userFieldsOf(current),
+        update.set ?? {},
+        update.unset ?? [],
+        `users.${index}`,
+      );
+      const row: UserRow = {
+        ...current,
+        role: fields.role,
+        teams: JSON.stringify(fields.teams),
+        custom: JSON.stringify(fields.custom),
+        updated_at: clock.nowMicros(),
+      };
+      await trx
+        .updateTable('users')
+        .set({ role: row.role, teams: row.teams, custom: row.custom, updated_at: row.updated_at })
+        .where('app_id', '=', appId)
+        .where('id', '=', row.id)
+        .execute();
+      saved.push(row);
+    }
+    return saved;
+  });
+}
+
+const USER_FILTER_FIELDS: Record<string, FieldSpec> = {
+  id: { column: 'id', kind: 'string' },
+  role: { column: 'role', kind: 'string' },
+  banned: { column: 'banned', kind: 'boolean' },
+  created_at: { column: 'created_at', kind: 'time' },
+  updated_at: { column: 'updated_at', kind: 'time' },
+  deleted_at: { column: 'deleted_at', kind: 'time' },
+};
+const USER_SORT_FIELDS = new Set(['id', 'role', 'created_at', 'updated_at']);
+
+/** `GET /users?payload=` — filter on id, role, banned and times; sort; limit (≤100) and offset. */
+export async function queryUsers(
+  { db }: Pick<Deps, 'db'>,
+  appId: number,
+  payloadText: string | undefined,
+): Promise<UserRow[]> {
+  let payload: unknown = {};
+  if (payloadText !== undefined) {
+    try {
+      payload = JSON.parse(payloadText);
+    } catch {
+      throw inputError('payload', 'must be URL-encoded JSON');
+    }
+  }
+  if (!isPlainObject(payload)) throw inputError('payload', 'must be a JSON object');
+  const limit = payload.limit ?? 30;
+  const offset = payload.offset ?? 0;
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0 || limit > 100) {
+    throw inputError('limit', 'must be an integer from 0 to 100');
+  }
+  if (typeof offset !== 'number' || !Number.isInteger(offset) || offset < 0 || offset > 1000) {
+    throw inputError('offset', 'must be an integer from 0 to 1000');
+  }
+  const sort = parseSort(payload.sort, USER_SORT_FIELDS);
+  let query = db
+    .selectFrom('users')
+    .selectAll()
+    .where('app_id', '=', appId)
+    .where((eb) => compileFilter(eb, payload.filter_conditions, USER_FILTER_FIELDS));
+  for (const { field, direction } of sort) query = query.orderBy(field as 'id', direction);
+  if (!sort.some((s) => s.field === 'created_at')) query = query.orderBy('created_at');
+  return query.orderBy('id').limit(limit).offset(offset).execute();
+}
+
+/** Clears the soft deletion of these users. Unknown or hard-deleted users are an error. */
+export async function restoreUsers({ db, clock }: Deps, appId: number, userIds: string[]): Promise<void> {
+  if (userIds.length === 0) throw inputError('user_ids', 'must name at least one user');
+  await db.transaction().execute(async (trx) => {
+    const found = await findUsersByIds(trx, appId, userIds);
+    const missing = userIds.filter((id) => !found.has(id));
+    if (missing.length > 0) throw notFound(`users ${missing.join(', ')} do not exist`);
+    await trx
+      .updateTable('users')
+      .set({ deleted_at: null, updated_at: clock.nowMicros() })
+      .where('app_id', '=', appId)
+      .where('id', 'in', userIds)
+      .execute();
+  });
+}

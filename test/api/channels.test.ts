@@ -1,0 +1,193 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testDialects } from '../helpers/databases.js';
+import { expectStreamError, expectTimestampsEverywhere } from '../helpers/assertions.js';
+import { startTestServer, type TestServer } from '../helpers/test-server.js';
+
+describe.each(testDialects)('channels through the stream-chat SDK (%s)', (dialect) => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer(dialect);
+    await t.app.client.upsertUsers(
+      ['ann', 'ben', 'cat', 'dan', 'eve'].map((id) => ({ id, name: id.toUpperCase() })),
+    );
+  });
+  afterAll(() => t.close());
+
+  it('creates a channel with created_by_id, members and custom data', async () => {
+    const channel = t.app.client.channel('messaging', 'general', {
+      created_by_id: 'ann',
+      members: ['ann', 'ben'],
+      topic: 'all things',
+    } as never);
+    const state = await channel.create();
+    expect(state.channel).toMatchObject({
+      cid: 'messaging:general',
+      id: 'general',
+      type: 'messaging',
+      topic: 'all things',
+      member_count: 2,
+      created_by: { id: 'ann' },
+    });
+    expect(state.members.map((m) => m.user_id).sort()).toEqual(['ann', 'ben']);
+    expect(state.messages).toEqual([]);
+    expectTimestampsEverywhere(state);
+  });
+
+  it('refuses to create a channel without a creator when using a server token', async () => {
+    await expectStreamError(t.app.client.channel('messaging', 'orphan').create(), { status: 400, code: 4 });
+  });
+
+  it('refuses members that do not exist, and creates nothing', async () => {
+    await expectStreamError(
+      t.app.client
+        .channel('messaging', 'ghosts', { created_by_id: 'ann', members: ['ann', 'ghost'] } as never)
+        .create(),
+      { status: 400, code: 4 },
+    );
+    const found = await t.app.client.queryChannels({ cid: 'messaging:ghosts' });
+    expect(found).toEqual([]);
+  });
+
+  it('creates a channel without id, named by its members, and finds the same one again', async () => {
+    const first = t.app.client.channel('messaging', {
+      members: ['ann', 'cat'],
+      created_by_id: 'ann',
+    } as never);
+    const state = await first.create();
+    expect(state.channel.id).toMatch(/^!members-/);
+    expect(state.members).toHaveLength(2);
+    const again = t.app.client.channel('messaging', {
+      members: ['cat', 'ann'],
+      created_by_id: 'cat',
+    } as never);
+    const second = await again.create();
+    expect(second.channel.cid).toBe(state.channel.cid);
+  });
+
+  it('queries channels by cid, type, id and members, with sort, limit and offset', async () => {
+    for (const id of ['q-a', 'q-b', 'q-c']) {
+      await t.app.client
+        .channel('team', id, { created_by_id: 'dan', members: id === 'q-b' ? ['eve'] : ['dan'] } as never)
+        .create();
+    }
+    const byType = await t.app.client.queryChannels({ type: 'team' }, { created_at: 1 });
+    expect(byType.map((c) => c.id)).toEqual(['q-a', 'q-b', 'q-c']);
+    const byMembers = await t.app.client.queryChannels({ type: 'team', members: { $in: ['eve'] } });
+    expect(byMembers.map((c) => c.id)).toEqual(['q-b']);
+    const byCid = await t.app.client.queryChannels({ cid: { $in: ['team:q-a', 'team:q-c'] } }, { cid: -1 });
+    expect(byCid.map((c) => c.id)).toEqual(['q-c', 'q-a']);
+    const byId = await t.app.client.queryChannels({ type: 'team', id: 'q-b' });
+    expect(byId.map((c) => c.cid)).toEqual(['team:q-b']);
+    const paged = await t.app.client.queryChannels(
+      { type: 'team' },
+      { created_at: 1 },
+      { limit: 1, offset: 1 },
+    );
+    expect(paged.map((c) => c.id)).toEqual(['q-b']);
+  });
+
+  it('updates custom data and adds and removes members', async () => {
+    const channel = t.app.client.channel('messaging', 'upd', {
+      created_by_id: 'ann',
+      members: ['ann'],
+      colour: 'red',
+    } as never);
+    await channel.create();
+    const updated = await channel.update({ colour: 'green', size: 3 } as never);
+    expect(updated.channel).toMatchObject({ colour: 'green', size: 3 });
+    const added = await channel.addMembers(['ben', 'cat']);
+    expect(added.members.map((m) => m.user_id).sort()).toEqual(['ann', 'ben', 'cat']);
+    expect(added.channel!.member_count).toBe(3);
+    const removed = await channel.removeMembers(['ben']);
+    expect(removed.members.map((m) => m.user_id).sort()).toEqual(['ann', 'cat']);
+    expect(removed.channel!.member_count).toBe(2);
+    const partial = await channel.updatePartial({ set: { mood: 'calm' } as never, unset: ['size'] });
+    expect(partial.channel).toMatchObject({ colour: 'green', mood: 'calm' });
+    expect(partial.channel).not.toHaveProperty('size');
+  });
+
+  it('returns the newest page of messages with limit and pages back with id_lt', async () => {
+    const channel = t.app.client.channel('messaging', 'paging', {
+      created_by_id: 'ann',
+      members: ['ann'],
+    } as never);
+    await channel.create();
+    for (let i = 0; i < 7; i++) await channel.sendMessage({ id: `page-${i}`, text: `m${i}`, user_id: 'ann' });
+    const newest = await channel.query({ messages: { limit: 3 } });
+    expect(newest.messages.map((m) => m.id)).toEqual(['page-4', 'page-5', 'page-6']);
+    const older = await channel.query({ messages: { limit: 3, id_lt: 'page-4' } });
+    expect(older.messages.map((m) => m.id)).toEqual(['page-1', 'page-2', 'page-3']);
+  });
+
+  it('soft truncation hides earlier messages from queries; a system message may follow', async () => {
+    const channel = t.app.client.channel('messaging', 'trunc-soft', {
+      created_by_id: 'ann',
+      members: ['ann'],
+    } as never);
+    await channel.create();
+    await channel.sendMessage({ id: 'ts-1', text: 'before', user_id: 'ann' });
+    const response = await channel.truncate({
+      message: { text: 'history cleared', user_id: 'ann' } as never,
+      user_id: 'ann',
+    } as never);
+    expect(response.channel.truncated_at).toBeTruthy();
+    expect(response.message?.text).toBe('history cleared');
+    const state = await channel.query({ messages: { limit: 10 } });
+    expect(state.messages.map((m) => m.text)).toEqual(['history cleared']);
+    // Soft truncation keeps the message stored.
+    const kept = await t.app.client.getMessage('ts-1');
+    expect(kept.message.text).toBe('before');
+  });
+
+  it('hard truncation removes earlier messages for good', async () => {
+    const channel = t.app.client.channel('messaging', 'trunc-hard', {
+      created_by_id: 'ann',
+      members: ['ann'],
+    } as never);
+    await channel.create();
+    await channel.sendMessage({ id: 'th-1', text: 'gone soon', user_id: 'ann' });
+    await channel.truncate({ hard_delete: true });
+    await expectStreamError(t.app.client.getMessage('th-1'), { status: 404, code: 16 });
+  });
+
+  it('truncates at a given time: only messages at or before it are hidden', async () => {
+    const channel = t.app.client.channel('messaging', 'trunc-at', {
+      created_by_id: 'ann',
+      members: ['ann'],
+    } as never);
+    await channel.create();
+    const first = await channel.sendMessage({ id: 'ta-1', text: 'one', user_id: 'ann' });
+    await channel.sendMessage({ id: 'ta-2', text: 'two', user_id: 'ann' });
+    await channel.truncate({ truncated_at: first.message.created_at } as never);
+    const state = await channel.query({ messages: { limit: 10 } });
+    expect(state.messages.map((m) => m.id)).toEqual(['ta-2']);
+  });
+
+  it('soft-deletes a channel (gone from queries) and hard-deletes one (gone with its messages)', async () => {
+    const soft = t.app.client.channel('messaging', 'del-soft', {
+      created_by_id: 'ann',
+      members: ['ann'],
+    } as never);
+    await soft.create();
+    const deleted = await soft.delete();
+    expect(deleted.channel.deleted_at).toBeTruthy();
+    expect(await t.app.client.queryChannels({ cid: 'messaging:del-soft' })).toEqual([]);
+
+    const hard = t.app.client.channel('messaging', 'del-hard', {
+      created_by_id: 'ann',
+      members: ['ann'],
+    } as never);
+    await hard.create();
+    await hard.sendMessage({ id: 'dh-1', text: 'x', user_id: 'ann' });
+    await hard.delete({ hard_delete: true });
+    await expectStreamError(t.app.client.getMessage('dh-1'), { status: 404, code: 16 });
+  });
+
+  it('updating or deleting an unknown channel is 404 code 16', async () => {
+    await expectStreamError(t.app.client.channel('messaging', 'nope').update({ a: 1 } as never), {
+      status: 404,
+      code: 16,
+    });
+    await expectStreamError(t.app.client.channel('messaging', 'nope').delete(), { status: 404, code: 16 });
+  });
+});
