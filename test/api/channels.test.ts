@@ -74,7 +74,9 @@ describe.each(testDialects)('channels through the stream-chat SDK (%s)', (dialec
     expect(byType.map((c) => c.id)).toEqual(['q-a', 'q-b', 'q-c']);
     const byMembers = await t.app.client.queryChannels({ type: 'team', members: { $in: ['eve'] } });
     expect(byMembers.map((c) => c.id)).toEqual(['q-b']);
-    const byCid = await t.app.client.queryChannels({ cid: { $in: ['team:q-a', 'team:q-c'] } }, { cid: -1 });
+    const byCid = await t.app.client.queryChannels({ cid: { $in: ['team:q-a', 'team:q-c'] } }, {
+      cid: -1,
+    } as never);
     expect(byCid.map((c) => c.id)).toEqual(['q-c', 'q-a']);
     const byId = await t.app.client.queryChannels({ type: 'team', id: 'q-b' });
     expect(byId.map((c) => c.cid)).toEqual(['team:q-b']);
@@ -101,7 +103,7 @@ describe.each(testDialects)('channels through the stream-chat SDK (%s)', (dialec
     const removed = await channel.removeMembers(['ben']);
     expect(removed.members.map((m) => m.user_id).sort()).toEqual(['ann', 'cat']);
     expect(removed.channel!.member_count).toBe(2);
-    const partial = await channel.updatePartial({ set: { mood: 'calm' } as never, unset: ['size'] });
+    const partial = await channel.updatePartial({ set: { mood: 'calm' } as never, unset: ['size'] as never });
     expect(partial.channel).toMatchObject({ colour: 'green', mood: 'calm' });
     expect(partial.channel).not.toHaveProperty('size');
   });

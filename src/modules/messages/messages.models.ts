@@ -35,6 +35,9 @@ export const KNOWN_MESSAGE_FIELDS = new Set([
   'custom',
   'member',
   'i18n',
+  // v2 export and import lines carry these beside the message.
+  'channel_type',
+  'channel_id',
 ]);
 
 /** Message types a client may send; `reply` is set for thread replies, `deleted` by deletion. */

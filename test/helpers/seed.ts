@@ -1,0 +1,77 @@
+import type { Kysely } from 'kysely';
+import type { Database, MessageRow } from '../../src/database/database.types.js';
+import { chunk } from '../../src/lib/ids.js';
+
+/**
+ * Inserts plain messages straight into the database, in batched transactions: for tests that need
+ * thousands of rows (limits, large exports) where going through the HTTP API would only be slow.
+ */
+export async function insertMessages(
+  db: Kysely<Database>,
+  appId: number,
+  cid: string,
+  count: number,
+  options: { userId: string; idPrefix: string; startMicros: number },
+): Promise<string[]> {
+  const ids: string[] = [];
+  const rows: MessageRow[] = [];
+  for (let i = 0; i < count; i++) {
+    const id = `${options.idPrefix}-${String(i).padStart(7, '0')}`;
+    ids.push(id);
+    rows.push({
+      app_id: appId,
+      id,
+      cid,
+      user_id: options.userId,
+      type: 'regular',
+      text: `seeded message ${i}`,
+      html: `<p>seeded message ${i}</p>\n`,
+      parent_id: null,
+      show_in_channel: 0,
+      quoted_message_id: null,
+      attachments: '[]',
+      mentioned_users: '[]',
+      custom: '{}',
+      reply_count: 0,
+      reaction_counts: '{}',
+      reaction_scores: '{}',
+      pinned: 0,
+      silent: 0,
+      created_at: options.startMicros + i,
+      updated_at: options.startMicros + i,
+      deleted_at: null,
+    });
+  }
+  await db.transaction().execute(async (trx) => {
+    for (const batch of chunk(rows, 500)) await trx.insertInto('messages').values(batch).execute();
+  });
+  return ids;
+}
+
+/** Inserts one reaction of `userId` on each of these messages (summaries are not refreshed). */
+export async function insertReactions(
+  db: Kysely<Database>,
+  appId: number,
+  messageIds: string[],
+  options: { userId: string; type: string; startMicros: number },
+): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    for (const batch of chunk(messageIds, 500)) {
+      await trx
+        .insertInto('reactions')
+        .values(
+          batch.map((messageId, i) => ({
+            app_id: appId,
+            message_id: messageId,
+            user_id: options.userId,
+            type: options.type,
+            score: 1,
+            custom: '{}',
+            created_at: options.startMicros + i,
+            updated_at: options.startMicros + i,
+          })),
+        )
+        .execute();
+    }
+  });
+}
