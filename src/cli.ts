@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { loadConfig } from './config.js';
 import { createApp } from './modules/apps/apps.usecases.js';
-import { closeContext, createContext, ensureStartupApp, startServer } from './runtime.js';
+import { closeContext, createContext, ensureStartupApp, startServer, startTaskWorker } from './runtime.js';
 
 function onShutdown(close: () => Promise<void>): void {
   let stopping = false;
@@ -40,6 +40,19 @@ export async function main(argv: string[]): Promise<void> {
       console.log(`chatport: api key    ${app.apiKey}`);
       console.log(`chatport: api secret ${app.apiSecret}`);
       onShutdown(() => server.close());
+    });
+
+  program
+    .command('worker')
+    .description('run only the task worker (CHATPORT_WORKER_CONCURRENCY tasks at once), no API')
+    .action(async () => {
+      const context = await createContext(loadConfig());
+      const worker = startTaskWorker(context);
+      console.log(`chatport: task worker ${worker.id} running (database: ${context.dialect.name})`);
+      onShutdown(async () => {
+        await worker.stop();
+        await closeContext(context);
+      });
     });
 
   program

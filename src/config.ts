@@ -13,7 +13,10 @@ export interface Config {
   /** CHATPORT_API_KEY / CHATPORT_API_SECRET: an app that must exist at start. */
   apiKey: string | undefined;
   apiSecret: string | undefined;
-  /** CHATPORT_PUBLIC_URL: base of download links, default http://localhost:<port>. */
+  /**
+   * CHATPORT_PUBLIC_URL: base of download links. Default: the address the server listens on, which
+   * only local clients can reach; set it when clients reach the server under another name.
+   */
   publicUrl: string;
   /** CHATPORT_LOG_LEVEL, default info. */
   logLevel: string;
@@ -27,6 +30,8 @@ export interface Config {
   linkTtlHours: number;
   /** CHATPORT_RETENTION_DAYS, default 60: how long export files are kept after completion. */
   retentionDays: number;
+  /** CHATPORT_STORAGE, default local: where export files live (`local`: under <dataDir>/files). */
+  storageDriver: string;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -53,12 +58,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: env.DATABASE_URL || undefined,
     apiKey: env.CHATPORT_API_KEY || undefined,
     apiSecret: env.CHATPORT_API_SECRET || undefined,
-    publicUrl: (env.CHATPORT_PUBLIC_URL || `http://localhost:${port}`).replace(/\/+$/, ''),
+    publicUrl: (env.CHATPORT_PUBLIC_URL || '').replace(/\/+$/, ''),
     logLevel: env.CHATPORT_LOG_LEVEL || 'info',
     bodyLimit: integer(env, 'CHATPORT_BODY_LIMIT', 1024 * 1024),
     inProcessWorker: flag(env, 'CHATPORT_WORKER', true),
     workerConcurrency: integer(env, 'CHATPORT_WORKER_CONCURRENCY', 2),
     linkTtlHours: integer(env, 'CHATPORT_LINK_TTL_HOURS', 24),
     retentionDays: integer(env, 'CHATPORT_RETENTION_DAYS', 60),
+    storageDriver: env.CHATPORT_STORAGE || 'local',
   };
 }

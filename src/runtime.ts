@@ -7,15 +7,23 @@ import { migrateToLatest } from './database/migrate.js';
 import { buildHttpServer } from './http/server.js';
 import { createSystemClock, type Clock } from './lib/time.js';
 import { ensureApp, ensureDevelopmentApp } from './modules/apps/apps.usecases.js';
+import { buildTaskHandlers } from './modules/tasks/task-handlers.js';
+import type { TaskHandlers } from './modules/tasks/tasks.types.js';
+import { createTaskWorker, type TaskWorker } from './modules/tasks/tasks.worker.js';
+import { createStorageDriver } from './modules/storage/storage.drivers.js';
+import { startRetentionSweeper } from './modules/downloads/retention-sweeper.js';
 
 export interface RuntimeOptions {
   clock?: Clock;
   logger?: Logger;
+  /** Task handlers added to (or replacing kinds of) the built-in registry; tests bring their own kinds. */
+  taskHandlers?: TaskHandlers;
 }
 
 /** Opens the database, migrates it and builds the context every process (server, worker, CLI) shares. */
 export async function createContext(config: Config, options: RuntimeOptions = {}): Promise<Context> {
   const logger = options.logger ?? pino({ level: config.logLevel, name: 'chatport' });
+  const storage = createStorageDriver(config);
   const dialect: DatabaseDialect = openDatabase(config);
   try {
     const applied = await migrateToLatest(dialect);
@@ -24,11 +32,22 @@ export async function createContext(config: Config, options: RuntimeOptions = {}
     await dialect.close();
     throw error;
   }
-  return { config, dialect, db: dialect.db, clock: options.clock ?? createSystemClock(), logger };
+  return { config, dialect, db: dialect.db, clock: options.clock ?? createSystemClock(), logger, storage };
 }
 
 export async function closeContext(context: Context): Promise<void> {
   await context.dialect.close();
+}
+
+/** Starts a task worker with CHATPORT_WORKER_CONCURRENCY slots and every handler this build has. */
+export function startTaskWorker(context: Context, options: RuntimeOptions = {}): TaskWorker {
+  const worker = createTaskWorker({
+    context,
+    handlers: { ...buildTaskHandlers(context), ...options.taskHandlers },
+    concurrency: context.config.workerConcurrency,
+  });
+  worker.start();
+  return worker;
 }
 
 /** The app named by CHATPORT_API_KEY/SECRET, or the development app kept in the data dir. */
@@ -60,6 +79,28 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** How long in-flight requests get to finish on shutdown before their connections are closed. */
+const SHUTDOWN_GRACE_MILLIS = 5000;
+
+/**
+ * Stops accepting connections and waits for in-flight requests; a client that keeps a response open
+ * (a stalled download) is cut off after the grace period, so shutdown always ends.
+ */
+async function closeHttp(http: HttpApp, graceMillis: number): Promise<void> {
+  const closing = http.close();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), graceMillis);
+    timer.unref();
+  });
+  if ((await Promise.race([closing.then(() => 'closed' as const), deadline])) === 'timeout') {
+    http.log.warn('shutdown: closing connections that outlived the grace period');
+    http.server.closeAllConnections();
+    await closing;
+  }
+  clearTimeout(timer);
+}
+
 /** Starts the API (and, unless disabled, the in-process worker and the retention sweeper). */
 export async function startServer(config: Config, options: RuntimeOptions = {}): Promise<RunningServer> {
   const context = await createContext(config, options);
@@ -71,6 +112,11 @@ export async function startServer(config: Config, options: RuntimeOptions = {}):
     const address = http.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+    // Download links are signed by the server that answers the status request: without a configured
+    // public URL they point at the address it actually listens on (port 0 means a random port).
+    if (!context.config.publicUrl) context.config.publicUrl = url;
+    if (config.inProcessWorker) background.push(startTaskWorker(context, options));
+    background.push(startRetentionSweeper(context));
     let closed = false;
     return {
       context,
@@ -79,13 +125,14 @@ export async function startServer(config: Config, options: RuntimeOptions = {}):
       async close() {
         if (closed) return;
         closed = true;
-        await http!.close();
+        await closeHttp(http!, SHUTDOWN_GRACE_MILLIS);
         for (const task of background.reverse()) await task.stop();
         await closeContext(context);
       },
     };
   } catch (error) {
     await http?.close();
+    for (const task of background.reverse()) await task.stop();
     await closeContext(context);
     throw error;
   }

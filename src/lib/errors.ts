@@ -15,6 +15,8 @@ export const errorKinds = {
   notAllowed: { statusCode: 403, code: 17 },
   rateLimited: { statusCode: 429, code: 9 },
   payloadTooBig: { statusCode: 413, code: 22 },
+  /** A download's `Range` starts past the end of the file. Stream has no code for it: an input error. */
+  rangeNotSatisfiable: { statusCode: 416, code: 4 },
   internal: { statusCode: 500, code: -1 },
 } as const;
 

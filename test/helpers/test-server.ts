@@ -7,6 +7,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { createApp } from '../../src/modules/apps/apps.usecases.js';
 import { startServer, type RunningServer } from '../../src/runtime.js';
 import type { Clock } from '../../src/lib/time.js';
+import type { TaskHandlers } from '../../src/modules/tasks/tasks.types.js';
 import { createPostgresDatabase, type TestDialect } from './databases.js';
 
 export interface TestApp {
@@ -30,6 +31,8 @@ export interface TestServer {
 export interface TestServerOptions {
   clock?: Clock;
   env?: Record<string, string>;
+  /** Extra task kinds for the in-process worker (see RuntimeOptions.taskHandlers). */
+  taskHandlers?: TaskHandlers;
 }
 
 /** Starts the real server in-process on a free port, on a fresh database of the given dialect. */
@@ -48,6 +51,7 @@ export async function startTestServer(
   });
   const server = await startServer(config, {
     clock: options.clock,
+    taskHandlers: options.taskHandlers,
     logger: pino({ level: config.logLevel }),
   });
   const baseURL = server.url;

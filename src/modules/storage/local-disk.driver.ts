@@ -1,0 +1,232 @@
+import crypto from 'node:crypto';
+import type { BigIntStats } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { finished } from 'node:stream/promises';
+import { HashingFileSink } from './local-disk.file-sink.js';
+import {
+  createExclusive,
+  isMissing,
+  pruneEmptyDirectories,
+  statFile,
+  syncDirectory,
+  unlinkIfPresent,
+  walkFiles,
+} from './local-disk.file-system.js';
+import { InvalidStorageKeyError, StorageObjectNotFoundError } from './storage.errors.js';
+import { validateStorageKey } from './storage.keys.js';
+import type { CommittedObject, PendingWrite, StorageDriver, TemporaryObject } from './storage.types.js';
+
+/**
+ * Files under `root`, one per key at `<root>/<key>`, so an operator can browse them. Beside each file,
+ * hidden names the driver owns (keys never start with a dot):
+ * - `.<name>.<random>.tmp`: a write in progress, renamed to `<name>` by its commit;
+ * - `.<name>.meta`: the file's SHA-256, recorded at commit with the size, mtime and inode it belongs to.
+ * Files are created mode 0600: exports hold private messages.
+ */
+export function createLocalDiskDriver({ root }: { root: string }): StorageDriver {
+  const base = path.resolve(root);
+
+  function pathOf(key: string): string {
+    const resolved = path.resolve(base, ...validateStorageKey(key).split('/'));
+    // Belt and braces: validation already rules out every way of leaving the root.
+    if (!resolved.startsWith(base + path.sep)) throw new InvalidStorageKeyError(key, 'outside the root');
+    return resolved;
+  }
+
+  return {
+    name: 'local',
+
+    async openWrite(key) {
+      return openLocalWrite(pathOf(key), base);
+    },
+
+    async stat(key) {
+      const file = pathOf(key);
+      const stats = await statFile(file);
+      if (!stats) return undefined;
+      return {
+        size: Number(stats.size),
+        etag: (await recordedEtag(file, stats)) ?? fallbackEtag(stats),
+        modifiedAt: Number(stats.mtimeNs / 1000n),
+      };
+    },
+
+    async openRead(key, range) {
+      const file = pathOf(key);
+      if (range) {
+        const { start, end } = range;
+        if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
+          throw new RangeError(`invalid byte range ${start}-${end}`);
+        }
+      }
+      let handle: fs.FileHandle;
+      try {
+        handle = await fs.open(file, 'r');
+      } catch (error) {
+        if (isMissing(error)) throw new StorageObjectNotFoundError(key);
+        throw error;
+      }
+      try {
+        if (!(await handle.stat()).isFile()) throw new StorageObjectNotFoundError(key);
+      } catch (error) {
+        await handle.close();
+        throw error;
+      }
+      return handle.createReadStream({ start: range?.start, end: range?.end });
+    },
+
+    async delete(key) {
+      const file = pathOf(key);
+      if (!(await statFile(file))) return false;
+      const existed = await unlinkIfPresent(file);
+      await unlinkIfPresent(recordPathOf(file));
+      await pruneEmptyDirectories(path.dirname(file), base);
+      return existed;
+    },
+
+    async listTemporary(olderThanMicros) {
+      return listLeftovers(base, olderThanMicros);
+    },
+
+    async sweepTemporary(olderThanMicros) {
+      let removed = 0;
+      for (const leftover of await listLeftovers(base, olderThanMicros)) {
+        if (await unlinkIfPresent(path.join(base, leftover.name))) removed++;
+      }
+      return removed;
+    },
+  };
+}
+
+/** What `.<name>.meta` holds: the content hash and the identity of the file it was computed for. */
+interface ContentRecord {
+  sha256: string;
+  size: string;
+  mtimeNs: string;
+  ino: string;
+}
+
+async function openLocalWrite(file: string, base: string): Promise<PendingWrite> {
+  const directory = path.dirname(file);
+  const random = crypto.randomBytes(8).toString('hex');
+  const temporary = path.join(directory, `.${path.basename(file)}.${random}.tmp`);
+  const recordTemporary = `${temporary}.meta.tmp`;
+  const { handle, createdDirectories } = await createExclusive(temporary);
+  const sink = new HashingFileSink(handle);
+  let closed = false;
+  let aborted = false;
+  let committing: Promise<CommittedObject> | undefined;
+
+  async function close(): Promise<void> {
+    if (closed) return;
+    closed = true;
+    await handle.close();
+  }
+
+  async function discard(): Promise<void> {
+    sink.destroy();
+    await close().catch(() => undefined);
+    await unlinkIfPresent(temporary);
+    await unlinkIfPresent(recordTemporary);
+  }
+
+  async function publish(): Promise<CommittedObject> {
+    if (!sink.writableEnded) sink.end();
+    await finished(sink);
+    const stats = await handle.stat({ bigint: true });
+    await close();
+    const sha256 = sink.digest();
+    const record: ContentRecord = {
+      sha256,
+      size: String(stats.size),
+      mtimeNs: String(stats.mtimeNs),
+      ino: String(stats.ino),
+    };
+    await fs.writeFile(recordTemporary, JSON.stringify(record), { mode: 0o600 });
+    await fs.rename(temporary, file);
+    // Until the record lands (or should the process die first), stat finds the previous record, whose
+    // inode is not this file's, and answers the size-and-mtime ETag instead: never a wrong hash.
+    await fs.rename(recordTemporary, recordPathOf(file));
+    await syncDirectory(directory);
+    // A folder this write created is only durable once its parent's entry for it is.
+    if (createdDirectories) {
+      let dir = directory;
+      do {
+        dir = path.dirname(dir);
+        await syncDirectory(dir);
+      } while (dir.startsWith(base) && dir !== path.dirname(dir));
+    }
+    return { size: Number(stats.size), etag: `"${sha256}"` };
+  }
+
+  return {
+    stream: sink,
+    commit() {
+      if (aborted) return Promise.reject(new Error(`the write to ${file} was aborted`));
+      if (committing) return Promise.reject(new Error(`the write to ${file} was already committed`));
+      committing = publish().catch(async (error: unknown) => {
+        await discard();
+        throw error;
+      });
+      return committing;
+    },
+    async abort() {
+      if (committing) {
+        // Once a commit has started it decides: the object is published, or the commit cleaned up.
+        await committing.catch(() => undefined);
+        return;
+      }
+      if (aborted) return;
+      aborted = true;
+      await discard();
+    },
+  };
+}
+
+function recordPathOf(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.meta`);
+}
+
+/** The content hash recorded at commit, if the record still describes this very file. */
+async function recordedEtag(file: string, stats: BigIntStats): Promise<string | undefined> {
+  let record: Partial<ContentRecord>;
+  try {
+    record = JSON.parse(await fs.readFile(recordPathOf(file), 'utf8')) as Partial<ContentRecord>;
+  } catch {
+    return undefined;
+  }
+  const matches =
+    record.size === String(stats.size) &&
+    record.mtimeNs === String(stats.mtimeNs) &&
+    record.ino === String(stats.ino) &&
+    typeof record.sha256 === 'string' &&
+    /^[0-9a-f]{64}$/.test(record.sha256);
+  return matches ? `"${record.sha256}"` : undefined;
+}
+
+/**
+ * For a file without a believable record (put there by hand, restored from a backup, or a commit cut
+ * short between its two renames): size and modification time, as most web servers do.
+ */
+function fallbackEtag(stats: BigIntStats): string {
+  return `"${stats.size.toString(16)}-${stats.mtimeNs.toString(16)}"`;
+}
+
+/** Hidden temporaries, and records whose file is gone, last modified before the threshold. */
+async function listLeftovers(base: string, olderThanMicros: number): Promise<TemporaryObject[]> {
+  const leftovers: TemporaryObject[] = [];
+  for await (const file of walkFiles(base)) {
+    const name = path.basename(file);
+    if (!name.startsWith('.')) continue;
+    const leftover =
+      name.endsWith('.tmp') ||
+      (name.endsWith('.meta') && !(await statFile(path.join(path.dirname(file), name.slice(1, -5)))));
+    if (!leftover) continue;
+    const stats = await statFile(file);
+    if (!stats) continue;
+    const modifiedAt = Number(stats.mtimeNs / 1000n);
+    if (modifiedAt < olderThanMicros) leftovers.push({ name: path.relative(base, file), modifiedAt });
+  }
+  return leftovers;
+}

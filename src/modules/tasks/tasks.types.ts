@@ -1,0 +1,125 @@
+/**
+ * The durable task queue: background work (user and channel deletes, exports) kept in the `tasks`
+ * table, so it survives restarts and crashes and can be run by any process sharing the database.
+ *
+ * Glossary
+ * - task: one row of `tasks`; `kind` names its handler, `payload` (JSON) its input.
+ * - status, with Stream's names (what `GET /tasks/{id}` answers):
+ *   - `waiting`: queued, no attempt has started yet (`attempt` = 0).
+ *   - `running`: a worker holds its lease and runs attempt number `attempt`.
+ *   - `pending`: an attempt failed (or its worker vanished); the task backs off until `run_after`,
+ *     then the next attempt may start.
+ *   - `completed` (terminal): an attempt finished; `result` holds its output, maybe a `file_key`.
+ *   - `failed` (terminal): an error that retrying cannot fix, or the attempts ran out; `error` says why.
+ *   Every path ends terminal: failures retry at most `max_attempts` times in all, and a running task
+ *   whose worker dies is reaped when its lease expires.
+ * - attempt: how many attempts have started, incremented by each claim. It never goes down, so
+ *   (id, attempt, lease_owner) names one attempt for good.
+ * - lease: the right to run one attempt, held by `lease_owner` (a worker id) until `lease_expires_at`.
+ *   The worker renews it by heartbeat while its handler runs.
+ * - fence: every write a worker makes about an attempt (heartbeat, complete, fail) matches
+ *   `id, attempt, status = 'running', lease_owner`. A worker that lost its lease matches nothing, so
+ *   it can never publish a result or overwrite the attempt that replaced it.
+ * - reaper: the periodic sweep, run in every worker, that sends `running` tasks whose lease expired
+ *   back to `pending` (or to `failed` with type `lease_expired` when their attempts are used up).
+ * - backoff: the wait before the next attempt, `min(base * 2^(attempt-1), cap)` (see tasks.retry.ts).
+ * - handler: the function that does one kind of work; `TaskHandlers` maps kinds to handlers.
+ * - presenter: renders a completed task's `result` for the status routes, per kind.
+ *
+ * Times are microseconds since the epoch (lib/time.ts), read from the injected clock of the process
+ * doing the write: processes sharing a queue need clocks that agree to well within a lease.
+ */
+import type { Context } from '../../context.js';
+import type { AppRow, TaskRow } from '../../database/database.types.js';
+
+export type { TaskRow };
+
+export const taskStatuses = ['waiting', 'pending', 'running', 'completed', 'failed'] as const;
+export type TaskStatus = (typeof taskStatuses)[number];
+
+/** The statuses a worker may claim from. */
+export const claimableStatuses: readonly TaskStatus[] = ['waiting', 'pending'];
+
+/** Attempts a task gets when the enqueuer does not say, failures and expired leases alike. */
+export const DEFAULT_MAX_ATTEMPTS = 5;
+
+/** What a client sees of a failed task: `error: {type, description}`. */
+export interface TaskError {
+  /** Short machine-readable type, e.g. `channel_not_found`, `lease_expired`, `internal`. */
+  type: string;
+  /** One line for people. Never a stack trace, never an internal error's message. */
+  description: string;
+}
+
+/** The `error` column: the client's part plus, for internal errors, a short message for operators. */
+export interface StoredTaskError extends TaskError {
+  /** The first line of an internal error's message, cut short. Logged and stored; never served. */
+  detail?: string;
+}
+
+/** Names one attempt: every fenced write matches all three. */
+export interface TaskLease {
+  id: string;
+  attempt: number;
+  /** The worker id that claimed the attempt. */
+  owner: string;
+}
+
+/** A file an attempt published (exports): kept on the task, deleted by retention after `expiresAt`. */
+export interface TaskFile {
+  /** Storage key of the file. */
+  key: string;
+  /** Microseconds: when the retention sweeper deletes it. */
+  expiresAt: number;
+}
+
+/** What a handler returns when its work is done. */
+export interface TaskOutcome {
+  /** Stored as the task's result JSON, served as `result` by the default presenter. */
+  result: Record<string, unknown>;
+  /** The file the attempt published, if any. */
+  file?: TaskFile;
+}
+
+/** What a handler is told about the task it runs. */
+export interface TaskInvocation {
+  id: string;
+  appId: number;
+  kind: string;
+  /** The payload given to enqueueTask, parsed back from JSON: validate it before use. */
+  payload: unknown;
+  /** 1 on the first attempt. */
+  attempt: number;
+}
+
+/**
+ * Does the work of one kind of task. Throw `UnrecoverableError` to fail at once (its `type` and
+ * message become the task's error); any other error is retried with backoff. `signal` aborts when
+ * the lease is lost or the worker stops: stop then, as nothing more the attempt does can be recorded.
+ */
+export type TaskHandler = (args: {
+  context: Context;
+  task: TaskInvocation;
+  signal: AbortSignal;
+}) => Promise<TaskOutcome>;
+
+/** Handlers by task kind. A task whose kind has none fails with type `unknown_kind`. */
+export type TaskHandlers = Record<string, TaskHandler>;
+
+/** What a presenter may use: the process context and the app asking. */
+export interface TaskPresentation {
+  context: Context;
+  app: AppRow;
+}
+
+/**
+ * Renders a completed task's `result` on every status request, e.g. to re-sign an export's download
+ * link. Without one for its kind, a task's stored result JSON is served as it is.
+ */
+export type TaskPresenter = (
+  task: TaskRow,
+  presentation: TaskPresentation,
+) => Promise<Record<string, unknown>> | Record<string, unknown>;
+
+/** Presenters by task kind. */
+export type TaskPresenters = Record<string, TaskPresenter>;
