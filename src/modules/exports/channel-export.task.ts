@@ -1,0 +1,90 @@
+import { UnrecoverableError } from '../../lib/errors.js';
+import { isPlainObject } from '../../lib/json.js';
+import { MICROS_PER_DAY } from '../../lib/time.js';
+import { findChannelsByCids } from '../channels/channels.repository.js';
+import { exportFileKey } from '../storage/storage.keys.js';
+import type { TaskHandler, TaskInvocation, TaskOutcome } from '../tasks/tasks.types.js';
+import type { ChannelExportRequest } from './channel-export.request.js';
+import { writeChannelExport, type ExportTarget } from './channel-export.writer.js';
+import { ExportSink } from './export-sink.js';
+
+export const EXPORT_CHANNELS_KIND = 'export-channels';
+
+/** A channel named in the request that the file does not carry, and why. */
+export interface SkippedChannel {
+  cid: string;
+  reason: 'soft_deleted' | 'not_found';
+}
+
+/** The task payload is the validated request; anything else cannot succeed on retry. */
+function requestOf(task: TaskInvocation): ChannelExportRequest {
+  const payload = task.payload;
+  if (
+    !isPlainObject(payload) ||
+    !Array.isArray(payload.channels) ||
+    (payload.version !== 'v1' && payload.version !== 'v2')
+  ) {
+    throw new UnrecoverableError(`task ${task.id} has no valid export request`, 'invalid_payload');
+  }
+  return payload as unknown as ChannelExportRequest;
+}
+
+/** `exports/<app>/<task>/<attempt>/...`: each attempt writes its own object, so none can overwrite another's. */
+function channelExportKey(task: TaskInvocation, version: 'v1' | 'v2'): string {
+  const extension = version === 'v2' ? 'jsonl' : 'json';
+  return exportFileKey({
+    appId: task.appId,
+    taskId: task.id,
+    attempt: task.attempt,
+    filename: `chatport-channels-${task.id}.${extension}`,
+  });
+}
+
+/**
+ * Runs one attempt of a channel export: resolves the channels (soft-deleted ones are left out unless
+ * asked for; ones deleted for good since the request are left out too, both listed in the result),
+ * streams the file into storage and commits it atomically. On any failure the partial write is
+ * aborted, so nothing half-written is ever visible.
+ */
+export const exportChannelsHandler: TaskHandler = async ({ context, task, signal }): Promise<TaskOutcome> => {
+  const request = requestOf(task);
+  const { db, storage, clock, config } = context;
+  const channels = await findChannelsByCids(
+    db,
+    task.appId,
+    request.channels.map((c) => c.cid),
+  );
+  const targets: ExportTarget[] = [];
+  const skipped: SkippedChannel[] = [];
+  for (const selection of request.channels) {
+    const channel = channels.get(selection.cid);
+    if (!channel) skipped.push({ cid: selection.cid, reason: 'not_found' });
+    else if (channel.deleted_at !== null && !request.includeSoftDeletedChannels) {
+      skipped.push({ cid: selection.cid, reason: 'soft_deleted' });
+    } else targets.push({ channel, selection });
+  }
+
+  const key = channelExportKey(task, request.version);
+  const started = clock.nowMicros();
+  const write = await storage.openWrite(key);
+  try {
+    const sink = new ExportSink(write.stream);
+    const counts = await writeChannelExport({ db, appId: task.appId, request, targets, sink, signal });
+    signal.throwIfAborted();
+    const committed = await write.commit();
+    const finished = clock.nowMicros();
+    return {
+      result: {
+        version: request.version,
+        ...counts,
+        size: committed.size,
+        skipped_channels: skipped,
+        started_at: started,
+        finished_at: finished,
+      },
+      file: { key, expiresAt: finished + config.retentionDays * MICROS_PER_DAY },
+    };
+  } finally {
+    await write.abort();
+  }
+};

@@ -1,0 +1,26 @@
+import { parseObject } from '../../lib/json.js';
+import { formatMicros } from '../../lib/time.js';
+import { presentDownload } from '../downloads/downloads.presenter.js';
+import type { TaskPresenter } from '../tasks/tasks.types.js';
+
+/**
+ * A completed export's `result`: its counts and size, and a download link signed afresh on every
+ * request (valid 24 hours); after retention, no link but `expired: true` and a note saying so.
+ */
+export const exportResultPresenter: TaskPresenter = (task, { context, app }) => {
+  const stored = parseObject(task.result);
+  const result: Record<string, unknown> = { ...stored };
+  for (const key of ['started_at', 'finished_at']) {
+    if (typeof stored[key] === 'number') result[key] = formatMicros(stored[key]);
+  }
+  if (task.file_key === null) return result;
+  const download = presentDownload({ task, app, config: context.config, clock: context.clock });
+  if ('url' in download) {
+    result.url = download.url;
+    result.url_expires_at = download.expires_at;
+  } else {
+    result.expired = true;
+    result.note = download.note;
+  }
+  return result;
+};
