@@ -12,8 +12,12 @@ import { toChannelResponse, toMemberResponse } from './channels.models.js';
 import { presentChannelStates } from './channels.presenter.js';
 import { queryChannelRows } from './channels.query.js';
 import { membersOf } from './channels.repository.js';
+import { parseCid } from '../../lib/ids.js';
+import { enqueueTask } from '../tasks/tasks.enqueue.js';
+import { DELETE_CHANNELS_KIND, type DeleteChannelsPayload } from './channels.deletion-task.js';
 import {
   ChannelParams,
+  DeleteChannelsBody,
   ChannelTypeParams,
   DeleteChannelQuery,
   GetOrCreateChannelBody,
@@ -109,6 +113,24 @@ export function registerChannelRoutes(app: HttpApp, context: Context): void {
         memberLimit: body.member_limit ?? DEFAULT_MEMBER_LIMIT,
       });
       return { channels };
+    },
+  );
+
+  app.post(
+    '/channels/delete',
+    { schema: { body: DeleteChannelsBody }, config: { operation: 'DeleteChannels' } },
+    async (request) => {
+      const cids = [...new Set(request.body.cids)];
+      cids.forEach((cid, index) => {
+        if (!parseCid(cid)) throw inputError(`cids.${index}`, `"${cid}" is not a valid cid`);
+      });
+      const payload: DeleteChannelsPayload = { cids, hardDelete: request.body.hard_delete ?? false };
+      const task = await enqueueTask(db, context.clock, {
+        appId: request.app.id,
+        kind: DELETE_CHANNELS_KIND,
+        payload,
+      });
+      return { task_id: task.id };
     },
   );
 

@@ -1,5 +1,7 @@
 import type { Context } from '../../context.js';
 import { EXPORT_CHANNELS_KIND, exportChannelsHandler } from '../exports/channel-export.task.js';
+import { DELETE_CHANNELS_KIND, deleteChannelsHandler } from '../channels/channels.deletion-task.js';
+import { DELETE_USERS_KIND, deleteUsersHandler } from '../users/users.deletion-task.js';
 import type { TaskHandlers } from './tasks.types.js';
 
 /**
@@ -10,5 +12,7 @@ import type { TaskHandlers } from './tasks.types.js';
 export function buildTaskHandlers(_context: Context): TaskHandlers {
   return {
     [EXPORT_CHANNELS_KIND]: exportChannelsHandler,
+    [DELETE_USERS_KIND]: deleteUsersHandler,
+    [DELETE_CHANNELS_KIND]: deleteChannelsHandler,
   };
 }

@@ -20,6 +20,8 @@ export interface DeleteUserOptions {
   markMessagesDeleted: boolean;
   hardDeleteMessages?: boolean;
   deleteConversationChannels: boolean;
+  /** Whether conversation channels are removed for good; defaults to hardDelete. */
+  hardDeleteConversations?: boolean;
 }
 
 export async function deleteUser(
@@ -46,7 +48,7 @@ export async function deleteUser(
         .where('channels.id', 'like', '!members-%')
         .execute();
       for (const { cid } of conversations) {
-        if (options.hardDelete) await hardDeleteChannel(trx, appId, cid);
+        if (options.hardDeleteConversations ?? options.hardDelete) await hardDeleteChannel(trx, appId, cid);
         else {
           await trx
             .updateTable('channels')

@@ -2,7 +2,12 @@ import type { Context } from '../../context.js';
 import type { HttpApp } from '../../http/http-app.js';
 import { toUserResponse } from './users.models.js';
 import { deleteUser } from './users.deletion.js';
+import { DELETE_USERS_KIND, type DeleteUsersPayload } from './users.deletion-task.js';
+import { enqueueTask } from '../tasks/tasks.enqueue.js';
+import { inputError } from '../../lib/errors.js';
+import { findUser } from './users.repository.js';
 import {
+  DeleteUsersBody,
   DeleteUserQuery,
   PartialUpdateUsersBody,
   QueryUsersQuery,
@@ -54,6 +59,33 @@ export function registerUserRoutes(app: HttpApp, context: Context): void {
         deleteConversationChannels: request.query.delete_conversation_channels ?? false,
       });
       return { user: toUserResponse(user) };
+    },
+  );
+
+  app.post(
+    '/users/delete',
+    { schema: { body: DeleteUsersBody }, config: { operation: 'DeleteUsers' } },
+    async (request) => {
+      const body = request.body;
+      if (
+        body.new_channel_owner_id !== undefined &&
+        !(await findUser(context.db, request.app.id, body.new_channel_owner_id))
+      ) {
+        throw inputError('new_channel_owner_id', `user ${body.new_channel_owner_id} does not exist`);
+      }
+      const payload: DeleteUsersPayload = {
+        userIds: [...new Set(body.user_ids)],
+        user: body.user ?? 'soft',
+        ...(body.messages !== undefined ? { messages: body.messages } : {}),
+        ...(body.conversations !== undefined ? { conversations: body.conversations } : {}),
+        ...(body.new_channel_owner_id !== undefined ? { newChannelOwnerId: body.new_channel_owner_id } : {}),
+      };
+      const task = await enqueueTask(context.db, context.clock, {
+        appId: request.app.id,
+        kind: DELETE_USERS_KIND,
+        payload,
+      });
+      return { task_id: task.id };
     },
   );
 
