@@ -74,12 +74,12 @@ describe.each(testDialects)('deleting many users and channels as tasks (%s)', (d
     for (const id of ['a', 'b', 'c'])
       await c.channel('team', id, { created_by_id: 'keep' } as never).create();
     await c.channel('team', 'c').sendMessage({ id: 'in-c', text: 'x', user_id: 'keep' });
-    const soft = await waitForTask(c, (await c.deleteChannels(['team:a', 'team:b'])).task_id);
+    const soft = await waitForTask(c, (await c.deleteChannels(['team:a', 'team:b'])).task_id!);
     expect(soft.result).toEqual({ result: { 'team:a': { status: 'ok' }, 'team:b': { status: 'ok' } } });
     expect(await c.queryChannels({ type: 'team' })).toHaveLength(1);
     const hard = await waitForTask(
       c,
-      (await c.deleteChannels(['team:c', 'team:nope'], { hard_delete: true })).task_id,
+      (await c.deleteChannels(['team:c', 'team:nope'], { hard_delete: true })).task_id!,
     );
     expect(hard.result!.result).toMatchObject({
       'team:c': { status: 'ok' },

@@ -2,6 +2,7 @@ import type { Context } from '../../context.js';
 import { EXPORT_CHANNELS_KIND, exportChannelsHandler } from '../exports/channel-export.task.js';
 import { DELETE_CHANNELS_KIND, deleteChannelsHandler } from '../channels/channels.deletion-task.js';
 import { DELETE_USERS_KIND, deleteUsersHandler } from '../users/users.deletion-task.js';
+import { EXPORT_USERS_KIND, exportUsersHandler } from '../user-exports/user-export.task.js';
 import type { TaskHandlers } from './tasks.types.js';
 
 /**
@@ -14,5 +15,6 @@ export function buildTaskHandlers(_context: Context): TaskHandlers {
     [EXPORT_CHANNELS_KIND]: exportChannelsHandler,
     [DELETE_USERS_KIND]: deleteUsersHandler,
     [DELETE_CHANNELS_KIND]: deleteChannelsHandler,
+    [EXPORT_USERS_KIND]: exportUsersHandler,
   };
 }

@@ -1,6 +1,7 @@
 import type { Context } from '../../context.js';
 import { EXPORT_CHANNELS_KIND } from '../exports/channel-export.task.js';
 import { exportResultPresenter } from '../exports/export.presenter.js';
+import { EXPORT_USERS_KIND } from '../user-exports/user-export.task.js';
 import type { TaskPresenters } from './tasks.types.js';
 
 /**
@@ -10,5 +11,6 @@ import type { TaskPresenters } from './tasks.types.js';
 export function buildTaskPresenters(_context: Context): TaskPresenters {
   return {
     [EXPORT_CHANNELS_KIND]: exportResultPresenter,
+    [EXPORT_USERS_KIND]: exportResultPresenter,
   };
 }

@@ -1,16 +1,42 @@
 import { Type } from 'typebox';
 import type { Context } from '../../context.js';
 import type { HttpApp } from '../../http/http-app.js';
+import { notFound } from '../../lib/errors.js';
+import { missingUserIds } from '../users/users.repository.js';
+import { enqueueTask } from '../tasks/tasks.enqueue.js';
+import { EXPORT_USERS_KIND, MAX_EXPORT_USERS, type ExportUsersPayload } from './user-export.task.js';
 import { exportUserSync } from './user-export.usecases.js';
 
 const UserParams = Type.Object({ id: Type.String({ minLength: 1 }) });
 // The SDK sends exportUser's options as query params; none changes the export today (docs/exports.md).
 const ExportUserQuery = Type.Object({}, { additionalProperties: true });
+const ExportUsersBody = Type.Object(
+  { user_ids: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, maxItems: MAX_EXPORT_USERS }) },
+  { additionalProperties: true },
+);
 
 export function registerUserExportRoutes(app: HttpApp, context: Context): void {
   app.get(
     '/users/:id/export',
     { schema: { params: UserParams, querystring: ExportUserQuery }, config: { operation: 'ExportUser' } },
     async (request) => exportUserSync(context.db, request.app.id, request.params.id),
+  );
+
+  /** Any number of messages and reactions: a task writes one line-JSON file (docs/exports.md). */
+  app.post(
+    '/export/users',
+    { schema: { body: ExportUsersBody }, config: { operation: 'ExportUsers' } },
+    async (request) => {
+      const userIds = [...new Set(request.body.user_ids)];
+      const missing = await missingUserIds(context.db, request.app.id, userIds);
+      if (missing.length > 0) throw notFound(`users do not exist: ${missing.join(', ')}`);
+      const payload: ExportUsersPayload = { userIds };
+      const task = await enqueueTask(context.db, context.clock, {
+        appId: request.app.id,
+        kind: EXPORT_USERS_KIND,
+        payload,
+      });
+      return { task_id: task.id };
+    },
   );
 }

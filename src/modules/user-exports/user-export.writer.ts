@@ -1,0 +1,194 @@
+import type { Kysely } from 'kysely';
+import type { ChannelRow, Database, MessageRow, ReactionRow } from '../../database/database.types.js';
+import { formatMicros } from '../../lib/time.js';
+import { findChannelsByCids } from '../channels/channels.repository.js';
+import { UserCache } from '../exports/channel-export.source.js';
+import {
+  channelJsonV1,
+  messageJsonV1,
+  missingUserJson,
+  reactionJson,
+  userJson,
+} from '../exports/export-serializers.js';
+import type { ExportSink } from '../exports/export-sink.js';
+import { reactionsByMessage } from '../reactions/reactions.repository.js';
+import { findUser } from '../users/users.repository.js';
+
+/** Rows read per query: memory stays flat whatever a user wrote. */
+const PAGE_SIZE = 2000;
+
+export interface UserExportCounts {
+  users: number;
+  members: number;
+  messages: number;
+  reactions: number;
+}
+
+const q = JSON.stringify;
+
+/** A user's messages in (created_at, id) order, by keyset pages on the messages_user_time index. */
+async function* userMessagePages(
+  db: Kysely<Database>,
+  appId: number,
+  userId: string,
+): AsyncGenerator<MessageRow[]> {
+  let after: { createdAt: number; id: string } | undefined;
+  for (;;) {
+    const cursor = after;
+    let query = db
+      .selectFrom('messages')
+      .selectAll()
+      .where('app_id', '=', appId)
+      .where('user_id', '=', userId);
+    if (cursor) {
+      query = query.where((eb) =>
+        eb.or([
+          eb('created_at', '>', cursor.createdAt),
+          eb.and([eb('created_at', '=', cursor.createdAt), eb('id', '>', cursor.id)]),
+        ]),
+      );
+    }
+    const rows = await query.orderBy('created_at').orderBy('id').limit(PAGE_SIZE).execute();
+    if (rows.length > 0) yield rows;
+    if (rows.length < PAGE_SIZE) return;
+    const last = rows[rows.length - 1]!;
+    after = { createdAt: last.created_at, id: last.id };
+  }
+}
+
+/** The reactions a user gave, in (created_at, message_id, type) order, by keyset pages. */
+async function* userReactionPages(
+  db: Kysely<Database>,
+  appId: number,
+  userId: string,
+): AsyncGenerator<ReactionRow[]> {
+  let after: ReactionRow | undefined;
+  for (;;) {
+    const cursor = after;
+    let query = db
+      .selectFrom('reactions')
+      .selectAll()
+      .where('app_id', '=', appId)
+      .where('user_id', '=', userId);
+    if (cursor) {
+      query = query.where((eb) =>
+        eb.or([
+          eb('created_at', '>', cursor.created_at),
+          eb.and([eb('created_at', '=', cursor.created_at), eb('message_id', '>', cursor.message_id)]),
+          eb.and([
+            eb('created_at', '=', cursor.created_at),
+            eb('message_id', '=', cursor.message_id),
+            eb('type', '>', cursor.type),
+          ]),
+        ]),
+      );
+    }
+    const rows = await query
+      .orderBy('created_at')
+      .orderBy('message_id')
+      .orderBy('type')
+      .limit(PAGE_SIZE)
+      .execute();
+    if (rows.length > 0) yield rows;
+    if (rows.length < PAGE_SIZE) return;
+    after = rows[rows.length - 1]!;
+  }
+}
+
+/**
+ * Writes one user's block of an asynchronous user export: the user, their channel memberships, every
+ * message they wrote and every reaction they gave, one JSON line each (docs/exports.md). Soft-deleted
+ * data is carried and marked (deleted_at, channel_deleted_at); hard-deleted data is gone from the
+ * database and so from the file. Returns false when the user no longer exists.
+ */
+export async function writeUserBlock(
+  db: Kysely<Database>,
+  appId: number,
+  userId: string,
+  sink: ExportSink,
+  counts: UserExportCounts,
+  signal: AbortSignal,
+): Promise<boolean> {
+  const user = await findUser(db, appId, userId);
+  if (!user) return false;
+  const users = new UserCache(db, appId, userJson, missingUserJson);
+  const channels = new Map<string, ChannelRow>();
+  const channelOf = async (cids: string[]) => {
+    const missing = cids.filter((cid) => !channels.has(cid));
+    if (missing.length > 0)
+      for (const [cid, row] of await findChannelsByCids(db, appId, missing)) channels.set(cid, row);
+  };
+  const line = (type: string, data: string) => `{"type":${q(type)},"user_id":${q(userId)},"data":${data}}\n`;
+
+  await sink.write(line('user', userJson(user)));
+  counts.users += 1;
+
+  const memberships = await db
+    .selectFrom('members')
+    .selectAll()
+    .where('app_id', '=', appId)
+    .where('user_id', '=', userId)
+    .orderBy('created_at')
+    .orderBy('cid')
+    .execute();
+  await channelOf(memberships.map((m) => m.cid));
+  await users.load(
+    [...channels.values()].flatMap((c) =>
+      [c.created_by_id, c.truncated_by_id].filter((id): id is string => id !== null),
+    ),
+  );
+  for (const member of memberships) {
+    const channel = channels.get(member.cid);
+    if (!channel) continue;
+    await sink.write(
+      line(
+        'member',
+        `{"cid":${q(member.cid)},"channel_role":${q(member.channel_role)},"created_at":"${formatMicros(member.created_at)}",` +
+          `"updated_at":"${formatMicros(member.updated_at)}","channel":${channelJsonV1(channel, (id) => users.get(id))}}`,
+      ),
+    );
+    counts.members += 1;
+  }
+
+  for await (const page of userMessagePages(db, appId, userId)) {
+    signal.throwIfAborted();
+    await channelOf([...new Set(page.map((m) => m.cid))]);
+    const reactions = await reactionsByMessage(
+      db,
+      appId,
+      page.map((m) => m.id),
+    );
+    const ids = new Set<string>();
+    for (const row of page) {
+      ids.add(row.user_id);
+      if (row.mentioned_users.length > 2)
+        for (const id of JSON.parse(row.mentioned_users) as string[]) ids.add(id);
+      for (const r of reactions.get(row.id) ?? []) ids.add(r.user_id);
+    }
+    await users.load(ids);
+    const parts: string[] = [];
+    for (const row of page) {
+      const list = reactions.get(row.id) ?? [];
+      let json = messageJsonV1(row, {
+        user: (id) => users.get(id),
+        reactions: `[${list.map((r) => reactionJson(r, users.get(r.user_id))).join(',')}]`,
+        clearDeletedText: false,
+      });
+      const channelDeletedAt = channels.get(row.cid)?.deleted_at;
+      if (channelDeletedAt !== null && channelDeletedAt !== undefined) {
+        json = `${json.slice(0, -1)},"channel_deleted_at":"${formatMicros(channelDeletedAt)}"}`;
+      }
+      parts.push(line('message', json));
+    }
+    await sink.write(parts.join(''));
+    counts.messages += page.length;
+  }
+
+  const self = userJson(user);
+  for await (const page of userReactionPages(db, appId, userId)) {
+    signal.throwIfAborted();
+    await sink.write(page.map((r) => line('reaction', reactionJson(r, self))).join(''));
+    counts.reactions += page.length;
+  }
+  return true;
+}
