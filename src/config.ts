@@ -26,6 +26,13 @@ export interface Config {
   inProcessWorker: boolean;
   /** CHATPORT_WORKER_CONCURRENCY, default 2: tasks one worker process runs at once. */
   workerConcurrency: number;
+  /**
+   * CHATPORT_TASK_LEASE_MS, default 30000: how long a worker holds a task without a heartbeat. A task
+   * whose worker died is retried once its lease runs out.
+   */
+  taskLeaseMillis: number;
+  /** CHATPORT_TASK_POLL_MS, default 1000: how often a worker looks for tasks queued by other processes. */
+  taskPollMillis: number;
   /** CHATPORT_LINK_TTL_HOURS, default 24: how long a signed download link is valid. */
   linkTtlHours: number;
   /** CHATPORT_RETENTION_DAYS, default 60: how long export files are kept after completion. */
@@ -63,6 +70,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimit: integer(env, 'CHATPORT_BODY_LIMIT', 1024 * 1024),
     inProcessWorker: flag(env, 'CHATPORT_WORKER', true),
     workerConcurrency: integer(env, 'CHATPORT_WORKER_CONCURRENCY', 2),
+    taskLeaseMillis: integer(env, 'CHATPORT_TASK_LEASE_MS', 30_000),
+    taskPollMillis: integer(env, 'CHATPORT_TASK_POLL_MS', 1000),
     linkTtlHours: integer(env, 'CHATPORT_LINK_TTL_HOURS', 24),
     retentionDays: integer(env, 'CHATPORT_RETENTION_DAYS', 60),
     storageDriver: env.CHATPORT_STORAGE || 'local',

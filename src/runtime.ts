@@ -45,6 +45,8 @@ export function startTaskWorker(context: Context, options: RuntimeOptions = {}):
     context,
     handlers: { ...buildTaskHandlers(context), ...options.taskHandlers },
     concurrency: context.config.workerConcurrency,
+    leaseMillis: context.config.taskLeaseMillis,
+    pollMillis: context.config.taskPollMillis,
   });
   worker.start();
   return worker;
