@@ -8,6 +8,7 @@ import { formatDuration, handleError } from './error-handler.js';
 import { registerJsonBodyParser } from './json-body.js';
 import { registerValidators } from './validation.js';
 import { registerRoutes } from './routes.js';
+import { registerOpenApi } from './openapi.js';
 
 /** Builds the HTTP API over a context. Listening and closing are the caller's. */
 export async function buildHttpServer(context: Context): Promise<HttpApp> {
@@ -44,6 +45,7 @@ export async function buildHttpServer(context: Context): Promise<HttpApp> {
   });
 
   registerAuth(app, { db: context.db, clock: context.clock });
+  await registerOpenApi(app);
   await registerRoutes(app, context);
   return app;
 }
