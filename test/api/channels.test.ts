@@ -133,7 +133,7 @@ describe.each(testDialects)('channels through the stream-chat SDK (%s)', (dialec
       user_id: 'ann',
     } as never);
     expect(response.channel.truncated_at).toBeTruthy();
-    expect(response.message?.text).toBe('history cleared');
+    expect(response.message).toMatchObject({ text: 'history cleared', type: 'system' });
     const state = await channel.query({ messages: { limit: 10 } });
     expect(state.messages.map((m) => m.text)).toEqual(['history cleared']);
     // Soft truncation keeps the message stored.

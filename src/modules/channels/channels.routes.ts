@@ -197,7 +197,9 @@ export function registerChannelRoutes(app: HttpApp, context: Context): void {
         channel: (await channelWithMembers(request.app.id, channel)).channel,
       };
       if (isPlainObject(body.message)) {
+        // Like Stream's, the message that announces a truncation is a system message unless it says otherwise.
         const message = await sendMessage(context, request.app.id, request.caller, cid, {
+          type: 'system',
           ...(body.user_id !== undefined ? { user_id: body.user_id } : {}),
           ...body.message,
         });
