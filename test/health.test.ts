@@ -34,9 +34,18 @@ describe('OpenAPI document', () => {
   it('is generated from the route schemas and served at /openapi.json', async () => {
     const response = await fetch(`${t.baseURL}/openapi.json`);
     expect(response.status).toBe(200);
-    const document = (await response.json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
+    const document = (await response.json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, unknown>>;
+    };
     expect(document.openapi).toBe('3.1.0');
-    for (const path of ['/export_channels', '/export_channels/{id}', '/tasks/{id}', '/users/{id}/export', '/export/users']) {
+    for (const path of [
+      '/export_channels',
+      '/export_channels/{id}',
+      '/tasks/{id}',
+      '/users/{id}/export',
+      '/export/users',
+    ]) {
       expect(Object.keys(document.paths)).toContain(path);
     }
     const exportBody = JSON.stringify(document.paths['/export_channels']!.post);

@@ -67,7 +67,10 @@ describe.each(testDialects)('an export whose worker is killed mid-write (%s)', (
 
     // Kill the worker while it is writing: its attempt's temporary file exists and holds bytes.
     await waitFor(
-      () => filesUnder(taskDir).some((f) => path.basename(f).startsWith('.') && f.endsWith('.tmp') && fs.statSync(f).size > 0),
+      () =>
+        filesUnder(taskDir).some(
+          (f) => path.basename(f).startsWith('.') && f.endsWith('.tmp') && fs.statSync(f).size > 0,
+        ),
       (writing) => writing,
       { timeoutMillis: 60_000, intervalMillis: 5, what: 'the worker writing its temporary file' },
     );
