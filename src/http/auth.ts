@@ -17,6 +17,24 @@ export type Caller = { kind: 'server' } | { kind: 'user'; userId: string };
 
 export type RouteAccess = 'server' | 'user' | 'public';
 
+/**
+ * The user a request acts as: a user token always acts as itself (naming anyone else is 403 code 17);
+ * a server token must name the user in `field`.
+ */
+export function actingUserId(caller: Caller, named: string | undefined, field: string): string {
+  if (caller.kind === 'user') {
+    if (named !== undefined && named !== caller.userId) {
+      throw new ApiError('notAllowed', `a user token can only act as ${caller.userId}`);
+    }
+    return caller.userId;
+  }
+  if (named === undefined)
+    throw new ApiError('inputError', `${field} is required with a server token`, {
+      [field]: 'is required with a server token',
+    });
+  return named;
+}
+
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** Stream's operation name, used in error messages: `<Operation> failed with error: "..."`. */

@@ -7,7 +7,7 @@ import { assertChannelType, assertId } from '../../lib/ids.js';
 import { isPlainObject, parseObject, splitCustom, type JsonObject } from '../../lib/json.js';
 import type { Clock } from '../../lib/time.js';
 import { hardDeleteMessages } from '../messages/messages.repository.js';
-import { missingUserIds } from '../users/users.repository.js';
+import { assertUsersExist } from '../users/users.usecases.js';
 import { KNOWN_CHANNEL_FIELDS } from './channels.models.js';
 import {
   addMemberRows,
@@ -49,21 +49,6 @@ export function distinctChannelId(memberIds: string[]): string {
   const sorted = [...new Set(memberIds)].sort();
   const digest = crypto.createHash('sha256').update(sorted.join(',')).digest('base64url').slice(0, 32);
   return `!members-${digest}`;
-}
-
-async function assertUsersExist(
-  db: Kysely<Database>,
-  appId: number,
-  ids: string[],
-  field: string,
-): Promise<void> {
-  const missing = await missingUserIds(db, appId, ids);
-  if (missing.length > 0) {
-    throw inputError(
-      field,
-      `users do not exist: ${missing.join(', ')}; create them before adding them to a channel`,
-    );
-  }
 }
 
 function creatorOf(caller: Caller, data: JsonObject): string | undefined {

@@ -1,11 +1,11 @@
 import type { Kysely } from 'kysely';
 import type { Database, MessageRow } from '../../database/database.types.js';
-import type { Caller } from '../../http/auth.js';
+import { actingUserId, type Caller } from '../../http/auth.js';
 import { inputError, notAllowed, notFound } from '../../lib/errors.js';
 import type { JsonObject } from '../../lib/json.js';
 import type { Clock } from '../../lib/time.js';
 import { findChannel } from '../channels/channels.repository.js';
-import { missingUserIds } from '../users/users.repository.js';
+import { assertUsersExist } from '../users/users.usecases.js';
 import {
   KNOWN_MESSAGE_FIELDS,
   messageFromInput,
@@ -20,27 +20,6 @@ interface Deps {
   clock: Clock;
 }
 
-/** The user a request acts as: a user token is always itself; a server token must name someone. */
-function actingUser(caller: Caller, named: string | undefined, field: string): string {
-  if (caller.kind === 'user') {
-    if (named !== undefined && named !== caller.userId)
-      throw notAllowed(`a user token can only act as ${caller.userId}`);
-    return caller.userId;
-  }
-  if (named === undefined) throw inputError(field, 'is required with a server token');
-  return named;
-}
-
-async function assertUsersExist(
-  db: Kysely<Database>,
-  appId: number,
-  ids: string[],
-  field: string,
-): Promise<void> {
-  const missing = await missingUserIds(db, appId, ids);
-  if (missing.length > 0) throw inputError(field, `users do not exist: ${missing.join(', ')}`);
-}
-
 export async function sendMessage(
   { db, clock }: Deps,
   appId: number,
@@ -51,7 +30,7 @@ export async function sendMessage(
   const input = messageFromInput(body);
   if (input.type === 'system' && caller.kind !== 'server')
     throw notAllowed('only a server token can send system messages');
-  const userId = actingUser(caller, input.userId, 'message.user_id');
+  const userId = actingUserId(caller, input.userId, 'message.user_id');
   return db.transaction().execute(async (trx) => {
     const channel = await findChannel(trx, appId, cid);
     if (!channel || channel.deleted_at !== null) throw notFound(`channel ${cid} does not exist`);

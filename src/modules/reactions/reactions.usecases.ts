@@ -1,12 +1,12 @@
 import type { Kysely } from 'kysely';
 import type { Database, MessageRow, ReactionRow } from '../../database/database.types.js';
-import type { Caller } from '../../http/auth.js';
-import { inputError, notAllowed, notFound } from '../../lib/errors.js';
+import { actingUserId, type Caller } from '../../http/auth.js';
+import { inputError, notFound } from '../../lib/errors.js';
 import { isPlainObject, splitCustom, type JsonObject } from '../../lib/json.js';
 import type { Clock } from '../../lib/time.js';
 import { findMessage } from '../messages/messages.repository.js';
 import { userIdOf } from '../messages/messages.models.js';
-import { missingUserIds } from '../users/users.repository.js';
+import { assertUsersExist } from '../users/users.usecases.js';
 import { KNOWN_REACTION_FIELDS } from './reactions.models.js';
 import { findReaction, refreshReactionSummaries } from './reactions.repository.js';
 
@@ -15,17 +15,7 @@ interface Deps {
   clock: Clock;
 }
 
-const REACTION_TYPE_PATTERN = /^[\w@.:+-]{1,64}$/;
-
-function actingUser(caller: Caller, named: string | undefined): string {
-  if (caller.kind === 'user') {
-    if (named !== undefined && named !== caller.userId)
-      throw notAllowed(`a user token can only react as ${caller.userId}`);
-    return caller.userId;
-  }
-  if (named === undefined) throw inputError('reaction.user_id', 'is required with a server token');
-  return named;
-}
+export const REACTION_TYPE_PATTERN = /^[\w@.:+-]{1,64}$/;
 
 async function liveMessage(db: Kysely<Database>, appId: number, id: string): Promise<MessageRow> {
   const message = await findMessage(db, appId, id);
@@ -54,15 +44,13 @@ export async function sendReaction(
   if (typeof score !== 'number' || !Number.isInteger(score) || score < 0) {
     throw inputError('reaction.score', 'must be a non-negative integer');
   }
-  const userId = actingUser(caller, userIdOf(reaction, 'reaction'));
+  const userId = actingUserId(caller, userIdOf(reaction, 'reaction'), 'reaction.user_id');
   const { custom } = splitCustom(reaction, KNOWN_REACTION_FIELDS);
   if (isPlainObject(reaction.custom)) Object.assign(custom, reaction.custom);
   return db.transaction().execute(async (trx) => {
     const message = await liveMessage(trx, appId, messageId);
     if (message.deleted_at !== null) throw inputError('message_id', `message ${messageId} is deleted`);
-    if ((await missingUserIds(trx, appId, [userId])).length > 0) {
-      throw inputError('reaction.user_id', `user ${userId} does not exist`);
-    }
+    await assertUsersExist(trx, appId, [userId], 'reaction.user_id');
     if (enforceUnique) {
       await trx
         .deleteFrom('reactions')
@@ -106,7 +94,7 @@ export async function deleteReaction(
   type: string,
   namedUserId: string | undefined,
 ): Promise<{ message: MessageRow; reaction: ReactionRow }> {
-  const userId = actingUser(caller, namedUserId);
+  const userId = actingUserId(caller, namedUserId, 'user_id');
   return db.transaction().execute(async (trx) => {
     await liveMessage(trx, appId, messageId);
     const existing = await findReaction(trx, appId, { messageId, userId, type });

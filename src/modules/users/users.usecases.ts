@@ -5,11 +5,23 @@ import { compileFilter, parseSort, type FieldSpec } from '../../lib/filters.js';
 import { isPlainObject, type JsonObject } from '../../lib/json.js';
 import type { Clock } from '../../lib/time.js';
 import { applyPartialUpdate, userFieldsFromInput, userFieldsOf } from './users.models.js';
-import { findUser, findUsersByIds, upsertUserRow } from './users.repository.js';
+import { findUser, findUsersByIds, missingUserIds, upsertUserRow } from './users.repository.js';
 
 interface Deps {
   db: Kysely<Database>;
   clock: Clock;
+}
+
+/** Refuses (400 code 4, naming `field`) any of these users that does not exist, as Stream does. */
+export async function assertUsersExist(
+  db: Kysely<Database>,
+  appId: number,
+  ids: string[],
+  field: string,
+): Promise<void> {
+  const missing = await missingUserIds(db, appId, ids);
+  if (missing.length > 0)
+    throw inputError(field, `users do not exist: ${missing.join(', ')}; create them first`);
 }
 
 /**
