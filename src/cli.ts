@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { loadConfig } from './config.js';
 import { createApp } from './modules/apps/apps.usecases.js';
+import { parseBatchSize, runImportCommand } from './modules/imports/import-command.js';
 import { closeContext, createContext, ensureStartupApp, startServer, startTaskWorker } from './runtime.js';
 
 function onShutdown(close: () => Promise<void>): void {
@@ -74,6 +75,21 @@ export async function main(argv: string[]): Promise<void> {
       try {
         const app = await createApp({ db: context.db, clock: context.clock, name: options.name });
         console.log(JSON.stringify({ api_key: app.api_key, api_secret: app.api_secret, name: app.name }));
+      } finally {
+        await closeContext(context);
+      }
+    });
+
+  program
+    .command('import')
+    .description('import a file of Stream import lines (a v2 export) into an app; see docs/imports.md')
+    .argument('<file>', 'the file to import, or - for standard input')
+    .requiredOption('--api-key <key>', 'the app the data goes to')
+    .option('--batch-size <lines>', 'lines written per transaction (default 20000)', parseBatchSize)
+    .action(async (file: string, options: { apiKey: string; batchSize?: number }) => {
+      const context = await createContext(loadConfig({ ...process.env, CHATPORT_LOG_LEVEL: 'warn' }));
+      try {
+        process.exitCode = await runImportCommand(context, { file, ...options });
       } finally {
         await closeContext(context);
       }

@@ -18,7 +18,8 @@ export function parseArray<T = unknown>(text: string | null | undefined): T[] {
 export function splitCustom(input: JsonObject, known: ReadonlySet<string>): { custom: JsonObject } {
   const custom: JsonObject = {};
   for (const [key, value] of Object.entries(input)) {
-    if (!known.has(key) && value !== undefined) custom[key] = value;
+    // `__proto__` would set the object's prototype, not a field: never a custom field.
+    if (!known.has(key) && value !== undefined && key !== '__proto__') custom[key] = value;
   }
   return { custom };
 }

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../database.types.js';
+import type { BulkWriter } from './bulk-writer.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -16,6 +17,11 @@ export interface DatabaseDialect {
    * transaction (its claim query uses `FOR UPDATE SKIP LOCKED`).
    */
   writeTransaction<T>(work: (trx: Kysely<Database>) => Promise<T>): Promise<T>;
+  /**
+   * writeTransaction with a bulk writer for large batches of rows (the import path), valid only until
+   * `work` settles. SQLite runs it on the native handle the transaction holds; PostgreSQL on `trx`.
+   */
+  bulkWriteTransaction<T>(work: (trx: Kysely<Database>, writer: BulkWriter) => Promise<T>): Promise<T>;
   /** `FOR UPDATE SKIP LOCKED` where row locks exist; nothing on SQLite, whose write lock covers the file. */
   readonly skipLockedSuffix: boolean;
   /** Column type of an auto-incrementing integer primary key, for migrations. */

@@ -3,6 +3,7 @@ import pg from 'pg';
 import Cursor from 'pg-cursor';
 import type { Database } from '../database.types.js';
 import type { DatabaseDialect } from './dialect.js';
+import { withPostgresBulkWriter } from './postgres-bulk-writer.js';
 
 const INT8_OID = 20;
 
@@ -27,6 +28,7 @@ export function createPostgresDialect(connectionString: string, poolSize = 10): 
     skipLockedSuffix: true,
     serialType: 'serial',
     writeTransaction: (work) => db.transaction().execute(work),
+    bulkWriteTransaction: (work) => db.transaction().execute((trx) => withPostgresBulkWriter(trx, work)),
     close: () => db.destroy(),
   };
 }

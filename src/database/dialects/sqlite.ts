@@ -4,6 +4,7 @@ import SqliteDatabase from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
 import type { Database } from '../database.types.js';
 import type { DatabaseDialect } from './dialect.js';
+import { createSqliteBulkScope } from './sqlite-bulk-writer.js';
 
 /** Opens (creating if needed) the SQLite file in WAL mode, shared safely by a server and worker processes. */
 export function createSqliteDialect(filename: string): DatabaseDialect {
@@ -16,7 +17,8 @@ export function createSqliteDialect(filename: string): DatabaseDialect {
   native.pragma('cache_size = -65536');
   native.pragma('temp_store = MEMORY');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: native }) });
-  return {
+  const bulkScope = createSqliteBulkScope(native);
+  const dialect: DatabaseDialect = {
     name: 'sqlite',
     db,
     skipLockedSuffix: false,
@@ -34,6 +36,9 @@ export function createSqliteDialect(filename: string): DatabaseDialect {
         }
       });
     },
+    // The bulk writer runs on `native` while this transaction holds it: see sqlite-bulk-writer.ts.
+    bulkWriteTransaction: (work) => dialect.writeTransaction((trx) => bulkScope(trx, work)),
     close: () => db.destroy(),
   };
+  return dialect;
 }

@@ -1,0 +1,113 @@
+/**
+ * What the importer writes to each table: the columns with their SQL types and the primary key the
+ * upsert replaces on. Derived columns are left out (channels' member_count, last_message_at) or written
+ * only for new rows (messages' reply and reaction counters): the importer recomputes them.
+ */
+
+export const userTable = {
+  table: 'users',
+  columns: {
+    app_id: 'integer',
+    id: 'text',
+    role: 'text',
+    custom: 'text',
+    teams: 'text',
+    banned: 'integer',
+    created_at: 'bigint',
+    updated_at: 'bigint',
+    deleted_at: 'bigint',
+    deactivated_at: 'bigint',
+  },
+  key: ['app_id', 'id'],
+} as const;
+
+export const channelTable = {
+  table: 'channels',
+  columns: {
+    app_id: 'integer',
+    cid: 'text',
+    type: 'text',
+    id: 'text',
+    created_by_id: 'text',
+    custom: 'text',
+    frozen: 'integer',
+    disabled: 'integer',
+    created_at: 'bigint',
+    updated_at: 'bigint',
+    deleted_at: 'bigint',
+    truncated_at: 'bigint',
+    truncated_by_id: 'text',
+  },
+  key: ['app_id', 'cid'],
+} as const;
+
+export const memberTable = {
+  table: 'members',
+  columns: {
+    app_id: 'integer',
+    cid: 'text',
+    user_id: 'text',
+    channel_role: 'text',
+    created_at: 'bigint',
+    updated_at: 'bigint',
+  },
+  key: ['app_id', 'cid', 'user_id'],
+} as const;
+
+export const messageTable = {
+  table: 'messages',
+  columns: {
+    app_id: 'integer',
+    id: 'text',
+    cid: 'text',
+    user_id: 'text',
+    type: 'text',
+    text: 'text',
+    html: 'text',
+    parent_id: 'text',
+    show_in_channel: 'integer',
+    quoted_message_id: 'text',
+    attachments: 'text',
+    mentioned_users: 'text',
+    custom: 'text',
+    reply_count: 'integer',
+    reaction_counts: 'text',
+    reaction_scores: 'text',
+    pinned: 'integer',
+    silent: 'integer',
+    created_at: 'bigint',
+    updated_at: 'bigint',
+    deleted_at: 'bigint',
+  },
+  key: ['app_id', 'id'],
+  keepOnConflict: ['reply_count', 'reaction_counts', 'reaction_scores'],
+} as const;
+
+export const reactionTable = {
+  table: 'reactions',
+  columns: {
+    app_id: 'integer',
+    message_id: 'text',
+    user_id: 'text',
+    type: 'text',
+    score: 'integer',
+    custom: 'text',
+    created_at: 'bigint',
+    updated_at: 'bigint',
+  },
+  key: ['app_id', 'message_id', 'user_id', 'type'],
+} as const;
+
+/** The reaction summary of a message, set by the counters step. */
+export const reactionSummaryTable = {
+  table: 'messages',
+  columns: { app_id: 'integer', id: 'text', reaction_counts: 'text', reaction_scores: 'text' },
+  key: ['app_id', 'id'],
+} as const;
+
+/** A channel's last_message_at, moved forward by the counters step. */
+export const lastMessageAtTable = {
+  table: 'channels',
+  columns: { app_id: 'integer', cid: 'text', last_message_at: 'bigint' },
+  key: ['app_id', 'cid'],
+} as const;

@@ -1,0 +1,47 @@
+import { ApiError } from '../../lib/errors.js';
+
+/**
+ * A line that cannot be imported: bad JSON, an unknown type, a missing or malformed field, or a
+ * reference to something neither in the database nor earlier in the file. An input error (400, code 4)
+ * should it ever travel over HTTP.
+ */
+export class ImportLineError extends ApiError {
+  constructor(
+    /** 1-based line number in the file. */
+    readonly line: number,
+    /** The offending field (`data.user`), or `line` when the line as a whole is wrong. */
+    readonly field: string,
+    readonly reason: string,
+    /** How many lines were committed before the batch that holds this line (0: nothing was imported). */
+    readonly importedLines = 0,
+  ) {
+    super(
+      'inputError',
+      `line ${line}: ${field === 'line' ? '' : `${field} `}${reason}${outcome(importedLines)}`,
+      {
+        [field]: reason,
+      },
+    );
+    this.name = 'ImportLineError';
+  }
+
+  /** The same error, told how far the import got before it. */
+  afterImporting(importedLines: number): ImportLineError {
+    return new ImportLineError(this.line, this.field, this.reason, importedLines);
+  }
+}
+
+function outcome(importedLines: number): string {
+  return importedLines === 0
+    ? ' (nothing was imported)'
+    : ` (lines 1 to ${importedLines} were imported; importing the corrected file again is safe)`;
+}
+
+/** Turns a validation ApiError (`inputError(field, reason)`) raised while reading a line into a line error. */
+export function lineErrorFrom(error: unknown, line: number): unknown {
+  if (!(error instanceof ApiError) || error instanceof ImportLineError || error.kind !== 'inputError') {
+    return error;
+  }
+  const [field, reason] = Object.entries(error.exceptionFields ?? {})[0] ?? ['line', error.detail];
+  return new ImportLineError(line, field, reason);
+}

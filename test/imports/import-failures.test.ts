@@ -1,0 +1,339 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Context } from '../../src/context.js';
+import type { DatabaseDialect } from '../../src/database/database.js';
+import { createManualClock } from '../../src/lib/time.js';
+import { ImportLineError } from '../../src/modules/imports/imports.errors.js';
+import { testDialects } from '../helpers/databases.js';
+import { startTestServer, type TestServer } from '../helpers/test-server.js';
+import { appIdOf, importText, linesOf, snapshot } from './import-support.js';
+
+const START = Date.parse('2024-03-01T00:00:00Z') * 1000;
+
+const user = (id: string, extra: Record<string, unknown> = {}) => ({ type: 'user', data: { id, ...extra } });
+const channel = (id: string, extra: Record<string, unknown> = {}) => ({
+  type: 'channel',
+  data: { type: 'messaging', id, created_by: 'ann', ...extra },
+});
+const member = (channelId: string, userId: string) => ({
+  type: 'member',
+  data: { channel_type: 'messaging', channel_id: channelId, user_id: userId },
+});
+const message = (id: string, channelId: string, userId: string, extra: Record<string, unknown> = {}) => ({
+  type: 'message',
+  data: {
+    id,
+    channel_type: 'messaging',
+    channel_id: channelId,
+    user: userId,
+    text: `text of ${id}`,
+    ...extra,
+  },
+});
+const reaction = (messageId: string, userId: string, type = 'like') => ({
+  type: 'reaction',
+  data: { message_id: messageId, user_id: userId, type },
+});
+
+async function lineError(promise: Promise<unknown>): Promise<ImportLineError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ImportLineError);
+  return error as ImportLineError;
+}
+
+describe.each(testDialects)('import failures and references (%s)', (dialect) => {
+  const clock = createManualClock(START);
+  let t: TestServer;
+  let context: Context;
+
+  /** A fresh app, so every test starts from an empty data set. */
+  async function freshApp() {
+    const app = await t.createTestApp();
+    return { ...app, appId: await appIdOf(context, app.apiKey) };
+  }
+  const isEmpty = async (appId: number) =>
+    Object.values(await snapshot(context.db, appId)).every((rows) => rows.length === 0);
+
+  beforeAll(async () => {
+    t = await startTestServer(dialect, { clock });
+    context = t.server.context;
+  });
+  afterAll(() => t.close());
+
+  it('a line that is not JSON fails with its number, and a file within one batch stores nothing', async () => {
+    const { appId } = await freshApp();
+    const text =
+      linesOf([user('ann'), user('ben'), channel('c')]) + '{"type":"user","data":\n' + linesOf([user('cat')]);
+    const error = await lineError(importText(context, appId, text));
+    expect(error).toMatchObject({ line: 4, field: 'line', code: 4, statusCode: 400 });
+    expect(error.message).toMatch(/^line 4: is not valid JSON: .* \(nothing was imported\)$/);
+    expect(await isEmpty(appId)).toBe(true);
+  });
+
+  it.each([
+    ['{"type":"device","data":{"id":"d"}}', 'type'],
+    ['[1,2]', 'line'],
+    ['{"type":"user"}', 'data'],
+    ['{"type":"user","data":{"name":"no id"}}', 'data.id'],
+    ['{"type":"user","data":{"id":"has space"}}', 'data.id'],
+    ['{"type":"user","data":{"id":"u","created_at":"yesterday"}}', 'data.created_at'],
+    ['{"type":"channel","data":{"id":"c"}}', 'data.type'],
+    ['{"type":"member","data":{"channel_type":"messaging","user_id":"ann"}}', 'data.channel_id'],
+    ['{"type":"message","data":{"id":"m","channel_type":"messaging","channel_id":"c"}}', 'data.user'],
+    [
+      '{"type":"message","data":{"id":"m","channel_type":"messaging","channel_id":"c","user":"ann","type":"ephemeral"}}',
+      'data.type',
+    ],
+    [
+      '{"type":"message","data":{"id":"m","channel_type":"messaging","channel_id":"c","user":"ann","parent_id":"m"}}',
+      'data.parent_id',
+    ],
+    [
+      '{"type":"message","data":{"id":"m","channel_type":"messaging","channel_id":"c","user":"ann","pinned":"yes"}}',
+      'data.pinned',
+    ],
+    ['{"type":"reaction","data":{"message_id":"m","user_id":"ann","type":"no spaces"}}', 'data.type'],
+    ['{"type":"reaction","data":{"message_id":"m","user_id":"ann","type":"like","score":-1}}', 'data.score'],
+  ])('refuses %s, naming the field %s', async (badLine, field) => {
+    const { appId } = await freshApp();
+    const text = linesOf([user('ann'), channel('c')]) + '\n' + badLine + '\n';
+    const error = await lineError(importText(context, appId, text));
+    // The blank line 3 still counts: line numbers are the file's.
+    expect(error).toMatchObject({ line: 4, field });
+    expect(await isEmpty(appId)).toBe(true);
+  });
+
+  it.each([
+    [
+      'a message by an unknown user',
+      [message('m', 'c', 'ghost')],
+      'data.user',
+      /user ghost is neither in the database nor earlier in the file/,
+    ],
+    [
+      'a mention of an unknown user',
+      [message('m', 'c', 'ann', { mentioned_users: ['ghost'] })],
+      'data.mentioned_users',
+      /user ghost/,
+    ],
+    [
+      'a member of an unknown channel',
+      [member('nowhere', 'ann')],
+      'data.channel_id',
+      /channel messaging:nowhere is neither/,
+    ],
+    [
+      'a reaction to an unknown message',
+      [reaction('ghost-message', 'ann')],
+      'data.message_id',
+      /message ghost-message is neither/,
+    ],
+    [
+      'a reply to an unknown message',
+      [message('r', 'c', 'ann', { parent_id: 'ghost' })],
+      'data.parent_id',
+      /message ghost is neither/,
+    ],
+    [
+      'a quote of an unknown message',
+      [message('q', 'c', 'ann', { quoted_message_id: 'ghost' })],
+      'data.quoted_message_id',
+      /message ghost/,
+    ],
+    [
+      'a channel created by an unknown user',
+      [channel('d', { created_by: 'ghost' })],
+      'data.created_by',
+      /user ghost/,
+    ],
+  ])('refuses %s', async (_name, lines, field, reason) => {
+    const { appId } = await freshApp();
+    const text = linesOf([user('ann'), channel('c'), ...lines, user('late')]);
+    const error = await lineError(importText(context, appId, text));
+    expect(error).toMatchObject({ line: 3, field });
+    expect(error.message).toMatch(reason);
+    expect(await isEmpty(appId)).toBe(true);
+  });
+
+  it('refuses a reference to something only a later line defines', async () => {
+    const { appId } = await freshApp();
+    const text = linesOf([
+      user('ann'),
+      channel('c'),
+      message('reply', 'c', 'ann', { parent_id: 'parent' }),
+      message('parent', 'c', 'ann'),
+    ]);
+    expect(await lineError(importText(context, appId, text))).toMatchObject({
+      line: 3,
+      field: 'data.parent_id',
+    });
+    const early = linesOf([message('m', 'c', 'ann'), user('ann'), channel('c')]);
+    expect(await lineError(importText(context, appId, early))).toMatchObject({
+      line: 1,
+      field: 'data.channel_id',
+    });
+  });
+
+  it('refuses a reply to a reply, and a reply to a message of another channel', async () => {
+    const { appId } = await freshApp();
+    const base = [
+      user('ann'),
+      channel('c'),
+      channel('d'),
+      message('p', 'c', 'ann'),
+      message('r', 'c', 'ann', { parent_id: 'p' }),
+    ];
+    const nested = linesOf([...base, message('rr', 'c', 'ann', { parent_id: 'r' })]);
+    const nestedError = await lineError(importText(context, appId, nested));
+    expect(nestedError).toMatchObject({ line: 6, field: 'data.parent_id' });
+    expect(nestedError.message).toMatch(/message r is a reply, and replies cannot have replies/);
+    const elsewhere = linesOf([...base, message('x', 'd', 'ann', { parent_id: 'p' })]);
+    expect((await lineError(importText(context, appId, elsewhere))).message).toMatch(
+      /message p is in messaging:c, not in messaging:d/,
+    );
+    // The same checks hold when the parent is found in the database rather than in the file.
+    await importText(context, appId, linesOf(base));
+    const fromDatabase = linesOf([message('rr', 'c', 'ann', { parent_id: 'r' })]);
+    expect(await lineError(importText(context, appId, fromDatabase))).toMatchObject({
+      line: 1,
+      field: 'data.parent_id',
+    });
+  });
+
+  it('accepts references to users, channels and messages created through the API', async () => {
+    const { appId, client } = await freshApp();
+    await client.upsertUsers([{ id: 'ann' }, { id: 'ben' }]);
+    const general = client.channel('messaging', 'general', {
+      created_by_id: 'ann',
+      members: ['ann'],
+    } as never);
+    await general.create();
+    await general.sendMessage({ id: 'api-message', text: 'from the API', user_id: 'ann' });
+    const text = linesOf([
+      member('general', 'ben'),
+      message('imported-reply', 'general', 'ben', {
+        parent_id: 'api-message',
+        created_at: '2030-01-01T00:00:00Z',
+      }),
+      reaction('api-message', 'ben', 'wow'),
+    ]);
+    expect(await importText(context, appId, text)).toMatchObject({ members: 1, messages: 1, reactions: 1 });
+    const state = await general.query({ messages: { limit: 10 } });
+    expect(state.channel.member_count).toBe(2);
+    const { message: parent } = await client.getMessage('api-message');
+    expect(parent).toMatchObject({ reply_count: 1, reaction_counts: { wow: 1 } });
+  });
+
+  it('reports the first bad line even when a later line of the batch fails first', async () => {
+    const { appId } = await freshApp();
+    const text = linesOf([user('ann'), message('m', 'c', 'ann'), channel('c')]) + 'not json\n';
+    const error = await lineError(importText(context, appId, text));
+    expect(error).toMatchObject({ line: 2, field: 'data.channel_id' });
+  });
+
+  it('a file longer than a batch keeps the batches committed before the bad line; importing it again completes it', async () => {
+    const { appId, client } = await freshApp();
+    const good = [
+      user('ann'),
+      user('ben'),
+      user('cat'),
+      user('dan'),
+      user('eve'),
+      user('fay'),
+      channel('c'),
+      member('c', 'ann'),
+    ];
+    const bad = linesOf([...good, message('m', 'c', 'ghost'), message('n', 'c', 'ann')]);
+    const error = await lineError(importText(context, appId, bad, { batchSize: 3 }));
+    expect(error).toMatchObject({ line: 9, importedLines: 6 });
+    expect(error.message).toMatch(
+      /\(lines 1 to 6 were imported; importing the corrected file again is safe\)$/,
+    );
+    const stored = await snapshot(context.db, appId);
+    expect(stored.users.map((u) => u.id)).toEqual(['ann', 'ben', 'cat', 'dan', 'eve', 'fay']);
+    expect(stored.channels).toEqual([]);
+
+    const fixed = linesOf([...good, message('m', 'c', 'ben'), message('n', 'c', 'ann')]);
+    expect(await importText(context, appId, fixed, { batchSize: 3 })).toEqual({
+      users: 6,
+      channels: 1,
+      members: 1,
+      messages: 2,
+      reactions: 0,
+    });
+    expect((await client.channel('messaging', 'c').query({ messages: { limit: 10 } })).messages).toHaveLength(
+      2,
+    );
+  });
+
+  it('a failure while writing a batch rolls back everything that batch wrote', async () => {
+    const { appId } = await freshApp();
+    // The real database, with a writer that breaks after the batch has written users and messages.
+    const failing: DatabaseDialect = {
+      ...context.dialect,
+      bulkWriteTransaction: (work) =>
+        context.dialect.bulkWriteTransaction((trx, writer) =>
+          work(trx, {
+            update: (request) => writer.update(request),
+            upsert: async (request) => {
+              if (request.table === 'reactions') throw new Error('disk on fire');
+              await writer.upsert(request);
+            },
+          }),
+        ),
+    };
+    const text = linesOf([user('ann'), channel('c'), message('m', 'c', 'ann'), reaction('m', 'ann')]);
+    const attempt = importText({ ...context, dialect: failing }, appId, text);
+    await expect(attempt).rejects.toThrow(
+      /^import failed writing lines 1 to 4 \(nothing was imported\): disk on fire$/,
+    );
+    expect(await isEmpty(appId)).toBe(true);
+  });
+
+  it('a later line for the same id replaces the earlier one, within a batch and across batches', async () => {
+    const { appId, client } = await freshApp();
+    const text = linesOf([
+      user('ann', { name: 'first' }),
+      user('ann', { name: 'second' }),
+      channel('c'),
+      message('m', 'c', 'ann', { text: 'draft' }),
+      message('m', 'c', 'ann', { text: 'final' }),
+      user('ann', { name: 'third' }),
+    ]);
+    expect(await importText(context, appId, text, { batchSize: 4 })).toMatchObject({ users: 3, messages: 2 });
+    expect((await client.queryUsers({ id: 'ann' })).users[0]).toMatchObject({ name: 'third' });
+    expect((await client.getMessage('m')).message.text).toBe('final');
+  });
+
+  it('times missing from a line default to now, and importing the line again keeps the stored ones', async () => {
+    const { appId, client } = await freshApp();
+    const text = linesOf([
+      user('ann'),
+      channel('c'),
+      member('c', 'ann'),
+      message('m', 'c', 'ann'),
+      message('n', 'c', 'ann', { type: 'deleted' }),
+      reaction('m', 'ann'),
+    ]);
+    clock.set(START);
+    await importText(context, appId, text);
+    const first = await snapshot(context.db, appId);
+    expect(first.users[0]).toMatchObject({ created_at: START, updated_at: START });
+    expect(
+      first.messages.map((m) => [m.id, m.created_at === START, m.updated_at === m.created_at, m.deleted_at]),
+    ).toEqual([
+      ['m', true, true, null],
+      ['n', true, true, START],
+    ]);
+    expect(first.channels[0]).toMatchObject({ last_message_at: START, member_count: 1 });
+    clock.advanceMillis(60_000);
+    await importText(context, appId, text);
+    expect(await snapshot(context.db, appId)).toEqual(first);
+    expect((await client.getMessage('n')).message).toMatchObject({
+      type: 'deleted',
+      deleted_at: '2024-03-01T00:00:00.000000Z',
+    });
+  });
+});
