@@ -1,0 +1,76 @@
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { importLines } from '../../src/modules/imports/imports.usecases.js';
+import { testDialects } from '../helpers/databases.js';
+import { exportAndDownload } from '../helpers/exports.js';
+import { startTestServer, type TestServer } from '../helpers/test-server.js';
+
+describe.each(testDialects)('a v2 export imports again, into another app, unchanged (%s)', (dialect) => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer(dialect);
+    const c = t.app.client;
+    await c.upsertUsers([
+      { id: 'ann', name: 'Ann', tags: ['a', 'b'] } as never,
+      { id: 'ben', role: 'admin' },
+      { id: 'cat' },
+    ]);
+    const ch = c.channel('messaging', 'trip', {
+      created_by_id: 'ann',
+      members: ['ann', 'ben', 'cat'],
+      colour: 'teal',
+    } as never);
+    await ch.create();
+    await ch.sendMessage({
+      id: 'r1',
+      text: 'root',
+      user_id: 'ann',
+      mentioned_users: ['cat'],
+      attachments: [{ type: 'x' }],
+    });
+    await ch.sendMessage({
+      id: 'r1-a',
+      text: 'reply',
+      user_id: 'ben',
+      parent_id: 'r1',
+      show_in_channel: true,
+    });
+    await ch.sendMessage({
+      id: 'q',
+      text: 'quoting',
+      user_id: 'cat',
+      quoted_message_id: 'r1',
+      mood: 'fine',
+    } as never);
+    await ch.sendMessage({ id: 'del', text: 'deleted', user_id: 'cat' });
+    await c.deleteMessage('del');
+    await ch.sendReaction('r1', { type: 'like', user_id: 'ben', score: 2 });
+    await ch.sendReaction('r1-a', { type: 'love', user_id: 'ann' });
+  });
+  afterAll(() => t.close());
+
+  it('exporting the imported data gives back the same file, line for line', async () => {
+    const options = { version: 'v2', export_users: true };
+    const original = await exportAndDownload(t.app.client, [{ cid: 'messaging:trip' }], options);
+    const target = await t.createTestApp('target');
+    const db = t.server.context.db;
+    const targetId = (
+      await db.selectFrom('apps').select('id').where('api_key', '=', target.apiKey).executeTakeFirstOrThrow()
+    ).id;
+    const counts = await importLines({
+      dialect: t.server.context.dialect,
+      clock: t.server.context.clock,
+      appId: targetId,
+      input: Readable.from([original.text]),
+    });
+    expect(counts).toMatchObject({ users: 3, channels: 1, members: 3, messages: 4, reactions: 2 });
+    const copy = await exportAndDownload(target.client, [{ cid: 'messaging:trip' }], options);
+    expect(copy.text.split('\n')).toEqual(original.text.split('\n'));
+    const [state] = await target.client.queryChannels({ cid: 'messaging:trip' });
+    expect(state!.data!.member_count).toBe(3);
+    expect((await target.client.getMessage('r1')).message).toMatchObject({
+      reply_count: 1,
+      reaction_counts: { like: 1 },
+    });
+  });
+});
