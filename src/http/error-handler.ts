@@ -60,6 +60,18 @@ function validationFields(error: FastifyError): Record<string, string> {
   return fields;
 }
 
+const CONFLICT_CODES = new Set(['23505', 'SQLITE_CONSTRAINT_PRIMARYKEY', 'SQLITE_CONSTRAINT_UNIQUE']);
+const BUSY_CODES = new Set(['40001', '40P01', '55P03', 'SQLITE_BUSY', 'SQLITE_LOCKED']);
+
+/** Database errors a client caused or can retry, told apart by the drivers' error codes. */
+function databaseErrorKind(error: Error): 'conflict' | 'busy' | undefined {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== 'string') return undefined;
+  if (CONFLICT_CODES.has(code)) return 'conflict';
+  if (BUSY_CODES.has(code) || code.startsWith('SQLITE_BUSY')) return 'busy';
+  return undefined;
+}
+
 /** Renders every error in Stream's shape; internal errors are logged and never leak their message. */
 export function handleError(
   error: FastifyError | ApiError | Error,
@@ -91,6 +103,14 @@ export function handleError(
   ) {
     // Fastify's own client errors (malformed JSON, bad URL encoding, ...): safe to describe.
     body = errorBody(operation, 'inputError', error.message, elapsed, { body: error.message });
+  } else if (databaseErrorKind(error) === 'conflict') {
+    // Two requests raced to create the same id; the loser gets what a sequential request would.
+    body = errorBody(operation, 'inputError', 'a record with this id already exists', elapsed, {
+      id: 'already exists',
+    });
+  } else if (databaseErrorKind(error) === 'busy') {
+    request.log.warn({ err: error }, 'database busy');
+    body = errorBody(operation, 'rateLimited', 'the database is busy, retry the request', elapsed);
   } else {
     request.log.error({ err: error }, 'internal error');
     body = errorBody(operation, 'internal', 'internal error', elapsed);

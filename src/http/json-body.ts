@@ -20,6 +20,10 @@ export function registerJsonBodyParser(app: HttpApp): void {
             if (key === '__proto__') {
               throw new SyntaxError(`forbidden key "${key}"`);
             }
+            // PostgreSQL text cannot hold NUL, and no chat text needs it: refused on both databases alike.
+            if (typeof value === 'string' && value.includes('\u0000')) {
+              throw new SyntaxError(`the value of "${key}" contains a NUL character`);
+            }
             return value;
           }),
         );

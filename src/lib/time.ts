@@ -80,8 +80,11 @@ export function parseTimestamp(text: string): number | null {
   const minute = Number(mi);
   const second = Number(s);
   if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 60) return null;
-  const millis = Date.UTC(year, month - 1, day, hour, minute, Math.min(second, 59));
-  const check = new Date(millis);
+  // setUTCFullYear, unlike Date.UTC, takes years 0 to 99 as they are, not as 1900 to 1999.
+  const check = new Date(0);
+  check.setUTCFullYear(year, month - 1, day);
+  check.setUTCHours(hour, minute, Math.min(second, 59), 0);
+  const millis = check.getTime();
   if (check.getUTCDate() !== day || check.getUTCMonth() !== month - 1) return null;
   let micros = millis * 1000 + Number(fraction.slice(0, 6).padEnd(6, '0'));
   if (!z) {

@@ -155,6 +155,10 @@ describe.each(testDialects)('bad input gets Stream’s error body and changes no
       { users: { a: { id: 'b' } } },
       { users: [{ id: 'ann', set: 'x' }] },
       { user_ids: [] },
+      { message: { text: 'nul \u0000 inside', user_id: 'ann' } },
+      { reaction: { type: 'like', user_id: 'ann', score: 1e300 } },
+      { message: { id: 'x'.repeat(5000), text: 'long id', user_id: 'ann' } },
+      { data: { created_by_id: 'ann', members: ['ann'], nested: { deep: { deeper: [1, { a: null }] } } } },
     ];
     for (const [method, path] of routes) {
       for (const body of garbage) {

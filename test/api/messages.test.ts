@@ -55,6 +55,19 @@ describe.each(testDialects)('messages and reactions through the stream-chat SDK 
     });
   });
 
+  it('racing sends of the same id: exactly one wins, the others get 400 code 4, none a 500', async () => {
+    const results = await Promise.allSettled(
+      Array.from({ length: 8 }, () => channel.sendMessage({ id: 'race', text: 'me first', user_id: 'ann' })),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    for (const result of results) {
+      if (result.status === 'rejected') {
+        const error = result.reason as { response?: { status: number; data: { code: number } } };
+        expect([error.response?.status, error.response?.data.code]).toEqual([400, 4]);
+      }
+    }
+  });
+
   it('threads: replies carry parent_id and the parent counts them', async () => {
     await channel.sendMessage({ id: 'parent', text: 'thread root', user_id: 'ann' });
     const reply = await channel.sendMessage({

@@ -15,7 +15,7 @@ export const ChannelTypeParams = Type.Object({ type: Type.String({ minLength: 1 
 const Pagination = Type.Object(
   {
     limit: Type.Optional(Type.Integer({ minimum: 0, maximum: 300 })),
-    offset: Type.Optional(Type.Integer({ minimum: 0 })),
+    offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
     id_lt: Type.Optional(Type.String()),
   },
   { additionalProperties: true },

@@ -22,7 +22,7 @@ const ReactionParams = Type.Object({
 const DeleteReactionQuery = Type.Object({ user_id: Type.Optional(Type.String()) });
 const ListReactionsQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 0, maximum: 300 })),
-  offset: Type.Optional(Type.Integer({ minimum: 0 })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
 });
 
 export function registerReactionRoutes(app: HttpApp, context: Context): void {

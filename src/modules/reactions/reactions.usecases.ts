@@ -15,6 +15,9 @@ interface Deps {
   clock: Clock;
 }
 
+/** Scores are stored as 32-bit integers on both databases. */
+const MAX_SCORE = 2_147_483_647;
+
 export const REACTION_TYPE_PATTERN = /^[\w@.:+-]{1,64}$/;
 
 async function liveMessage(db: Kysely<Database>, appId: number, id: string): Promise<MessageRow> {
@@ -41,8 +44,8 @@ export async function sendReaction(
     throw inputError('reaction.type', 'must be 1 to 64 letters, digits or _ - . : + @');
   }
   const score = reaction.score ?? 1;
-  if (typeof score !== 'number' || !Number.isInteger(score) || score < 0) {
-    throw inputError('reaction.score', 'must be a non-negative integer');
+  if (typeof score !== 'number' || !Number.isInteger(score) || score < 0 || score > MAX_SCORE) {
+    throw inputError('reaction.score', `must be an integer from 0 to ${MAX_SCORE}`);
   }
   const userId = actingUserId(caller, userIdOf(reaction, 'reaction'), 'reaction.user_id');
   const { custom } = splitCustom(reaction, KNOWN_REACTION_FIELDS);
