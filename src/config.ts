@@ -31,7 +31,10 @@ export interface Config {
    * whose worker died is retried once its lease runs out.
    */
   taskLeaseMillis: number;
-  /** CHATPORT_TASK_POLL_MS, default 1000: how often a worker looks for tasks queued by other processes. */
+  /**
+   * CHATPORT_TASK_POLL_MS, default 50: how often a worker looks for tasks queued by other processes. A
+   * look is one read that takes no lock; tasks queued in the worker's own process wake it at once.
+   */
   taskPollMillis: number;
   /** CHATPORT_LINK_TTL_HOURS, default 24: how long a signed download link is valid. */
   linkTtlHours: number;
@@ -71,7 +74,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     inProcessWorker: flag(env, 'CHATPORT_WORKER', true),
     workerConcurrency: integer(env, 'CHATPORT_WORKER_CONCURRENCY', 2),
     taskLeaseMillis: integer(env, 'CHATPORT_TASK_LEASE_MS', 30_000),
-    taskPollMillis: integer(env, 'CHATPORT_TASK_POLL_MS', 1000),
+    taskPollMillis: integer(env, 'CHATPORT_TASK_POLL_MS', 50),
     linkTtlHours: integer(env, 'CHATPORT_LINK_TTL_HOURS', 24),
     retentionDays: integer(env, 'CHATPORT_RETENTION_DAYS', 60),
     storageDriver: env.CHATPORT_STORAGE || 'local',

@@ -4,7 +4,6 @@ import type { Config } from './config.js';
 import type { Context } from './context.js';
 import { openDatabase, type DatabaseDialect } from './database/database.js';
 import { migrateToLatest } from './database/migrate.js';
-import { buildHttpServer } from './http/server.js';
 import { createSystemClock, type Clock } from './lib/time.js';
 import { ensureApp, ensureDevelopmentApp } from './modules/apps/apps.usecases.js';
 import { buildTaskHandlers } from './modules/tasks/task-handlers.js';
@@ -109,6 +108,8 @@ export async function startServer(config: Config, options: RuntimeOptions = {}):
   const background: Array<{ stop(): Promise<void> }> = [];
   let http: HttpApp | undefined;
   try {
+    // Loaded only to serve: a `chatport worker` process never holds the HTTP stack in memory.
+    const { buildHttpServer } = await import('./http/server.js');
     http = await buildHttpServer(context);
     await http.listen({ port: config.port, host: config.host });
     const address = http.server.address();

@@ -3,6 +3,7 @@ import pg from 'pg';
 import Cursor from 'pg-cursor';
 import type { Database } from '../database.types.js';
 import type { DatabaseDialect } from './dialect.js';
+import { withPostgresReadSession } from './postgres-read-session.js';
 import { withPostgresBulkWriter } from './postgres-bulk-writer.js';
 
 const INT8_OID = 20;
@@ -28,6 +29,8 @@ export function createPostgresDialect(connectionString: string, poolSize = 10): 
     skipLockedSuffix: true,
     serialType: 'serial',
     writeTransaction: (work) => db.transaction().execute(work),
+    readSession: (options, work) =>
+      db.connection().execute((own) => withPostgresReadSession(own, pool, options, work)),
     bulkWriteTransaction: (work) => db.transaction().execute((trx) => withPostgresBulkWriter(trx, work)),
     close: () => db.destroy(),
   };

@@ -5,6 +5,7 @@ import { Kysely, SqliteDialect, sql } from 'kysely';
 import type { Database } from '../database.types.js';
 import type { DatabaseDialect } from './dialect.js';
 import { createSqliteBulkScope } from './sqlite-bulk-writer.js';
+import { withSqliteReadSession } from './sqlite-read-session.js';
 
 /** Opens (creating if needed) the SQLite file in WAL mode, shared safely by a server and worker processes. */
 export function createSqliteDialect(filename: string): DatabaseDialect {
@@ -35,6 +36,18 @@ export function createSqliteDialect(filename: string): DatabaseDialect {
           throw error;
         }
       });
+    },
+    readSession(options, work) {
+      // An in-memory database has no second handle: the session is the shared one, a query at a time.
+      if (filename === ':memory:') {
+        return work({
+          db,
+          parallelism: 1,
+          query: async (query) => (await db.executeQuery(query)).rows,
+          everywhere: async (query) => void (await db.executeQuery(query)),
+        });
+      }
+      return withSqliteReadSession(filename, options, work);
     },
     // The bulk writer runs on `native` while this transaction holds it: see sqlite-bulk-writer.ts.
     bulkWriteTransaction: (work) => dialect.writeTransaction((trx) => bulkScope(trx, work)),

@@ -1,10 +1,12 @@
-import type { Kysely } from 'kysely';
-import type { ChannelRow, Database, MessageRow, UserRow } from '../../database/database.types.js';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { ChannelRow, Database, UserRow } from '../../database/database.types.js';
 import { chunk } from '../../lib/ids.js';
 import { findUsersByIds } from '../users/users.repository.js';
 import type { ChannelExportSelection } from './channel-export.request.js';
+import type { ReadSession } from '../../database/dialects/read-session.js';
+import type { ExportSqlDialect } from './export-sql.dialects.js';
 
-/** Messages read per query: large pages keep the export's query count small (1M messages: 200). */
+/** Messages a v2 page carries: a few megabytes of file, one query, and a short hold on SQLite. */
 export const MESSAGE_PAGE_SIZE = 5000;
 
 /** Which of a channel's messages an export carries. */
@@ -29,42 +31,95 @@ export function messageWindow(
   };
 }
 
+/** A message's place in export order. */
+export interface MessageKey {
+  createdAt: number;
+  id: string;
+}
+
+/** The messages after `after` up to and including `through`; an end left out is open. */
+export interface PageRange {
+  after?: MessageKey;
+  through?: MessageKey;
+}
+
+/** Where in the messages of one channel an export reads: the channel, its window, a range of it. */
+export interface MessageScope {
+  appId: number;
+  cid: string;
+  window: MessageWindow;
+}
+
 /**
- * A channel's messages (thread replies included) in (created_at, id) order, a large page at a time,
- * by keyset pagination on the messages_channel_time index: each page is one indexed range scan, no
- * connection is held between pages, and a message present throughout is read exactly once.
+ * The SQL condition on the messages aliased `m` for a scope and range. Keyset bounds are row-value
+ * comparisons, which both databases turn into one range scan of the messages_channel_time index (an
+ * `a > x or (a = x and b > y)` form is not, and made each page rescan the channel from its start).
  */
-export async function* messagePages(
-  db: Kysely<Database>,
-  appId: number,
-  cid: string,
-  window: MessageWindow,
-  pageSize = MESSAGE_PAGE_SIZE,
-): AsyncGenerator<MessageRow[]> {
-  let after: { createdAt: number; id: string } | undefined;
+export function messagesIn(scope: MessageScope, range: PageRange = {}, m = 'm'): RawBuilder<unknown> {
+  const column = (name: string) => sql.raw(`${m}.${name}`);
+  const { window } = scope;
   const lowest = Math.max(
     window.since ?? Number.MIN_SAFE_INTEGER,
     window.hiddenUntil === null ? Number.MIN_SAFE_INTEGER : window.hiddenUntil + 1,
   );
+  const conditions = [sql`${column('app_id')} = ${scope.appId}`, sql`${column('cid')} = ${scope.cid}`];
+  if (lowest > Number.MIN_SAFE_INTEGER) conditions.push(sql`${column('created_at')} >= ${lowest}`);
+  if (window.until !== null) conditions.push(sql`${column('created_at')} < ${window.until}`);
+  const key = sql`(${column('created_at')}, ${column('id')})`;
+  if (range.after) conditions.push(sql`${key} > (${range.after.createdAt}, ${range.after.id})`);
+  if (range.through) conditions.push(sql`${key} <= (${range.through.createdAt}, ${range.through.id})`);
+  return sql.join(conditions, sql` and `);
+}
+
+/**
+ * Splits the messages of a scope into pages of `pageSize()` (asked before each page), in (created_at,
+ * id) order, by asking the index for each page's last key: the pages' contents are then read by one
+ * query each. A message present throughout is in exactly one page; no connection is held between.
+ */
+export async function* pageRanges(
+  db: Kysely<Database>,
+  scope: MessageScope,
+  pageSize: () => number,
+): AsyncGenerator<PageRange> {
+  let after: MessageKey | undefined;
   for (;;) {
-    let query = db.selectFrom('messages').selectAll().where('app_id', '=', appId).where('cid', '=', cid);
-    if (lowest > Number.MIN_SAFE_INTEGER) query = query.where('created_at', '>=', lowest);
-    if (window.until !== null) query = query.where('created_at', '<', window.until);
-    const cursor = after;
-    if (cursor) {
-      query = query.where((eb) =>
-        eb.or([
-          eb('created_at', '>', cursor.createdAt),
-          eb.and([eb('created_at', '=', cursor.createdAt), eb('id', '>', cursor.id)]),
-        ]),
-      );
+    const { rows } = await sql<{ created_at: number; id: string }>`
+      select m.created_at, m.id from messages m where ${messagesIn(scope, { after })}
+      order by m.created_at, m.id limit 1 offset ${Math.max(1, pageSize()) - 1}`.execute(db);
+    const last = rows[0];
+    if (!last) {
+      yield { after };
+      return;
     }
-    const rows = await query.orderBy('created_at').orderBy('id').limit(pageSize).execute();
-    if (rows.length > 0) yield rows;
-    if (rows.length < pageSize) return;
-    const last = rows[rows.length - 1]!;
-    after = { createdAt: last.created_at, id: last.id };
+    const through = { createdAt: Number(last.created_at), id: last.id };
+    yield { after, through };
+    after = through;
   }
+}
+
+/**
+ * Every user the messages of a scope name: authors, mentioned users and reactors. The database reads
+ * the messages for each kind of reference without sending them, the three at once on the session's
+ * connections. (`cross join` makes SQLite walk the channel's messages and look up their reactions,
+ * not every reaction of the app.)
+ */
+export async function referencedUserIds(
+  session: ReadSession,
+  exportSql: ExportSqlDialect,
+  scope: MessageScope,
+): Promise<Set<string>> {
+  const queries = [
+    sql<{ id: string }>`select distinct m.user_id as id from messages m where ${messagesIn(scope)}`,
+    sql<{ id: string }>`select distinct j.value as id
+      from messages m, ${sql.raw(exportSql.arrayElements('m.mentioned_users', 'j'))}
+      where ${messagesIn(scope)} and length(m.mentioned_users) > 2`,
+    sql<{ id: string }>`select distinct r.user_id as id from messages m cross join reactions r
+      where ${messagesIn(scope)} and r.app_id = m.app_id and r.message_id = m.id`,
+  ];
+  const ids = new Set<string>();
+  for (const rows of await Promise.all(queries.map((query) => session.query(query.compile(session.db)))))
+    for (const row of rows) ids.add(row.id);
+  return ids;
 }
 
 /**

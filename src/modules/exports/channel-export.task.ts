@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { UnrecoverableError } from '../../lib/errors.js';
 import { isPlainObject } from '../../lib/json.js';
 import { MICROS_PER_DAY } from '../../lib/time.js';
@@ -7,8 +8,15 @@ import type { TaskHandler, TaskInvocation, TaskOutcome } from '../tasks/tasks.ty
 import type { ChannelExportRequest } from './channel-export.request.js';
 import { writeChannelExport, type ExportTarget } from './channel-export.writer.js';
 import { ExportSink } from './export-sink.js';
+import { exportSqlDialects } from './export-sql.dialects.js';
 
 export const EXPORT_CHANNELS_KIND = 'export-channels';
+
+/**
+ * Pages an export has the database encode at once: one per core, up to four. The database does the
+ * heavy work of an export (it builds the JSON), so this is what spreads an export over the cores.
+ */
+const EXPORT_PARALLELISM = Math.min(4, os.availableParallelism());
 
 /** A channel named in the request that the file does not carry, and why. */
 export interface SkippedChannel {
@@ -69,7 +77,17 @@ export const exportChannelsHandler: TaskHandler = async ({ context, task, signal
   const write = await storage.openWrite(key);
   try {
     const sink = new ExportSink(write.stream);
-    const counts = await writeChannelExport({ db, appId: task.appId, request, targets, sink, signal });
+    const counts = await context.dialect.readSession({ parallelism: EXPORT_PARALLELISM }, (session) =>
+      writeChannelExport({
+        session,
+        exportSql: exportSqlDialects[context.dialect.name],
+        appId: task.appId,
+        request,
+        targets,
+        sink,
+        signal,
+      }),
+    );
     signal.throwIfAborted();
     const committed = await write.commit();
     const finished = clock.nowMicros();

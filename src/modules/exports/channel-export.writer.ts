@@ -1,23 +1,48 @@
-import type { Kysely } from 'kysely';
-import type { ChannelRow, Database, MessageRow } from '../../database/database.types.js';
+import crypto from 'node:crypto';
+import { sql } from 'kysely';
+import type { ChannelRow } from '../../database/database.types.js';
+import type { ReadSession } from '../../database/dialects/read-session.js';
+import { chunk } from '../../lib/ids.js';
 import { membersOf } from '../channels/channels.repository.js';
-import { reactionsByMessage } from '../reactions/reactions.repository.js';
 import type { ChannelExportRequest, ChannelExportSelection } from './channel-export.request.js';
-import { messagePages, messageWindow, UserCache, type MessageWindow } from './channel-export.source.js';
+import {
+  MESSAGE_PAGE_SIZE,
+  messagesIn,
+  messageWindow,
+  pageRanges,
+  referencedUserIds,
+  UserCache,
+  type MessageScope,
+  type PageRange,
+} from './channel-export.source.js';
 import {
   channelJsonV1,
   channelLineV2,
   memberJsonV1,
   memberLineV2,
-  messageJsonV1,
-  messageLineV2,
   missingUserJson,
-  reactionJson,
-  reactionLineV2,
   userJson,
   userLineV2,
 } from './export-serializers.js';
 import type { ExportSink } from './export-sink.js';
+import type { EncodedPage, ExportSqlDialect, PageQuery } from './export-sql.dialects.js';
+import {
+  messageJsonV1Sql,
+  messageLineV2Sql,
+  reactionLineV2Sql,
+  userJsonSql,
+  userLookupSql,
+} from './export-sql.js';
+
+/** v1 messages a page starts with: each embeds its author, mentions and reactions, so fewer than v2. */
+const V1_PAGE_SIZE = 2000;
+/** Messages whose reactions a v2 page starts with: a fifth of messages have any, so more of them. */
+const REACTION_PAGE_SIZE = 4 * MESSAGE_PAGE_SIZE;
+/**
+ * Bytes a page aims at. Page sizes adapt towards it, so a channel of unusually large messages is read
+ * in smaller pages: what one page holds in memory stays around this, whatever the messages weigh.
+ */
+const PAGE_TARGET_BYTES = 2 << 20;
 
 /** How much an export carried: reported in the task result. */
 export interface ExportCounts {
@@ -35,7 +60,10 @@ export interface ExportTarget {
 }
 
 export interface WriteExportArgs {
-  db: Kysely<Database>;
+  /** The export's read session (DatabaseDialect.readSession): pages are encoded on its connections. */
+  session: ReadSession;
+  /** The export SQL of the database `db` is on. */
+  exportSql: ExportSqlDialect;
   appId: number;
   request: ChannelExportRequest;
   targets: ExportTarget[];
@@ -48,43 +76,134 @@ export async function writeChannelExport(args: WriteExportArgs): Promise<ExportC
   return args.request.version === 'v2' ? writeV2(args) : writeV1(args);
 }
 
-function referencedUsers(rows: MessageRow[]): Set<string> {
-  const ids = new Set<string>();
-  for (const row of rows) {
-    ids.add(row.user_id);
-    if (row.mentioned_users.length > 2)
-      for (const id of JSON.parse(row.mentioned_users) as string[]) ids.add(id);
-  }
-  return ids;
+function scopeOf(appId: number, target: ExportTarget, request: ChannelExportRequest): MessageScope {
+  return {
+    appId,
+    cid: target.channel.cid,
+    window: messageWindow(target.channel, target.selection, request.includeTruncatedMessages),
+  };
 }
 
-function windowOf(target: ExportTarget, request: ChannelExportRequest): MessageWindow {
-  return messageWindow(target.channel, target.selection, request.includeTruncatedMessages);
+/**
+ * Encodes every page of a scope with one query each (built by `query` for the page's range) and hands
+ * the non-empty ones to `take`, in order. As many pages are encoded at once as the session runs
+ * queries in parallel, while the earlier ones are written; a scope of one page is encoded on the
+ * session's own connection, without starting any other. Page sizes adapt so a page weighs about
+ * PAGE_TARGET_BYTES.
+ */
+async function forEachPage(
+  args: WriteExportArgs,
+  scope: MessageScope,
+  pageSize: number,
+  query: (range: PageRange) => PageQuery,
+  take: (page: EncodedPage & { body: Buffer }) => Promise<void>,
+): Promise<void> {
+  const { session, exportSql, signal } = args;
+  let size = pageSize;
+  const inFlight: Array<Promise<EncodedPage>> = [];
+  const settle = async () => {
+    const page = await inFlight.shift()!;
+    const body = typeof page.body === 'string' ? Buffer.from(page.body, 'utf8') : page.body;
+    const bytes = body?.length ?? 0;
+    size = Math.max(1, Math.min(pageSize, Math.floor((size * PAGE_TARGET_BYTES) / Math.max(1, bytes))));
+    if (body === null || bytes === 0) return;
+    await take({
+      entities: Number(page.entities),
+      body,
+      summed: page.summed === null ? null : Number(page.summed),
+    });
+  };
+  for await (const range of pageRanges(session.db, scope, () => size)) {
+    signal.throwIfAborted();
+    const compiled = exportSql.page(query(range)).compile(session.db);
+    const whole = range.after === undefined && range.through === undefined;
+    const encoded = whole
+      ? session.db.executeQuery(compiled).then(({ rows }) => rows[0]!)
+      : session.query(compiled).then((rows) => rows[0]!);
+    // Awaited in order below; until then a failure must not count as unhandled.
+    encoded.catch(() => undefined);
+    inFlight.push(encoded);
+    if (inFlight.length >= session.parallelism) await settle();
+  }
+  while (inFlight.length > 0) await settle();
+}
+
+/**
+ * The serialised users a v1 export embeds, in a temporary table on each of the session's connections,
+ * so each user is encoded once rather than once per message; the SQL falls back on the users table for
+ * any other.
+ */
+async function createUserTable(session: ReadSession): Promise<string> {
+  const name = `chatport_export_users_${crypto.randomBytes(6).toString('hex')}`;
+  await session.everywhere(
+    sql`create temporary table ${sql.table(name)} (id text primary key, json text not null)`.compile(
+      session.db,
+    ),
+  );
+  return name;
+}
+
+async function fillUserTable(
+  session: ReadSession,
+  exportSql: ExportSqlDialect,
+  table: string,
+  appId: number,
+  ids: Iterable<string>,
+): Promise<void> {
+  for (const batch of chunk([...new Set(ids)], 500)) {
+    await session.everywhere(
+      sql`insert into ${sql.table(table)} (id, json)
+        select u.id, ${sql.raw(userJsonSql(exportSql, 'u'))} from users u
+        where u.app_id = ${appId} and u.id in (${sql.join(batch)})
+        on conflict (id) do nothing`.compile(session.db),
+    );
+  }
 }
 
 /** v1: `[{"channel":{..},"members":[..],"messages":[..](,"users":[..])}, ...]`. */
-async function writeV1({
-  db,
-  appId,
-  request,
-  targets,
-  sink,
-  signal,
-}: WriteExportArgs): Promise<ExportCounts> {
+async function writeV1(args: WriteExportArgs): Promise<ExportCounts> {
+  const table = await createUserTable(args.session);
+  try {
+    return await writeV1Records(args, table);
+  } finally {
+    await args.session.everywhere(sql`drop table if exists ${sql.table(table)}`.compile(args.session.db));
+  }
+}
+
+async function writeV1Records(args: WriteExportArgs, userTable: string): Promise<ExportCounts> {
+  const { session, exportSql, appId, request, targets, sink } = args;
+  const { db } = session;
   const counts: ExportCounts = { channels: 0, members: 0, messages: 0, reactions: 0, users: 0 };
   const users = new UserCache(db, appId, userJson, missingUserJson);
+  const messageJson = messageJsonV1Sql(
+    exportSql,
+    'm',
+    userLookupSql(exportSql, userTable, 'm.app_id'),
+    request.clearDeletedMessageText,
+  );
+  const pageQuery = (scope: MessageScope) => (range: PageRange) => ({
+    encoded: messageJson,
+    source: sql`from messages m where ${messagesIn(scope, range)}`,
+    orderBy: 'm.created_at, m.id',
+    separator: ',',
+    summed: '(select count(*) from reactions r where r.app_id = m.app_id and r.message_id = m.id)',
+  });
+
   await sink.write('[');
   for (const [index, target] of targets.entries()) {
     const { channel } = target;
-    const channelUsers = new Set<string>();
+    const scope = scopeOf(appId, target, request);
     const members = await membersOf(db, appId, channel.cid);
     const headUsers = [
       ...members.map((m) => m.user_id),
       ...(channel.created_by_id ? [channel.created_by_id] : []),
       ...(channel.truncated_by_id ? [channel.truncated_by_id] : []),
     ];
+    const channelUsers = new Set(headUsers);
+    if (request.exportUsers)
+      for (const id of await referencedUserIds(session, exportSql, scope)) channelUsers.add(id);
+    await fillUserTable(session, exportSql, userTable, appId, channelUsers);
     await users.load(headUsers);
-    for (const id of headUsers) channelUsers.add(id);
     const user = (id: string) => users.get(id);
     await sink.write(
       `${index > 0 ? ',' : ''}{"channel":${channelJsonV1(channel, user)},"members":[${members
@@ -94,40 +213,18 @@ async function writeV1({
     counts.channels += 1;
     counts.members += members.length;
     let first = true;
-    for await (const page of messagePages(db, appId, channel.cid, windowOf(target, request))) {
-      signal.throwIfAborted();
-      const reactions = await reactionsByMessage(
-        db,
-        appId,
-        page.map((m) => m.id),
-      );
-      const ids = referencedUsers(page);
-      for (const list of reactions.values()) for (const r of list) ids.add(r.user_id);
-      await users.load(ids);
-      for (const id of ids) channelUsers.add(id);
-      const parts: string[] = [];
-      for (const row of page) {
-        const list = reactions.get(row.id);
-        let reactionsJson = '[]';
-        if (list) {
-          reactionsJson = `[${list.map((r) => reactionJson(r, user(r.user_id))).join(',')}]`;
-          counts.reactions += list.length;
-        }
-        parts.push(
-          messageJsonV1(row, {
-            user,
-            reactions: reactionsJson,
-            clearDeletedText: request.clearDeletedMessageText,
-          }),
-        );
-      }
-      await sink.write((first ? '' : ',') + parts.join(','));
+    await forEachPage(args, scope, V1_PAGE_SIZE, pageQuery(scope), async (page) => {
+      if (!first) await sink.write(',');
       first = false;
-      counts.messages += page.length;
-    }
+      await sink.writeBytes(page.body);
+      counts.messages += page.entities;
+      counts.reactions += page.summed ?? 0;
+    });
     await sink.write(']');
     if (request.exportUsers) {
-      const list = [...channelUsers].sort().filter((id) => users.rows.has(id));
+      const ids = [...channelUsers].sort();
+      await users.load(ids);
+      const list = ids.filter((id) => users.rows.has(id));
       await sink.write(`,"users":[${list.map((id) => user(id)).join(',')}]`);
       counts.users += list.length;
     }
@@ -138,15 +235,17 @@ async function writeV1({
   return counts;
 }
 
+/** Lines in v2 text: JSON escapes every newline inside a value, so each raw one ends a line. */
+function countLines(text: Buffer): number {
+  let lines = 0;
+  for (let at = text.indexOf(10); at !== -1; at = text.indexOf(10, at + 1)) lines++;
+  return lines;
+}
+
 /** v2: Stream's import lines, in the order users, channels, members, messages, reactions. */
-async function writeV2({
-  db,
-  appId,
-  request,
-  targets,
-  sink,
-  signal,
-}: WriteExportArgs): Promise<ExportCounts> {
+async function writeV2(args: WriteExportArgs): Promise<ExportCounts> {
+  const { session, exportSql, appId, request, targets, sink } = args;
+  const { db } = session;
   const counts: ExportCounts = { channels: 0, members: 0, messages: 0, reactions: 0, users: 0 };
   const membersByChannel = new Map<string, Awaited<ReturnType<typeof membersOf>>>();
   for (const { channel } of targets)
@@ -154,24 +253,16 @@ async function writeV2({
 
   if (request.exportUsers) {
     // Users come first, so every user a later line names must be known before the messages are
-    // written: one pass over the messages' authors and mentions, plus the members and reactors.
-    const users = new UserCache(db, appId, userLineV2, () => '');
+    // written: the database lists the authors, mentions and reactors without sending the messages.
     const ids = new Set<string>();
     for (const target of targets) {
       const { channel } = target;
       for (const m of membersByChannel.get(channel.cid)!) ids.add(m.user_id);
       if (channel.created_by_id) ids.add(channel.created_by_id);
-      for await (const page of messagePages(db, appId, channel.cid, windowOf(target, request))) {
-        signal.throwIfAborted();
-        for (const id of referencedUsers(page)) ids.add(id);
-        const reactions = await reactionsByMessage(
-          db,
-          appId,
-          page.map((m) => m.id),
-        );
-        for (const list of reactions.values()) for (const r of list) ids.add(r.user_id);
-      }
+      for (const id of await referencedUserIds(session, exportSql, scopeOf(appId, target, request)))
+        ids.add(id);
     }
+    const users = new UserCache(db, appId, userLineV2, () => '');
     const sorted = [...ids].sort();
     await users.load(sorted);
     for (const id of sorted) {
@@ -191,31 +282,46 @@ async function writeV2({
     counts.members += members.length;
   }
   for (const target of targets) {
-    for await (const page of messagePages(db, appId, target.channel.cid, windowOf(target, request))) {
-      signal.throwIfAborted();
-      await sink.write(
-        page.map((row) => messageLineV2(row, target.channel, request.clearDeletedMessageText)).join(''),
-      );
-      counts.messages += page.length;
-    }
+    const scope = scopeOf(appId, target, request);
+    const encoded = messageLineV2Sql(exportSql, 'm', target.channel, request.clearDeletedMessageText);
+    await forEachPage(
+      args,
+      scope,
+      MESSAGE_PAGE_SIZE,
+      (range) => ({
+        encoded,
+        source: sql`from messages m where ${messagesIn(scope, range)}`,
+        orderBy: 'm.created_at, m.id',
+        separator: '',
+      }),
+      async (page) => {
+        await sink.writeBytes(page.body);
+        counts.messages += page.entities;
+      },
+    );
   }
+  // Each message's lines of reactions, oldest first (the reverse of v1's newest-first order), from a
+  // subquery per message: a join lets PostgreSQL's planner scan every reaction of the app for each page.
+  const reactionLines =
+    `(select ${exportSql.aggregate(reactionLineV2Sql(exportSql, 'r'), '', 'r.created_at, r.user_id desc, r.type desc')} ` +
+    `from reactions r where r.app_id = m.app_id and r.message_id = m.id)`;
   for (const target of targets) {
-    for await (const page of messagePages(db, appId, target.channel.cid, windowOf(target, request))) {
-      signal.throwIfAborted();
-      const reactions = await reactionsByMessage(
-        db,
-        appId,
-        page.map((m) => m.id),
-      );
-      const lines: string[] = [];
-      for (const row of page) {
-        const list = reactions.get(row.id);
-        if (!list) continue;
-        for (let i = list.length - 1; i >= 0; i--) lines.push(reactionLineV2(list[i]!));
-        counts.reactions += list.length;
-      }
-      if (lines.length > 0) await sink.write(lines.join(''));
-    }
+    const scope = scopeOf(appId, target, request);
+    await forEachPage(
+      args,
+      scope,
+      REACTION_PAGE_SIZE,
+      (range) => ({
+        encoded: reactionLines,
+        source: sql`from messages m where ${messagesIn(scope, range)}`,
+        orderBy: 'm.created_at, m.id',
+        separator: '',
+      }),
+      async (page) => {
+        await sink.writeBytes(page.body);
+        counts.reactions += countLines(page.body);
+      },
+    );
   }
   await sink.flush();
   return counts;

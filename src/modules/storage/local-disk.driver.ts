@@ -38,7 +38,7 @@ export function createLocalDiskDriver({ root }: { root: string }): StorageDriver
     name: 'local',
 
     async openWrite(key) {
-      return openLocalWrite(pathOf(key), base);
+      return openLocalWrite(pathOf(key));
     },
 
     async stat(key) {
@@ -107,12 +107,12 @@ interface ContentRecord {
   ino: string;
 }
 
-async function openLocalWrite(file: string, base: string): Promise<PendingWrite> {
+async function openLocalWrite(file: string): Promise<PendingWrite> {
   const directory = path.dirname(file);
   const random = crypto.randomBytes(8).toString('hex');
   const temporary = path.join(directory, `.${path.basename(file)}.${random}.tmp`);
   const recordTemporary = `${temporary}.meta.tmp`;
-  const { handle, createdDirectories } = await createExclusive(temporary);
+  const { handle, topCreated } = await createExclusive(temporary);
   const sink = new HashingFileSink(handle);
   let closed = false;
   let aborted = false;
@@ -148,15 +148,14 @@ async function openLocalWrite(file: string, base: string): Promise<PendingWrite>
     // Until the record lands (or should the process die first), stat finds the previous record, whose
     // inode is not this file's, and answers the size-and-mtime ETag instead: never a wrong hash.
     await fs.rename(recordTemporary, recordPathOf(file));
-    await syncDirectory(directory);
-    // A folder this write created is only durable once its parent's entry for it is.
-    if (createdDirectories) {
-      let dir = directory;
-      do {
-        dir = path.dirname(dir);
-        await syncDirectory(dir);
-      } while (dir.startsWith(base) && dir !== path.dirname(dir));
+    // The renames are durable once the folder holding them is, and a folder this write created once
+    // its parent's entry for it is: those folders, and no others, are synced, all at once.
+    const folders = [directory];
+    for (let dir = directory; topCreated && dir !== path.dirname(dir); dir = path.dirname(dir)) {
+      folders.push(path.dirname(dir));
+      if (dir === topCreated) break;
     }
+    await Promise.all(folders.map((folder) => syncDirectory(folder)));
     return { size: Number(stats.size), etag: `"${sha256}"` };
   }
 

@@ -74,17 +74,19 @@ export async function syncDirectory(directory: string): Promise<void> {
 
 /**
  * Opens a new file (failing if it exists), creating its folders. A concurrent delete may prune a folder
- * between the mkdir and the open, so the pair is retried a few times. Answers whether folders were made.
+ * between the mkdir and the open, so the pair is retried a few times. Answers the top-most folder it
+ * created, if any: that folder and every one below it on the way to the file are new.
  */
 export async function createExclusive(
   file: string,
-): Promise<{ handle: fs.FileHandle; createdDirectories: boolean }> {
-  let createdDirectories = false;
+): Promise<{ handle: fs.FileHandle; topCreated: string | undefined }> {
+  let topCreated: string | undefined;
   for (let attempt = 1; ; attempt++) {
     const created = await fs.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-    createdDirectories ||= created !== undefined;
+    if (created !== undefined && (topCreated === undefined || created.length < topCreated.length))
+      topCreated = created;
     try {
-      return { handle: await fs.open(file, 'wx', 0o600), createdDirectories };
+      return { handle: await fs.open(file, 'wx', 0o600), topCreated };
     } catch (error) {
       if (!isMissing(error) || attempt >= 3) throw error;
     }

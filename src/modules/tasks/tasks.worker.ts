@@ -11,6 +11,7 @@ import { describeFailure, LeaseLostError, WorkerStoppedError } from './tasks.err
 import { failTask } from './tasks.fail.js';
 import { keepLeaseAlive, type LeaseKeeper } from './tasks.heartbeat.js';
 import { onTaskEnqueued } from './tasks.notify.js';
+import { hasDueTasks } from './tasks.probe.js';
 import { reapExpiredLeases } from './tasks.reap.js';
 import { DEFAULT_RETRY_POLICY, nextAttemptAt, type RetryPolicy } from './tasks.retry.js';
 import type { TaskHandlers, TaskLease, TaskOutcome } from './tasks.types.js';
@@ -21,7 +22,11 @@ export interface TaskWorkerOptions {
   handlers: TaskHandlers;
   /** Tasks run at once. Default 2. */
   concurrency?: number;
-  /** How often to look for due tasks when nothing wakes the worker earlier, in ms. Default 1000. */
+  /**
+   * How often to look for due tasks when nothing wakes the worker earlier (tasks queued by other
+   * processes, retries coming due), in ms. A look is one read without locks; the claim only follows
+   * when a task is due. Default 1000.
+   */
   pollMillis?: number;
   /** Lease on a running attempt, in ms, renewed every third of it while the handler runs. Default 30000. */
   leaseMillis?: number;
@@ -129,17 +134,23 @@ export function createTaskWorker(options: TaskWorkerOptions): TaskWorker {
   }
 
   async function loop(): Promise<void> {
+    // The first round claims at once; later ones claim when woken, or when a poll finds a due task.
+    let woken = true;
     while (isRunning()) {
+      woken ||= wakeRequested;
       wakeRequested = false;
       const free = concurrency - running.size;
       if (free > 0) {
         try {
-          const tasks = await claimTasks(dialect, clock, { workerId, leaseMillis, limit: free });
-          for (const task of tasks) startTask(task);
+          if (woken || (await hasDueTasks(db, clock))) {
+            const tasks = await claimTasks(dialect, clock, { workerId, leaseMillis, limit: free });
+            for (const task of tasks) startTask(task);
+          }
         } catch (error) {
           logger.error({ err: error }, 'claiming tasks failed; retrying at the next poll');
         }
       }
+      woken = false;
       // A wake-up that came while claiming may announce a task the claim just missed.
       if (!isRunning() || wakeRequested) continue;
       // With every slot busy, a finishing task wakes the loop; otherwise the poll or an enqueue does.

@@ -1,0 +1,101 @@
+/**
+ * `npm run bench -- [options]`: the sizes and switches of one benchmark run, each with its default.
+ * `--quick` divides every size by ten (a smoke run of a minute or two); an explicit flag still wins.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+
+export const FIGURE_GROUPS = ['exports', 'pickup', 'status', 'ingest'] as const;
+export type FigureGroup = (typeof FIGURE_GROUPS)[number];
+
+export interface BenchOptions {
+  quick: boolean;
+  /** Messages in the large channel (figure 1 and the 1M memory figure). Default 1,000,000. */
+  messages: number;
+  /** Messages in the medium channel (the 100k memory figure, and the import's input). Default 100,000. */
+  mediumMessages: number;
+  /** Messages in the small channel of the end-to-end figure. Default 1,000. */
+  smallMessages: number;
+  /** Users (all members of the large and medium channels). Default 1,000. */
+  users: number;
+  /** Small exports whose queue pickup is measured. Default 200. */
+  pickups: number;
+  /** Exports of the small channel timed end to end. Default 20. */
+  smallExports: number;
+  /** Seconds of each autocannon run. Default 10. */
+  loadSeconds: number;
+  /** Concurrent connections of the autocannon runs. Default 10. */
+  loadConnections: number;
+  /** Messages sent through POST /channels/{type}/{id}/message. Default 2,000. */
+  apiMessages: number;
+  /** Requests in flight while sending them. Default 8. */
+  apiConcurrency: number;
+  /** Rounds of the export figures (dump and exports of each size); medians are reported. Default 3. */
+  repeat: number;
+  /** Figure groups to run. Default all. */
+  only: FigureGroup[];
+  /** Keep the data directory (and PostgreSQL database) for inspection. Default false. */
+  keep: boolean;
+  /** Write bench/results/<time>-<dialect>.json. Default true. */
+  save: boolean;
+}
+
+function count(value: string): number {
+  const n = Number(value.replaceAll('_', ''));
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number, at least 1');
+  return n;
+}
+
+function groups(value: string): FigureGroup[] {
+  const list = value.split(',').map((part) => part.trim());
+  for (const group of list) {
+    if (!(FIGURE_GROUPS as readonly string[]).includes(group))
+      throw new InvalidArgumentError(`must be some of ${FIGURE_GROUPS.join(', ')}`);
+  }
+  return list as FigureGroup[];
+}
+
+export function parseBenchOptions(argv: string[]): BenchOptions {
+  const program = new Command()
+    .name('npm run bench --')
+    .description(
+      'Seeds its own data, measures chatport beside baselines run alike, prints a table and saves it ' +
+        '(SQLite; PostgreSQL when DATABASE_URL is set).',
+    )
+    .option('--quick', 'every size divided by ten, for a smoke run', false)
+    .option('--messages <n>', 'messages in the large channel', count)
+    .option('--medium-messages <n>', 'messages in the medium channel', count)
+    .option('--small-messages <n>', 'messages in the small channel', count)
+    .option('--users <n>', 'users, all members of the large and medium channels', count)
+    .option('--pickups <n>', 'small exports whose queue pickup is measured', count)
+    .option('--small-exports <n>', 'exports of the small channel timed end to end', count)
+    .option('--load-seconds <n>', 'seconds of each autocannon run', count)
+    .option('--load-connections <n>', 'connections of each autocannon run', count)
+    .option('--api-messages <n>', 'messages sent through the API', count)
+    .option('--api-concurrency <n>', 'requests in flight while sending them', count)
+    .option('--repeat <n>', 'rounds of the export figures (medians are reported)', count)
+    .option('--only <groups>', `figure groups to run: ${FIGURE_GROUPS.join(',')}`, groups)
+    .option('--keep', 'keep the data directory and database', false)
+    .option('--no-save', 'do not write a results file')
+    .parse(argv);
+  const o = program.opts<Partial<Record<string, unknown>>>();
+  const quick = o.quick === true;
+  const size = (flag: unknown, full: number, minimum = 1) =>
+    typeof flag === 'number' ? flag : quick ? Math.max(minimum, Math.round(full / 10)) : full;
+  return {
+    quick,
+    messages: size(o.messages, 1_000_000),
+    mediumMessages: size(o.mediumMessages, 100_000),
+    smallMessages: size(o.smallMessages, 1000),
+    users: size(o.users, 1000, 10),
+    pickups: size(o.pickups, 200, 10),
+    smallExports: size(o.smallExports, 20, 5),
+    loadSeconds: size(o.loadSeconds, 10, 2),
+    loadConnections: typeof o.loadConnections === 'number' ? o.loadConnections : 10,
+    apiMessages: size(o.apiMessages, 2000, 100),
+    apiConcurrency: typeof o.apiConcurrency === 'number' ? o.apiConcurrency : 8,
+    repeat: typeof o.repeat === 'number' ? o.repeat : quick ? 1 : 3,
+    only: (o.only as FigureGroup[] | undefined) ?? [...FIGURE_GROUPS],
+    keep: o.keep === true,
+    save: o.save !== false,
+  };
+}

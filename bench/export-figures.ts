@@ -1,0 +1,228 @@
+/**
+ * Figures 1 to 3: export time against the database's own dump of the same rows, the peak memory of
+ * the worker process that ran the export, and how fast the queue picks a small export up.
+ */
+import type { StreamChat } from 'stream-chat';
+import type { Context } from '../src/context.js';
+import { median, percentile, runExport, type App, type ExportRun } from './api-client.js';
+import type { BenchOptions } from './bench-options.js';
+import { dumpChannelMessages, type BenchDatabase } from './bench-database.js';
+import { peakRss, startWorker, type ChatportEnv } from './processes.js';
+import { figure, type Figure } from './report.js';
+import type { SeededChannel } from './seed.js';
+
+export interface BenchRun {
+  options: BenchOptions;
+  database: BenchDatabase;
+  env: ChatportEnv;
+  app: App;
+  client: StreamChat;
+  /** The benchmark's own connection to the database: seeding, the tasks table's timestamps, imports. */
+  context: Context;
+  channels: { large: SeededChannel; medium: SeededChannel; small: SeededChannel; tiny: SeededChannel };
+  log(message: string): void;
+}
+
+const MB = 1024 * 1024;
+/** Longest pause before each pickup export: two poll intervals of a worker's default. */
+const THINK_MILLIS = 100;
+const count = (n: number) => n.toLocaleString('en-US');
+
+/** One export on a fresh worker process: its time, and the process's peak RSS. */
+async function exportOnFreshWorker(
+  run: BenchRun,
+  channel: SeededChannel,
+  options: { version: 'v1' | 'v2'; export_users?: boolean },
+): Promise<{ export: ExportRun; peakBytes: number | undefined; idleBytes: number | undefined }> {
+  const worker = await startWorker(run.env);
+  try {
+    const idleBytes = peakRss(worker.pid);
+    const result = await runExport(run.client, channel.cid, options);
+    const peakBytes = peakRss(worker.pid);
+    const size = Number(result.result.size) / MB;
+    run.log(
+      `  ${options.version}${options.export_users ? ' +users' : ''} export of ${count(channel.messages)} messages: ` +
+        `${result.millis.toFixed(0)} ms, ${size.toFixed(0)} MB, worker peak RSS ${((peakBytes ?? 0) / MB).toFixed(0)} MB`,
+    );
+    return { export: result, peakBytes, idleBytes };
+  } finally {
+    await worker.stop();
+  }
+}
+
+export interface ExportFigures {
+  figures: Figure[];
+  /** A v2 export of the medium channel with its users: the import figure's input. */
+  mediumWithUsersTaskId: string;
+}
+
+/**
+ * Figures 1 and 2. Each round measures, per channel size, the dump and then both exports close
+ * together in time, so a machine whose load drifts affects a figure and its baseline alike; the
+ * medians of `--repeat` rounds are reported.
+ */
+export async function exportFigures(run: BenchRun): Promise<ExportFigures> {
+  const { large, medium } = run.channels;
+  run.log(`exports: ${run.options.repeat} round(s) of a dump, then each export on a fresh worker process`);
+  const sizes = [
+    ['medium', medium],
+    ['large', large],
+  ] as const;
+  const dumpTimes: Record<string, number[]> = { medium: [], large: [] };
+  const times: Record<string, number[]> = {};
+  const rss: Record<string, number[]> = {};
+  let idle: number | undefined;
+  for (let round = 0; round < run.options.repeat; round++) {
+    for (const [size, channel] of sizes) {
+      const dump = await dumpChannelMessages(run.database, run.app.id, channel.cid);
+      run.log(
+        `  dump of ${count(channel.messages)} messages: ${dump.millis.toFixed(0)} ms, ${(dump.bytes / MB).toFixed(0)} MB`,
+      );
+      dumpTimes[size]!.push(dump.millis);
+      for (const version of ['v2', 'v1'] as const) {
+        const measured = await exportOnFreshWorker(run, channel, { version });
+        (times[`${version}.${size}`] ??= []).push(measured.export.millis);
+        if (measured.peakBytes !== undefined)
+          (rss[`${version}.${size}`] ??= []).push(measured.peakBytes / MB);
+        if (measured.idleBytes !== undefined) idle ??= measured.idleBytes / MB;
+      }
+    }
+  }
+  const dumps = { medium: median(dumpTimes.medium!), large: median(dumpTimes.large!) };
+  const figures: Figure[] = [];
+  const peaks: Record<string, number> = {};
+  for (const version of ['v2', 'v1'] as const) {
+    for (const [size, channel] of sizes) {
+      const time = median(times[`${version}.${size}`]!);
+      figures.push(
+        figure(
+          `export.${version}.${size}`,
+          `${version} export, ${count(channel.messages)} messages (request to completed)`,
+          time,
+          'ms',
+          { label: 'database JSON dump', value: dumps[size] },
+          { text: '<= 1.25x', met: time <= 1.25 * dumps[size] },
+        ),
+      );
+      const peak = rss[`${version}.${size}`];
+      if (peak) peaks[`${version}.${size}`] = median(peak);
+    }
+  }
+  for (const version of ['v2', 'v1'] as const) {
+    const medium = peaks[`${version}.medium`];
+    const large = peaks[`${version}.large`];
+    if (medium !== undefined && idle !== undefined) {
+      figures.push(
+        figure(
+          `rss.${version}.medium`,
+          `worker peak RSS, ${version} export of ${count(run.channels.medium.messages)}`,
+          medium,
+          'MB',
+          { label: 'idle worker', value: idle },
+          { text: '<= 150 MB', met: medium <= 150 },
+        ),
+      );
+    }
+    if (medium !== undefined && large !== undefined) {
+      figures.push(
+        figure(
+          `rss.${version}.large`,
+          `worker peak RSS, ${version} export of ${count(run.channels.large.messages)}`,
+          large,
+          'MB',
+          { label: `${count(run.channels.medium.messages)} export`, value: medium },
+          { text: '<= 150 MB, <= 1.1x', met: large <= 150 && large <= 1.1 * medium },
+        ),
+      );
+    }
+  }
+  const withUsers = await exportOnFreshWorker(run, medium, { version: 'v2', export_users: true });
+  figures.push(
+    figure(
+      'export.v2-users.medium',
+      `v2 export with export_users, ${count(medium.messages)} messages`,
+      withUsers.export.millis,
+      'ms',
+      { label: 'database JSON dump', value: dumps.medium },
+      { text: '<= 1.25x', met: withUsers.export.millis <= 1.25 * dumps.medium },
+    ),
+  );
+  return { figures, mediumWithUsersTaskId: withUsers.export.taskId };
+}
+
+export interface PickupFigures {
+  figures: Figure[];
+  /** A completed export, for the status figure. */
+  completedTaskId: string;
+}
+
+/**
+ * Figure 3: small exports one after another on a worker process of its own, as `chatport worker`
+ * runs by default. Pickup is the task's created_at to started_at, as the database recorded them.
+ */
+export async function pickupFigures(run: BenchRun): Promise<PickupFigures> {
+  const { tiny, small } = run.channels;
+  run.log(
+    `pickup: ${run.options.pickups} exports of ${tiny.messages} messages, then ${run.options.smallExports} of ${count(small.messages)}`,
+  );
+  const smallDumps: number[] = [];
+  for (let i = 0; i < 3; i++)
+    smallDumps.push((await dumpChannelMessages(run.database, run.app.id, small.cid)).millis);
+  const smallDump = median(smallDumps);
+  const worker = await startWorker(run.env);
+  try {
+    const taskIds: string[] = [];
+    const status: number[] = [];
+    for (let i = 0; i < run.options.pickups; i++) {
+      // Requests arrive at random moments, as independent clients' do: right after the previous
+      // export, one would always land early in the worker's poll interval.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * THINK_MILLIS));
+      const result = await runExport(run.client, tiny.cid, { version: 'v2' }, 2);
+      taskIds.push(result.taskId);
+      status.push(...result.statusMillis);
+    }
+    const rows = await run.context.db
+      .selectFrom('tasks')
+      .select(['created_at', 'started_at'])
+      .where('id', 'in', taskIds)
+      .execute();
+    const pickups = rows.map((row) => (row.started_at! - row.created_at) / 1000);
+    const smallTimes: number[] = [];
+    for (let i = 0; i < run.options.smallExports; i++)
+      smallTimes.push((await runExport(run.client, small.cid, { version: 'v2' }, 2)).millis);
+    const pickupMedian = median(pickups);
+    const statusMedian = median(status);
+    const smallMedian = median(smallTimes);
+    run.log(
+      `  pickup median ${pickupMedian.toFixed(1)} ms, p99 ${percentile(pickups, 99).toFixed(1)} ms; ` +
+        `${count(small.messages)}-message export median ${smallMedian.toFixed(0)} ms`,
+    );
+    return {
+      completedTaskId: taskIds[taskIds.length - 1]!,
+      figures: [
+        figure(
+          'pickup.median',
+          `queue pickup, median of ${pickups.length} (separate worker process)`,
+          pickupMedian,
+          'ms',
+          { label: 'GET /tasks/{id} round trip', value: statusMedian },
+          { text: '< 50 ms', met: pickupMedian < 50 },
+        ),
+        figure('pickup.p99', `queue pickup, p99 of ${pickups.length}`, percentile(pickups, 99), 'ms', {
+          label: 'GET /tasks/{id} round trip p99',
+          value: percentile(status, 99),
+        }),
+        figure(
+          'export.v2.small',
+          `v2 export, ${count(small.messages)} messages, end to end (median of ${smallTimes.length})`,
+          smallMedian,
+          'ms',
+          { label: 'database JSON dump', value: smallDump },
+          { text: '< 300 ms', met: smallMedian < 300 },
+        ),
+      ],
+    };
+  } finally {
+    await worker.stop();
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * The processes a benchmark runs against: `chatport serve`, `chatport worker` and the bare Fastify
+ * baseline, each a child started the way an operator would start it, on 127.0.0.1 only.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface Child {
+  process: ChildProcess;
+  pid: number;
+  /** Resolves with the first stdout line matching `pattern`; rejects if the child exits first. */
+  waitForLine(pattern: RegExp, timeoutMillis?: number): Promise<RegExpMatchArray>;
+  /** SIGTERM, then SIGKILL after `graceMillis`; resolves once the child has exited. */
+  stop(graceMillis?: number): Promise<void>;
+}
+
+export function startChild(args: string[], env: Record<string, string | undefined>): Child {
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: string[] = [];
+  const errors: string[] = [];
+  const listeners = new Set<() => void>();
+  readline.createInterface({ input: child.stdout! }).on('line', (line) => {
+    lines.push(line);
+    for (const listener of listeners) listener();
+  });
+  readline.createInterface({ input: child.stderr! }).on('line', (line) => {
+    errors.push(line);
+    if (errors.length > 50) errors.shift();
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    process: child,
+    pid: child.pid!,
+    waitForLine(pattern, timeoutMillis = 60_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          for (const line of lines) {
+            const match = line.match(pattern);
+            if (match) {
+              done();
+              resolve(match);
+              return;
+            }
+          }
+        };
+        const onExit = () => {
+          done();
+          reject(new Error(`${args.join(' ')} exited before printing ${pattern}:\n${errors.join('\n')}`));
+        };
+        const timer = setTimeout(() => {
+          done();
+          reject(new Error(`${args.join(' ')} did not print ${pattern} within ${timeoutMillis} ms`));
+        }, timeoutMillis);
+        const done = () => {
+          clearTimeout(timer);
+          listeners.delete(check);
+          child.off('exit', onExit);
+        };
+        listeners.add(check);
+        child.once('exit', onExit);
+        check();
+      });
+    },
+    async stop(graceMillis = 15_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMillis);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** The environment every chatport child shares: the benchmark's data and database, quiet logs. */
+export interface ChatportEnv {
+  dataDir: string;
+  databaseUrl: string | undefined;
+  apiKey: string;
+  apiSecret: string;
+}
+
+function chatportEnv(env: ChatportEnv, extra: Record<string, string>): Record<string, string | undefined> {
+  return {
+    CHATPORT_DATA_DIR: env.dataDir,
+    DATABASE_URL: env.databaseUrl,
+    CHATPORT_API_KEY: env.apiKey,
+    CHATPORT_API_SECRET: env.apiSecret,
+    CHATPORT_HOST: '127.0.0.1',
+    CHATPORT_LOG_LEVEL: 'warn',
+    ...extra,
+  };
+}
+
+/** `chatport serve` on a free port; with `worker: false`, exports wait for a `chatport worker`. */
+export async function startServer(
+  env: ChatportEnv,
+  { worker }: { worker: boolean },
+): Promise<Child & { url: string }> {
+  const child = startChild(
+    ['bin/chatport.mjs', 'serve'],
+    chatportEnv(env, { CHATPORT_PORT: '0', CHATPORT_WORKER: String(worker) }),
+  );
+  const [, url] = await child.waitForLine(/listening on (http:\/\/\S+)/);
+  return { ...child, url: url! };
+}
+
+/** `chatport worker`, with the default configuration (poll interval, concurrency). */
+export async function startWorker(env: ChatportEnv): Promise<Child> {
+  const child = startChild(['bin/chatport.mjs', 'worker'], chatportEnv(env, {}));
+  await child.waitForLine(/task worker \S+ running/);
+  return child;
+}
+
+/** The baseline HTTP server: bench/hello-world.ts, run the way chatport runs (through tsx). */
+export async function startHelloWorld(): Promise<Child & { url: string }> {
+  const child = startChild(['bin/run-ts.mjs', 'bench/hello-world.ts'], {});
+  const [, url] = await child.waitForLine(/listening on (http:\/\/\S+)/);
+  return { ...child, url: url! };
+}
+
+/** Peak resident memory of a live process, in bytes (Linux: VmHWM), or undefined where unknown. */
+export function peakRss(pid: number): number | undefined {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const match = status.match(/^VmHWM:\s+(\d+)\s+kB/m);
+    return match ? Number(match[1]) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}

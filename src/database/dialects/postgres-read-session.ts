@@ -1,0 +1,100 @@
+/**
+ * PostgreSQL's read session: pooled connections held for the session, each a server process of its
+ * own, so queries sent to different ones run on different cores. JIT is off on them: a long read runs
+ * the same large expressions page after page, and PostgreSQL would compile them again for every page
+ * (over a second each) to save a few milliseconds of evaluation.
+ */
+import { sql, type CompiledQuery, type Kysely } from 'kysely';
+import type pg from 'pg';
+import type { Database } from '../database.types.js';
+import type { ReadSession, ReadSessionOptions } from './read-session.js';
+
+interface Connection {
+  client: pg.PoolClient | undefined;
+  busy: number;
+  /** Connected, JIT off, and the session's `everywhere` statements replayed. */
+  ready: Promise<void>;
+}
+
+async function run<R>(client: pg.PoolClient, query: CompiledQuery<R>): Promise<R[]> {
+  const result = await client.query(query.sql, query.parameters as unknown[]);
+  return result.rows as R[];
+}
+
+/** Runs `work` in a read session (see DatabaseDialect.readSession) whose own connection is `db`. */
+export async function withPostgresReadSession<T>(
+  db: Kysely<Database>,
+  pool: pg.Pool,
+  options: ReadSessionOptions,
+  work: (session: ReadSession) => Promise<T>,
+): Promise<T> {
+  const connections: Connection[] = [];
+  const everywhere: CompiledQuery[] = [];
+  const parallelism = Math.max(1, Math.floor(options.parallelism));
+
+  function pick(): Connection {
+    const idle = connections.find((connection) => connection.busy === 0);
+    if (idle) return idle;
+    if (connections.length < parallelism) {
+      const connection: Connection = { client: undefined, busy: 0, ready: Promise.resolve() };
+      connection.ready = pool.connect().then(async (client) => {
+        connection.client = client;
+        await client.query('set jit = off');
+        for (const query of everywhere) await run(client, query);
+      });
+      connection.ready.catch(() => undefined);
+      connections.push(connection);
+      return connection;
+    }
+    return connections.reduce((a, b) => (b.busy < a.busy ? b : a));
+  }
+
+  const session: ReadSession = {
+    db,
+    parallelism,
+    async query<R>(query: CompiledQuery<R>): Promise<R[]> {
+      const connection = pick();
+      connection.busy++;
+      try {
+        await connection.ready;
+        return await run(connection.client!, query);
+      } finally {
+        connection.busy--;
+      }
+    },
+    async everywhere(query) {
+      everywhere.push(query);
+      await db.executeQuery(query);
+      await Promise.all(
+        connections.map(async (connection) => {
+          await connection.ready;
+          await run(connection.client!, query);
+        }),
+      );
+    },
+  };
+  await sql`set jit = off`.execute(db);
+  let failed = false;
+  try {
+    return await work(session);
+  } catch (error) {
+    failed = true;
+    throw error;
+  } finally {
+    // Connections go back as they were found: no temporary tables, JIT as configured. One the session
+    // gave up on mid-query (the work failed) is closed instead, which also ends that query.
+    await sql`discard temp`.execute(db).catch(() => undefined);
+    await sql`reset jit`.execute(db).catch(() => undefined);
+    for (const connection of connections) {
+      await connection.ready.catch(() => undefined);
+      if (!connection.client) continue;
+      const clean =
+        !failed &&
+        (await connection.client.query('discard temp; reset jit').then(
+          () => true,
+          () => false,
+        ));
+      connection.client.release(clean ? undefined : true);
+    }
+  }
+}

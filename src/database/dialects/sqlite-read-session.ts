@@ -1,0 +1,175 @@
+/**
+ * SQLite's read session. better-sqlite3 runs each query to completion on the calling thread, so a
+ * query that makes SQLite encode megabytes of JSON holds one core meanwhile. To use more, the
+ * session's queries alternate between its own handle (on the calling thread) and reader threads, each
+ * with a handle of its own on the file (WAL lets any number read at once), started when a query finds
+ * the others busy; their results come back as transferred buffers, without a copy. A session whose
+ * queries never overlap starts no thread at all.
+ */
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, SqliteDialect, type CompiledQuery } from 'kysely';
+import type { Database } from '../database.types.js';
+import type { ReadSession, ReadSessionOptions } from './read-session.js';
+
+/** Page cache of a session's handles: a long read visits each page once; the OS caches the file. */
+const SESSION_CACHE_KIB = 2048;
+
+const DRIVER = createRequire(import.meta.url).resolve('better-sqlite3');
+
+/**
+ * What a reader thread runs. Plain CommonJS, so the thread needs no TypeScript loader: it opens its
+ * handle, then answers `{id, sql, parameters}` with `{id, rows}` (buffers transferred) or `{id, error}`.
+ */
+const READER_THREAD = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const db = new Database(workerData.filename, { fileMustExist: true });
+db.pragma('busy_timeout = 10000');
+db.pragma('cache_size = -' + workerData.cacheKib);
+db.pragma('temp_store = MEMORY');
+const statements = new Map();
+parentPort.on('message', ({ id, sql, parameters }) => {
+  try {
+    let statement = statements.get(sql);
+    if (!statement) {
+      statement = db.prepare(sql);
+      statements.set(sql, statement);
+    }
+    if (!statement.reader) {
+      statement.run(...parameters);
+      parentPort.postMessage({ id, rows: [] });
+      return;
+    }
+    const rows = statement.all(...parameters);
+    const transfer = [];
+    for (const row of rows) {
+      for (const value of Object.values(row)) {
+        if (Buffer.isBuffer(value) && value.byteOffset === 0 && value.byteLength === value.buffer.byteLength)
+          transfer.push(value.buffer);
+      }
+    }
+    parentPort.postMessage({ id, rows }, transfer);
+  } catch (error) {
+    parentPort.postMessage({ id, error: { message: String(error && error.message), code: error && error.code } });
+  }
+});
+`;
+
+type Row = Record<string, unknown>;
+
+/** Buffers arrive as plain Uint8Arrays: give them back Buffer's methods, over the same memory. */
+function revive(rows: Row[]): Row[] {
+  for (const row of rows) {
+    for (const [key, value] of Object.entries(row)) {
+      if (value instanceof Uint8Array && !Buffer.isBuffer(value))
+        row[key] = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+    }
+  }
+  return rows;
+}
+
+class ReaderThread {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, { resolve(rows: Row[]): void; reject(error: Error): void }>();
+  private nextId = 0;
+
+  constructor(filename: string) {
+    this.worker = new Worker(READER_THREAD, {
+      eval: true,
+      workerData: { driver: DRIVER, filename, cacheKib: SESSION_CACHE_KIB },
+    });
+    this.worker.on(
+      'message',
+      (message: { id: number; rows?: Row[]; error?: { message: string; code?: string } }) => {
+        const waiting = this.pending.get(message.id);
+        if (!waiting) return;
+        this.pending.delete(message.id);
+        if (message.error) {
+          waiting.reject(Object.assign(new Error(message.error.message), { code: message.error.code }));
+        } else waiting.resolve(revive(message.rows ?? []));
+      },
+    );
+    const failAll = (error: Error) => {
+      for (const waiting of this.pending.values()) waiting.reject(error);
+      this.pending.clear();
+    };
+    this.worker.on('error', failAll);
+    this.worker.on('exit', (code) => failAll(new Error(`a SQLite reader thread exited (code ${code})`)));
+  }
+
+  /** Queries sent and not answered yet. */
+  get busy(): number {
+    return this.pending.size;
+  }
+
+  run(query: CompiledQuery): Promise<Row[]> {
+    return new Promise((resolve, reject) => {
+      const id = this.nextId++;
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ id, sql: query.sql, parameters: query.parameters });
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.worker.terminate();
+  }
+}
+
+/** Runs `work` in a read session on the SQLite file `filename` (see DatabaseDialect.readSession). */
+export async function withSqliteReadSession<T>(
+  filename: string,
+  options: ReadSessionOptions,
+  work: (session: ReadSession) => Promise<T>,
+): Promise<T> {
+  const native = new SqliteDatabase(filename, { fileMustExist: true });
+  native.pragma('busy_timeout = 10000');
+  native.pragma(`cache_size = -${SESSION_CACHE_KIB}`);
+  native.pragma('temp_store = MEMORY');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: native }) });
+  const threads: Array<{ thread: ReaderThread; ready: Promise<unknown> }> = [];
+  const everywhere: CompiledQuery[] = [];
+  const parallelism = Math.max(1, Math.floor(options.parallelism));
+
+  /** An idle reader thread, a new one, or undefined: the session's own handle, on this thread. */
+  function pick(): { thread: ReaderThread; ready: Promise<unknown> } | undefined {
+    const idle = threads.find(({ thread }) => thread.busy === 0);
+    if (idle) return idle;
+    if (threads.length < parallelism - 1) {
+      const thread = new ReaderThread(filename);
+      // The thread answers in order: its copies of the session's temporary tables come first.
+      const ready = Promise.all(everywhere.map((query) => thread.run(query)));
+      ready.catch(() => undefined);
+      const started = { thread, ready };
+      threads.push(started);
+      return started;
+    }
+    return undefined;
+  }
+
+  const session: ReadSession = {
+    db,
+    parallelism,
+    async query<R>(query: CompiledQuery<R>): Promise<R[]> {
+      const reader = pick();
+      if (!reader) return (await db.executeQuery(query)).rows;
+      const { thread, ready } = reader;
+      const rows = thread.run(query);
+      rows.catch(() => undefined);
+      await ready;
+      return (await rows) as R[];
+    },
+    async everywhere(query) {
+      everywhere.push(query);
+      await db.executeQuery(query);
+      await Promise.all(threads.map(({ thread }) => thread.run(query)));
+    },
+  };
+  try {
+    return await work(session);
+  } finally {
+    await Promise.all(threads.map(({ thread }) => thread.close()));
+    await db.destroy();
+  }
+}
