@@ -62,6 +62,10 @@ export function registerAuth(app: HttpApp, { db, clock }: AuthOptions): void {
   // are not cached, so an app created by another process works at once.
   const appCache = new Map<string, { app: AppRow; at: number }>();
   const secretKeys = new WeakMap<AppRow, Uint8Array>();
+  // Verified tokens that carry no time claims (the SDKs' server token is `{"server":true}`, the same
+  // on every request) are remembered per app row, so the HMAC check runs once, not per request. The
+  // cache lives as long as the cached app row, so a rotated secret is honoured within seconds.
+  const verifiedTokens = new WeakMap<AppRow, Map<string, Caller>>();
 
   async function lookupApp(apiKey: string): Promise<AppRow | undefined> {
     const now = Date.now();
@@ -101,7 +105,19 @@ export function registerAuth(app: HttpApp, { db, clock }: AuthOptions): void {
     let token = request.headers.authorization;
     if (!token) throw new ApiError('authInvalid', 'authorization header is missing');
     if (token.startsWith('Bearer ')) token = token.slice(7);
-    request.caller = await verifyToken(token, secretOf(row), clock);
+    let known = verifiedTokens.get(row);
+    const cached = known?.get(token);
+    if (cached) {
+      request.caller = cached;
+      return;
+    }
+    const { caller, timeless } = await verifyTokenClaims(token, secretOf(row), clock);
+    if (timeless) {
+      if (!known) verifiedTokens.set(row, (known = new Map()));
+      if (known.size >= 1000) known.clear();
+      known.set(token, caller);
+    }
+    request.caller = caller;
   }
 
   app.decorateRequest('app', undefined as unknown as { getter: () => AppRow });
@@ -118,6 +134,15 @@ export function registerAuth(app: HttpApp, { db, clock }: AuthOptions): void {
 
 /** Verifies an HS256 token over its raw segments and maps every failure to Stream's code. */
 export async function verifyToken(token: string, secret: Uint8Array, clock: Clock): Promise<Caller> {
+  return (await verifyTokenClaims(token, secret, clock)).caller;
+}
+
+/** verifyToken, also telling whether the token has no exp, nbf or iat (so its validity never changes). */
+async function verifyTokenClaims(
+  token: string,
+  secret: Uint8Array,
+  clock: Clock,
+): Promise<{ caller: Caller; timeless: boolean }> {
   let payload: Record<string, unknown>;
   const nowSeconds = Math.floor(clock.nowMicros() / 1_000_000);
   try {
@@ -133,9 +158,10 @@ export async function verifyToken(token: string, secret: Uint8Array, clock: Cloc
   if (typeof payload.iat === 'number' && payload.iat > nowSeconds + CLOCK_TOLERANCE_SECONDS) {
     throw new ApiError('tokenUsedBeforeIssued', 'token used before issue at (iat)');
   }
-  if (payload.server === true) return { kind: 'server' };
+  const timeless = payload.exp === undefined && payload.nbf === undefined && payload.iat === undefined;
+  if (payload.server === true) return { caller: { kind: 'server' }, timeless };
   if (typeof payload.user_id === 'string' && payload.user_id !== '') {
-    return { kind: 'user', userId: payload.user_id };
+    return { caller: { kind: 'user', userId: payload.user_id }, timeless };
   }
   throw new ApiError('authInvalid', 'token carries neither server:true nor a user_id');
 }
