@@ -7,6 +7,34 @@ import type { DatabaseDialect } from './dialect.js';
 import { createSqliteBulkScope } from './sqlite-bulk-writer.js';
 import { withSqliteReadSession } from './sqlite-read-session.js';
 
+/** Prepared statements kept per handle: a query builder emits the same few hundred SQL texts. */
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * Kysely's SQLite driver prepares every query anew; compiling the SQL is a large share of a small
+ * query's cost. This wrapper hands it the statement prepared last time for the same text, unless that
+ * one is still busy (an open iterator), in which case it prepares a fresh one.
+ */
+function withStatementCache(native: SqliteDatabase.Database): SqliteDatabase.Database {
+  const statements = new Map<string, SqliteDatabase.Statement>();
+  return new Proxy(native, {
+    get(target, property) {
+      if (property === 'prepare') {
+        return (source: string) => {
+          const cached = statements.get(source);
+          if (cached && !cached.busy) return cached;
+          const statement = target.prepare(source);
+          if (statements.size >= STATEMENT_CACHE_SIZE) statements.clear();
+          statements.set(source, statement);
+          return statement;
+        };
+      }
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
 /** Opens (creating if needed) the SQLite file in WAL mode, shared safely by a server and worker processes. */
 export function createSqliteDialect(filename: string): DatabaseDialect {
   if (filename !== ':memory:') fs.mkdirSync(path.dirname(filename), { recursive: true });
@@ -17,7 +45,7 @@ export function createSqliteDialect(filename: string): DatabaseDialect {
   native.pragma('busy_timeout = 10000');
   native.pragma('cache_size = -65536');
   native.pragma('temp_store = MEMORY');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: native }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(native) }) });
   const bulkScope = createSqliteBulkScope(native);
   const dialect: DatabaseDialect = {
     name: 'sqlite',
