@@ -119,6 +119,7 @@ export function saveResults(record: {
     ratio: round(f.ratio),
     baseline: f.baseline && { ...f.baseline, value: round(f.baseline.value) },
   }));
-  fs.writeFileSync(file, `${JSON.stringify({ ...record, figures }, null, 2)}\n`);
+  const seconds = Math.round(record.seconds);
+  fs.writeFileSync(file, `${JSON.stringify({ ...record, seconds, figures }, null, 2)}\n`);
   return file;
 }

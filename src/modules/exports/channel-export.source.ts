@@ -63,7 +63,10 @@ export function messagesIn(scope: MessageScope, range: PageRange = {}, m = 'm'):
     window.hiddenUntil === null ? Number.MIN_SAFE_INTEGER : window.hiddenUntil + 1,
   );
   const conditions = [sql`${column('app_id')} = ${scope.appId}`, sql`${column('cid')} = ${scope.cid}`];
-  if (lowest > Number.MIN_SAFE_INTEGER) conditions.push(sql`${column('created_at')} >= ${lowest}`);
+  // After the first page the keyset bound implies the window's start; stated as well, it would be
+  // the range SQLite seeks by, and every page would scan from the window's start again.
+  if (lowest > Number.MIN_SAFE_INTEGER && !range.after)
+    conditions.push(sql`${column('created_at')} >= ${lowest}`);
   if (window.until !== null) conditions.push(sql`${column('created_at')} < ${window.until}`);
   const key = sql`(${column('created_at')}, ${column('id')})`;
   if (range.after) conditions.push(sql`${key} > (${range.after.createdAt}, ${range.after.id})`);

@@ -62,7 +62,7 @@ export interface ExportTarget {
 export interface WriteExportArgs {
   /** The export's read session (DatabaseDialect.readSession): pages are encoded on its connections. */
   session: ReadSession;
-  /** The export SQL of the database `db` is on. */
+  /** The export SQL of the session's database. */
   exportSql: ExportSqlDialect;
   appId: number;
   request: ChannelExportRequest;

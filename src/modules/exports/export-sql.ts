@@ -1,9 +1,9 @@
 /**
  * Export JSON built by the database. The heavy parts of an export (every message and reaction) are
  * encoded by SQL expressions that mirror export-serializers.ts field by field, and a page of them is
- * aggregated into one value that reaches Node as bytes, ready for the file: no row objects, no string
- * conversions, no per-field JSON.stringify. test/exports/export-sql.test.ts holds both encodings to
- * the same bytes on awkward data, on both databases.
+ * aggregated into one value that reaches Node in one piece, ready for the file: no row objects, no
+ * per-field JSON.stringify. test/exports/export-encoding.test.ts holds both encodings to the same
+ * bytes on awkward data, on both databases.
  *
  * Expressions are SQL text over trusted names (aliases, columns); values that vary go in as bound
  * parameters by the caller, and the few constants (a channel's type and id) as escaped literals.
