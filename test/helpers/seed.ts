@@ -11,8 +11,10 @@ export async function insertMessages(
   appId: number,
   cid: string,
   count: number,
-  options: { userId: string; idPrefix: string; startMicros: number },
+  /** `perMicrosecond` messages share each timestamp (default 1), so keyset pages meet ties. */
+  options: { userId: string; idPrefix: string; startMicros: number; perMicrosecond?: number },
 ): Promise<string[]> {
+  const tick = (i: number) => options.startMicros + Math.floor(i / (options.perMicrosecond ?? 1));
   const ids: string[] = [];
   const rows: MessageRow[] = [];
   for (let i = 0; i < count; i++) {
@@ -37,8 +39,8 @@ export async function insertMessages(
       reaction_scores: '{}',
       pinned: 0,
       silent: 0,
-      created_at: options.startMicros + i,
-      updated_at: options.startMicros + i,
+      created_at: tick(i),
+      updated_at: tick(i),
       deleted_at: null,
     });
   }

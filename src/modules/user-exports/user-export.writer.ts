@@ -41,11 +41,9 @@ async function* userMessagePages(
       .where('app_id', '=', appId)
       .where('user_id', '=', userId);
     if (cursor) {
+      // A row comparison: both databases seek the index to the cursor, where the OR form scans.
       query = query.where((eb) =>
-        eb.or([
-          eb('created_at', '>', cursor.createdAt),
-          eb.and([eb('created_at', '=', cursor.createdAt), eb('id', '>', cursor.id)]),
-        ]),
+        eb(eb.refTuple('created_at', 'id'), '>', eb.tuple(cursor.createdAt, cursor.id)),
       );
     }
     const rows = await query.orderBy('created_at').orderBy('id').limit(PAGE_SIZE).execute();
@@ -72,15 +70,11 @@ async function* userReactionPages(
       .where('user_id', '=', userId);
     if (cursor) {
       query = query.where((eb) =>
-        eb.or([
-          eb('created_at', '>', cursor.created_at),
-          eb.and([eb('created_at', '=', cursor.created_at), eb('message_id', '>', cursor.message_id)]),
-          eb.and([
-            eb('created_at', '=', cursor.created_at),
-            eb('message_id', '=', cursor.message_id),
-            eb('type', '>', cursor.type),
-          ]),
-        ]),
+        eb(
+          eb.refTuple('created_at', 'message_id', 'type'),
+          '>',
+          eb.tuple(cursor.created_at, cursor.message_id, cursor.type),
+        ),
       );
     }
     const rows = await query
