@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import type { MessageRow, ReactionRow } from '../../database/database.types.js';
 import type { Context } from '../../context.js';
 import type { HttpApp } from '../../http/http-app.js';
 import { presentMessage } from '../messages/messages.presenter.js';
@@ -29,6 +30,19 @@ export function registerReactionRoutes(app: HttpApp, context: Context): void {
   const { db } = context;
   const own = (caller: { kind: string; userId?: string }) =>
     caller.kind === 'user' ? caller.userId : undefined;
+  /** The response to a reaction sent or deleted: the message as it is now, and the reaction. */
+  const presentChange = async (
+    appId: number,
+    caller: { kind: string; userId?: string },
+    message: MessageRow,
+    reaction: ReactionRow,
+  ) => {
+    const users = await findUsersByIds(db, appId, [reaction.user_id]);
+    return {
+      message: await presentMessage(db, appId, message, own(caller)),
+      reaction: toReactionResponse(reaction, users.get(reaction.user_id)),
+    };
+  };
 
   app.post(
     '/messages/:id/reaction',
@@ -46,11 +60,7 @@ export function registerReactionRoutes(app: HttpApp, context: Context): void {
         request.body.reaction,
         request.body.enforce_unique ?? false,
       );
-      const users = await findUsersByIds(db, appId, [reaction.user_id]);
-      return {
-        message: await presentMessage(db, appId, message, own(request.caller)),
-        reaction: toReactionResponse(reaction, users.get(reaction.user_id)),
-      };
+      return presentChange(appId, request.caller, message, reaction);
     },
   );
 
@@ -70,11 +80,7 @@ export function registerReactionRoutes(app: HttpApp, context: Context): void {
         request.params.type,
         request.query.user_id,
       );
-      const users = await findUsersByIds(db, appId, [reaction.user_id]);
-      return {
-        message: await presentMessage(db, appId, message, own(request.caller)),
-        reaction: toReactionResponse(reaction, users.get(reaction.user_id)),
-      };
+      return presentChange(appId, request.caller, message, reaction);
     },
   );
 

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../database/database.types.js';
 import type { Clock } from '../../lib/time.js';
 import type { TaskLease, TaskOutcome } from './tasks.types.js';
+import { updateHeldTask } from './tasks.fence.js';
 
 /**
  * Records a finished attempt: `completed`, its result and, for exports, the published file. Fenced on
@@ -14,23 +15,15 @@ export async function completeTask(
   outcome: TaskOutcome,
 ): Promise<boolean> {
   const now = clock.nowMicros();
-  const result = await db
-    .updateTable('tasks')
-    .set({
-      status: 'completed',
-      result: JSON.stringify(outcome.result),
-      error: null,
-      // lease_owner stays, to tell which worker finished the task; the expiry goes, so the reaper's
-      // index holds only running tasks.
-      lease_expires_at: null,
-      finished_at: now,
-      updated_at: now,
-      ...(outcome.file ? { file_key: outcome.file.key, file_expires_at: outcome.file.expiresAt } : {}),
-    })
-    .where('id', '=', lease.id)
-    .where('attempt', '=', lease.attempt)
-    .where('status', '=', 'running')
-    .where('lease_owner', '=', lease.owner)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
+  return updateHeldTask(db, lease, {
+    status: 'completed',
+    result: JSON.stringify(outcome.result),
+    error: null,
+    // lease_owner stays, to tell which worker finished the task; the expiry goes, so the reaper's
+    // index holds only running tasks.
+    lease_expires_at: null,
+    finished_at: now,
+    updated_at: now,
+    ...(outcome.file ? { file_key: outcome.file.key, file_expires_at: outcome.file.expiresAt } : {}),
+  });
 }

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../database/database.types.js';
 import type { Clock } from '../../lib/time.js';
 import type { StoredTaskError, TaskLease } from './tasks.types.js';
+import { updateHeldTask } from './tasks.fence.js';
 
 export interface TaskFailure {
   error: StoredTaskError;
@@ -22,21 +23,13 @@ export async function failTask(
 ): Promise<boolean> {
   const now = clock.nowMicros();
   const final = failure.retryAt === null;
-  const result = await db
-    .updateTable('tasks')
-    .set({
-      status: final ? 'failed' : 'pending',
-      // A pending task keeps its last error for operators; clients see it only once the task failed.
-      error: JSON.stringify(failure.error),
-      lease_expires_at: null,
-      run_after: failure.retryAt ?? now,
-      updated_at: now,
-      ...(final ? { finished_at: now } : {}),
-    })
-    .where('id', '=', lease.id)
-    .where('attempt', '=', lease.attempt)
-    .where('status', '=', 'running')
-    .where('lease_owner', '=', lease.owner)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
+  return updateHeldTask(db, lease, {
+    status: final ? 'failed' : 'pending',
+    // A pending task keeps its last error for operators; clients see it only once the task failed.
+    error: JSON.stringify(failure.error),
+    lease_expires_at: null,
+    run_after: failure.retryAt ?? now,
+    updated_at: now,
+    ...(final ? { finished_at: now } : {}),
+  });
 }

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../database/database.types.js';
 import { MICROS_PER_MILLI, type Clock } from '../../lib/time.js';
 import type { TaskLease } from './tasks.types.js';
+import { updateHeldTask } from './tasks.fence.js';
 
 /**
  * Renews the lease of a running attempt to now + `leaseMillis`. Fenced: true only while this worker
@@ -14,16 +15,12 @@ export async function extendLease(
   leaseMillis: number,
 ): Promise<boolean> {
   const now = clock.nowMicros();
-  const result = await db
-    .updateTable('tasks')
+  return updateHeldTask(
+    db,
+    lease,
     // updated_at stays: it tells clients when the task last changed, and a heartbeat changes nothing.
-    .set({ lease_expires_at: now + Math.round(leaseMillis * MICROS_PER_MILLI) })
-    .where('id', '=', lease.id)
-    .where('attempt', '=', lease.attempt)
-    .where('status', '=', 'running')
-    .where('lease_owner', '=', lease.owner)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
+    { lease_expires_at: now + Math.round(leaseMillis * MICROS_PER_MILLI) },
+  );
 }
 
 export interface LeaseKeeper {
