@@ -1,10 +1,11 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { HttpApp } from './http-app.js';
 import { errors as joseErrors, jwtVerify } from 'jose';
 import type { Kysely } from 'kysely';
 import type { AppRow, Database } from '../database/database.types.js';
 import { ApiError } from '../lib/errors.js';
 import type { Clock } from '../lib/time.js';
+import { createAppCache } from '../modules/apps/apps.cache.js';
 import { findAppByKey } from '../modules/apps/apps.repository.js';
 
 /**
@@ -50,34 +51,25 @@ declare module 'fastify' {
 
 /** Seconds of clock skew tolerated for exp, nbf and iat. */
 const CLOCK_TOLERANCE_SECONDS = 5;
-const APP_CACHE_MILLIS = 10_000;
 
 export interface AuthOptions {
   db: Kysely<Database>;
   clock: Clock;
 }
 
+/**
+ * Authenticates every route not declared `access: 'public'`, through an onRequest hook added to the
+ * route itself (public routes and unknown URLs carry none). Apps are cached by api_key (apps.cache.ts:
+ * another process's secret rotation is seen within APP_CACHE_MILLIS), and verified tokens that carry
+ * no time claims (the SDKs' server token is `{"server":true}`, the same on every request) are
+ * remembered per cached app row, so the HMAC check runs once per row, not per request. A request
+ * both caches answer is authenticated without a promise or a query.
+ */
 export function registerAuth(app: HttpApp, { db, clock }: AuthOptions): void {
-  // Apps change rarely; a short cache keeps the database off the path of every request. Unknown keys
-  // are not cached, so an app created by another process works at once.
-  const appCache = new Map<string, { app: AppRow; at: number }>();
+  const apps = createAppCache({ db, clock, load: (apiKey) => findAppByKey(db, apiKey) });
   const secretKeys = new WeakMap<AppRow, Uint8Array>();
-  // Verified tokens that carry no time claims (the SDKs' server token is `{"server":true}`, the same
-  // on every request) are remembered per app row, so the HMAC check runs once, not per request. The
-  // cache lives as long as the cached app row, so a rotated secret is honoured within seconds.
+  // Keyed by the row object: a row read again (after the cache's TTL, or a rotation) starts empty.
   const verifiedTokens = new WeakMap<AppRow, Map<string, Caller>>();
-
-  async function lookupApp(apiKey: string): Promise<AppRow | undefined> {
-    const now = Date.now();
-    const cached = appCache.get(apiKey);
-    if (cached && now - cached.at < APP_CACHE_MILLIS) return cached.app;
-    const row = await findAppByKey(db, apiKey);
-    if (row) {
-      if (appCache.size > 1000) appCache.clear();
-      appCache.set(apiKey, { app: row, at: now });
-    } else appCache.delete(apiKey);
-    return row;
-  }
 
   function secretOf(row: AppRow): Uint8Array {
     let key = secretKeys.get(row);
@@ -88,23 +80,42 @@ export function registerAuth(app: HttpApp, { db, clock }: AuthOptions): void {
     return key;
   }
 
-  async function authenticate(request: FastifyRequest): Promise<void> {
+  function apiKeyOf(request: FastifyRequest): string {
     const query = request.query as Record<string, unknown> | undefined;
     const apiKey = query?.api_key;
     if (typeof apiKey !== 'string' || apiKey === '') {
       throw new ApiError('apiKeyInvalid', 'api_key not found');
     }
-    const row = await lookupApp(apiKey);
-    if (!row) throw new ApiError('apiKeyInvalid', `api_key not valid: ${apiKey}`);
-    request.app = row;
+    return apiKey;
+  }
 
-    const authType = request.headers['stream-auth-type'];
-    if (authType !== 'jwt') {
+  /** The raw token, once the app is known (so an unknown api_key is reported first). */
+  function tokenOf(request: FastifyRequest): string {
+    if (request.headers['stream-auth-type'] !== 'jwt') {
       throw new ApiError('authInvalid', 'stream-auth-type header must be "jwt"');
     }
-    let token = request.headers.authorization;
+    const token = request.headers.authorization;
     if (!token) throw new ApiError('authInvalid', 'authorization header is missing');
-    if (token.startsWith('Bearer ')) token = token.slice(7);
+    return token.startsWith('Bearer ') ? token.slice(7) : token;
+  }
+
+  /** Authenticates from the caches alone; false when the app or the token is not cached. */
+  function authenticateCached(request: FastifyRequest): boolean {
+    const row = apps.peek(apiKeyOf(request));
+    if (!row) return false;
+    request.app = row;
+    const caller = verifiedTokens.get(row)?.get(tokenOf(request));
+    if (!caller) return false;
+    request.caller = caller;
+    return true;
+  }
+
+  async function authenticate(request: FastifyRequest): Promise<void> {
+    const apiKey = apiKeyOf(request);
+    const row = await apps.get(apiKey);
+    if (!row) throw new ApiError('apiKeyInvalid', `api_key not valid: ${apiKey}`);
+    request.app = row;
+    const token = tokenOf(request);
     let known = verifiedTokens.get(row);
     const cached = known?.get(token);
     if (cached) {
@@ -120,15 +131,41 @@ export function registerAuth(app: HttpApp, { db, clock }: AuthOptions): void {
     request.caller = caller;
   }
 
+  function accessError(request: FastifyRequest, access: RouteAccess): ApiError | undefined {
+    return access === 'server' && request.caller.kind !== 'server'
+      ? new ApiError('notAllowed', 'this endpoint is server-side only; use a server token')
+      : undefined;
+  }
+
+  // A callback hook rather than an async one: the cached path finishes without a promise.
+  function authenticationHook(access: RouteAccess): onRequestHookHandler {
+    return (request, _reply, done) => {
+      let cached: boolean;
+      try {
+        cached = authenticateCached(request);
+      } catch (error) {
+        done(error as FastifyError);
+        return;
+      }
+      if (cached) {
+        done(accessError(request, access) as FastifyError | undefined);
+        return;
+      }
+      authenticate(request).then(
+        () => done(accessError(request, access) as FastifyError | undefined),
+        (error: unknown) => done(error as FastifyError),
+      );
+    };
+  }
+  const hooks = { server: authenticationHook('server'), user: authenticationHook('user') };
+
   app.decorateRequest('app', undefined as unknown as { getter: () => AppRow });
   app.decorateRequest('caller', undefined as unknown as { getter: () => Caller });
-  app.addHook('onRequest', async (request) => {
-    const access = request.routeOptions.config?.access ?? 'server';
-    if (access === 'public' || !request.routeOptions.url) return;
-    await authenticate(request);
-    if (access === 'server' && request.caller.kind !== 'server') {
-      throw new ApiError('notAllowed', 'this endpoint is server-side only; use a server token');
-    }
+  app.addHook('onRoute', (route) => {
+    const access = route.config?.access ?? 'server';
+    if (access === 'public') return;
+    const own = route.onRequest === undefined ? [] : [route.onRequest].flat();
+    route.onRequest = [hooks[access], ...own];
   });
 }
 

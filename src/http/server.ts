@@ -36,12 +36,14 @@ export async function buildHttpServer(context: Context): Promise<HttpApp> {
   );
 
   // Stream's conventions for every success: POST and PUT answer 201, and every body carries `duration`.
-  app.addHook('preSerialization', async (request, reply, payload) => {
+  // A callback hook, not an async one: it spares every response a promise.
+  app.addHook('preSerialization', (request, reply, payload, done) => {
     if (reply.statusCode === 200 && (request.method === 'POST' || request.method === 'PUT')) reply.code(201);
     if (payload && typeof payload === 'object' && !Array.isArray(payload) && !Buffer.isBuffer(payload)) {
-      return { ...(payload as object), duration: formatDuration(reply.elapsedTime) };
+      done(null, { ...(payload as object), duration: formatDuration(reply.elapsedTime) });
+      return;
     }
-    return payload;
+    done(null, payload);
   });
 
   registerAuth(app, { db: context.db, clock: context.clock });

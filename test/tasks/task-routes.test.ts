@@ -4,7 +4,7 @@ import { UnrecoverableError } from '../../src/lib/errors.js';
 import { findAppByKey } from '../../src/modules/apps/apps.repository.js';
 import { enqueueTask } from '../../src/modules/tasks/tasks.enqueue.js';
 import { presentTaskStatus } from '../../src/modules/tasks/tasks.presenter.js';
-import type { TaskHandlers, TaskPresenter } from '../../src/modules/tasks/tasks.types.js';
+import type { TaskHandlers, TaskPresenter, TaskStatusRow } from '../../src/modules/tasks/tasks.types.js';
 import { createTaskWorker, type TaskWorker } from '../../src/modules/tasks/tasks.worker.js';
 import { testDialects } from '../helpers/databases.js';
 import { rawRequest, signToken } from '../helpers/raw-client.js';
@@ -187,7 +187,7 @@ describe('task status presentation', () => {
   it('renders a completed task’s result through the presenter of its kind, on every call', async () => {
     let calls = 0;
     const presenters = {
-      'export-channels': (task: TaskRow) => ({ url: `signed:${task.file_key}:${++calls}` }),
+      'export-channels': (task: TaskStatusRow) => ({ url: `signed:${task.file_key}:${++calls}` }),
     };
     const first = await presentTaskStatus(row, presenters, presentation);
     const second = await presentTaskStatus(row, presenters, presentation);

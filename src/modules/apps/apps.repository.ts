@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { AppRow, Database } from '../../database/database.types.js';
+import { forgetCachedApps } from './apps.cache.js';
 
 export async function findAppByKey(db: Kysely<Database>, apiKey: string): Promise<AppRow | undefined> {
   return db.selectFrom('apps').selectAll().where('api_key', '=', apiKey).executeTakeFirst();
@@ -20,6 +21,8 @@ export async function insertApp(
   return row;
 }
 
+/** Rotates an app's secret: this process sees it at once, others within APP_CACHE_MILLIS. */
 export async function updateAppSecret(db: Kysely<Database>, appId: number, apiSecret: string): Promise<void> {
   await db.updateTable('apps').set({ api_secret: apiSecret }).where('id', '=', appId).execute();
+  forgetCachedApps(db);
 }

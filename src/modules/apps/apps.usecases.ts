@@ -33,7 +33,10 @@ export async function createApp({
   return insertApp(db, { ...credentials, name, createdAt: clock.nowMicros() });
 }
 
-/** Makes sure the app with these credentials exists; an existing key gets the given secret. */
+/**
+ * Makes sure the app with these credentials exists; an existing key gets the given secret, honoured at
+ * once by this process and within APP_CACHE_MILLIS by others.
+ */
 export async function ensureApp({
   db,
   clock,

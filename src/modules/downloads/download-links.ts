@@ -26,6 +26,20 @@ export type DownloadLinkCheck =
 const SIGNATURE = /^[A-Za-z0-9_-]{43}$/;
 const EXPIRES = /^[1-9][0-9]{0,11}$/;
 
+// Every status request signs a link: the secret's key object is made once, not per signature.
+const MAX_SECRET_KEYS = 1000;
+const secretKeys = new Map<string, crypto.KeyObject>();
+
+function secretKey(secret: string): crypto.KeyObject {
+  let key = secretKeys.get(secret);
+  if (!key) {
+    if (secretKeys.size >= MAX_SECRET_KEYS) secretKeys.clear();
+    key = crypto.createSecretKey(Buffer.from(secret, 'utf8'));
+    secretKeys.set(secret, key);
+  }
+  return key;
+}
+
 /** The signature of a link's fields under `secret`. */
 export function downloadSignature(fields: DownloadLinkFields & { secret: string }): string {
   // A JSON array keeps the fields apart whatever characters a task id or file name holds.
@@ -36,7 +50,7 @@ export function downloadSignature(fields: DownloadLinkFields & { secret: string 
     fields.filename,
     fields.expiresAtSeconds,
   ]);
-  return crypto.createHmac('sha256', fields.secret).update(message).digest('base64url');
+  return crypto.createHmac('sha256', secretKey(fields.secret)).update(message).digest('base64url');
 }
 
 /** The full link for a task's file; `publicUrl` has no trailing slash (config guarantees it). */

@@ -1,4 +1,3 @@
-import type { TaskRow } from '../../database/database.types.js';
 import { isPlainObject, parseObject } from '../../lib/json.js';
 import { formatMicros } from '../../lib/time.js';
 import type {
@@ -7,6 +6,7 @@ import type {
   TaskPresenter,
   TaskPresenters,
   TaskStatus,
+  TaskStatusRow,
 } from './tasks.types.js';
 
 /** The body of `GET /tasks/{id}` (and of the export status route), before the global `duration`. */
@@ -25,7 +25,7 @@ export interface TaskStatusBody {
 export const storedResultPresenter: TaskPresenter = (task) => parseObject(task.result);
 
 /** The client's part of the stored error: type and description, never the internal detail. */
-export function presentTaskError(task: TaskRow): TaskError {
+export function presentTaskError(task: Pick<TaskStatusRow, 'error'>): TaskError {
   const stored = task.error ? parseObject(task.error) : {};
   return {
     type: typeof stored.type === 'string' ? stored.type : 'internal',
@@ -38,7 +38,7 @@ export function presentTaskError(task: TaskRow): TaskError {
  * its kind (default: the stored result), called on every request so it can re-sign links.
  */
 export async function presentTaskStatus(
-  task: TaskRow,
+  task: TaskStatusRow,
   presenters: TaskPresenters,
   presentation: TaskPresentation,
 ): Promise<TaskStatusBody> {

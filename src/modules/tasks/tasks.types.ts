@@ -106,6 +106,22 @@ export type TaskHandler = (args: {
 /** Handlers by task kind. A task whose kind has none fails with type `unknown_kind`. */
 export type TaskHandlers = Record<string, TaskHandler>;
 
+/** What the status routes read of a task, and all a presenter sees of it. */
+export type TaskStatusRow = Pick<
+  TaskRow,
+  | 'id'
+  | 'app_id'
+  | 'kind'
+  | 'status'
+  | 'created_at'
+  | 'updated_at'
+  | 'result'
+  | 'error'
+  | 'file_key'
+  | 'file_expires_at'
+  | 'file_deleted_at'
+>;
+
 /** What a presenter may use: the process context and the app asking. */
 export interface TaskPresentation {
   context: Context;
@@ -117,7 +133,7 @@ export interface TaskPresentation {
  * link. Without one for its kind, a task's stored result JSON is served as it is.
  */
 export type TaskPresenter = (
-  task: TaskRow,
+  task: TaskStatusRow,
   presentation: TaskPresentation,
 ) => Promise<Record<string, unknown>> | Record<string, unknown>;
 
