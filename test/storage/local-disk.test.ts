@@ -71,6 +71,17 @@ describe('local disk driver', () => {
     expect(fs.readdirSync(folder).sort()).toEqual(['.messages.jsonl.meta', 'messages.jsonl']);
   });
 
+  it('stores chunks queued behind a write in order, each once, in the file and its ETag', async () => {
+    const write = await driver.openWrite('queued.jsonl');
+    const chunks = Array.from({ length: 40 }, (_, i) => Buffer.alloc(1000 + 97 * i, 97 + (i % 26)));
+    // Written without waiting: all but the first wait in the stream's queue and go out together.
+    for (const chunk of chunks) write.stream.write(chunk);
+    const committed = await write.commit();
+    const content = Buffer.concat(chunks);
+    expect(await readObject(driver, 'queued.jsonl')).toEqual(content);
+    expect(committed.etag).toBe(`"${crypto.createHash('sha256').update(content).digest('hex')}"`);
+  });
+
   it('falls back to a size-and-mtime ETag for a file changed behind its back', async () => {
     const committed = await writeObject(driver, 'restored.json', '{"version":1}');
     const file = path.join(root, 'restored.json');
