@@ -5,7 +5,6 @@
 import { sql } from 'kysely';
 import type { DatabaseDialect } from '../src/database/database.js';
 import type { BulkColumnType } from '../src/database/dialects/bulk-writer.js';
-import type { MessageRow } from '../src/database/database.types.js';
 import { seedChannel, seedMessages, seedUsers } from './seed-data.js';
 
 const text = 'text' as const;
@@ -89,13 +88,6 @@ const reactionColumns = {
 
 /** Rows per transaction. */
 const BATCH_SIZE = 25_000;
-
-/** Writes message rows in one transaction of the bulk writer. */
-export async function writeMessageRows(dialect: DatabaseDialect, rows: MessageRow[]): Promise<void> {
-  await dialect.bulkWriteTransaction(async (_trx, writer) => {
-    await writer.upsert({ table: 'messages', columns: messageColumns, key: ['app_id', 'id'], rows });
-  });
-}
 
 export interface SeededChannel {
   cid: string;

@@ -85,7 +85,11 @@ export async function main(argv: string[]): Promise<void> {
     .description('import a file of Stream import lines (a v2 export) into an app; see docs/imports.md')
     .argument('<file>', 'the file to import, or - for standard input')
     .requiredOption('--api-key <key>', 'the app the data goes to')
-    .option('--batch-size <lines>', 'lines written per transaction (default 20000)', parseBatchSize)
+    .option(
+      '--batch-size <lines>',
+      'lines held in memory and written at a time (default 5000); the import is one transaction',
+      parseBatchSize,
+    )
     .action(async (file: string, options: { apiKey: string; batchSize?: number }) => {
       const context = await createContext(loadConfig({ ...process.env, CHATPORT_LOG_LEVEL: 'warn' }));
       try {

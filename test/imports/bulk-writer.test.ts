@@ -157,6 +157,44 @@ describe.each(testDialects)('bulk writer (%s)', (dialectName) => {
     expect(await storedUsers()).toEqual([user('a'), user('b', { role: 'admin', banned: 1 })]);
   });
 
+  it('upserts and updates hundreds of rows alike, several rows a statement and the rest one at a time', async () => {
+    const ids = Array.from({ length: 250 }, (_, i) => `many-${String(i).padStart(3, '0')}`);
+    await context.db
+      .insertInto('users')
+      .values(ids.filter((_, i) => i % 2 === 0).map((id) => user(id, { banned: 1 })))
+      .execute();
+    await context.dialect.bulkWriteTransaction((_trx, writer) =>
+      writer.upsert({
+        table: 'users',
+        columns: userColumns,
+        key: ['app_id', 'id'],
+        keepOnConflict: ['banned'],
+        rows: ids.map((id, i) => user(id, { role: `role-${i}`, banned: 0 })),
+      }),
+    );
+    await context.dialect.bulkWriteTransaction((_trx, writer) =>
+      writer.update({
+        table: 'users',
+        columns: { app_id: 'integer', id: 'text', custom: 'text', deleted_at: 'bigint' },
+        key: ['app_id', 'id'],
+        rows: [...ids, 'missing-1', 'missing-2']
+          .filter((_, i) => i % 3 !== 0)
+          .map((id, i) => ({ app_id: 1, id, custom: `{"n":${i}}`, deleted_at: i })),
+      }),
+    );
+    const expected = ids.map((id, i) => user(id, { role: `role-${i}`, banned: i % 2 === 0 ? 1 : 0 }));
+    [...ids, 'missing-1', 'missing-2']
+      .filter((_, i) => i % 3 !== 0)
+      .forEach((id, i) => {
+        const row = expected.find((r) => r.id === id);
+        if (row) Object.assign(row, { custom: `{"n":${i}}`, deleted_at: i });
+      });
+    const stored = await storedUsers();
+    expect(
+      stored.map((r) => ({ ...r, deleted_at: r.deleted_at === null ? null : Number(r.deleted_at) })),
+    ).toEqual(expected);
+  });
+
   it('rolls its rows back with the transaction, together with the query builder’s', async () => {
     await expect(
       context.dialect.bulkWriteTransaction(async (trx, writer) => {

@@ -233,7 +233,7 @@ describe.each(testDialects)('import failures and references (%s)', (dialect) => 
     expect(error).toMatchObject({ line: 2, field: 'data.channel_id' });
   });
 
-  it('a file longer than a batch keeps the batches committed before the bad line; importing it again completes it', async () => {
+  it('a file longer than a batch stores nothing when a later batch has a bad line; the corrected file imports whole', async () => {
     const { appId, client } = await freshApp();
     const good = [
       user('ann'),
@@ -246,26 +246,58 @@ describe.each(testDialects)('import failures and references (%s)', (dialect) => 
       member('c', 'ann'),
     ];
     const bad = linesOf([...good, message('m', 'c', 'ghost'), message('n', 'c', 'ann')]);
-    const error = await lineError(importText(context, appId, bad, { batchSize: 3 }));
-    expect(error).toMatchObject({ line: 9, importedLines: 6 });
-    expect(error.message).toMatch(
-      /\(lines 1 to 6 were imported; importing the corrected file again is safe\)$/,
+    const progress: number[] = [];
+    const error = await lineError(
+      importText(context, appId, bad, { batchSize: 3, onProgress: (p) => progress.push(p.lines) }),
     );
-    const stored = await snapshot(context.db, appId);
-    expect(stored.users.map((u) => u.id)).toEqual(['ann', 'ben', 'cat', 'dan', 'eve', 'fay']);
-    expect(stored.channels).toEqual([]);
+    expect(progress).toEqual([3, 6]);
+    expect(error).toMatchObject({ line: 9, field: 'data.user' });
+    expect(error.message).toBe(
+      'line 9: data.user user ghost is neither in the database nor earlier in the file (nothing was imported)',
+    );
+    expect(await isEmpty(appId)).toBe(true);
 
-    const fixed = linesOf([...good, message('m', 'c', 'ben'), message('n', 'c', 'ann')]);
+    const fixed = linesOf([
+      ...good,
+      message('m', 'c', 'ben'),
+      message('n', 'c', 'ann'),
+      reaction('m', 'cat'),
+    ]);
     expect(await importText(context, appId, fixed, { batchSize: 3 })).toEqual({
       users: 6,
       channels: 1,
       members: 1,
       messages: 2,
-      reactions: 0,
+      reactions: 1,
     });
-    expect((await client.channel('messaging', 'c').query({ messages: { limit: 10 } })).messages).toHaveLength(
-      2,
+    const { channel: stored, messages } = await client
+      .channel('messaging', 'c')
+      .query({ messages: { limit: 10 } });
+    expect(stored?.member_count).toBe(1);
+    expect(messages.map((m) => [m.id, m.reaction_counts])).toEqual([
+      ['m', { like: 1 }],
+      ['n', {}],
+    ]);
+  });
+
+  it('a failing import leaves rows it had already replaced in earlier batches as they were', async () => {
+    const { appId } = await freshApp();
+    await importText(
+      context,
+      appId,
+      linesOf([user('ann', { name: 'Ann' }), channel('c'), message('m', 'c', 'ann')]),
     );
+    const before = await snapshot(context.db, appId);
+    const text = linesOf([
+      user('ann', { name: 'changed' }),
+      message('m', 'c', 'ann', { text: 'changed' }),
+      reaction('m', 'ann'),
+      message('r', 'c', 'ann', { parent_id: 'm' }),
+      message('x', 'c', 'nobody'),
+    ]);
+    const error = await lineError(importText(context, appId, text, { batchSize: 2 }));
+    expect(error).toMatchObject({ line: 5, field: 'data.user' });
+    expect(await snapshot(context.db, appId)).toEqual(before);
   });
 
   it('a failure while writing a batch rolls back everything that batch wrote', async () => {

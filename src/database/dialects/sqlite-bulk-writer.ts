@@ -1,6 +1,7 @@
 /**
- * SQLite's bulk writer: one prepared statement a table and column set, cached for the life of the
- * connection, run once a row.
+ * SQLite's bulk writer: upserts bind ROWS_PER_STATEMENT rows to one multi-row statement (the rest of a
+ * call one row at a time), updates one row a statement; statements are prepared once per table, column
+ * set and row count, and cached for the life of the connection.
  *
  * Why this can share Kysely's connection: Kysely's SqliteDialect wraps this same better-sqlite3 handle
  * and lends it out to one user at a time behind a mutex. The writer is only handed out inside the
@@ -16,20 +17,29 @@ import { planBulkWrite, type BulkPlan, type BulkWriter } from './bulk-writer.js'
 
 type Statement = SqliteDatabase.Statement<unknown[]>;
 
+/**
+ * Rows an upsert statement carries: each run of a statement has a fixed cost of a few microseconds,
+ * which many rows share. 100 rows of the widest table (21 columns) are 2,100 parameters, far below
+ * SQLite's limit of 32,766. Measured on the 100,000 message and 40,000 reaction rows of the benchmark's
+ * import, in one transaction: one row a statement 830 ms, 100 rows 690-830 ms, 400 rows 770 ms.
+ */
+export const ROWS_PER_STATEMENT = 100;
+
 /** Names come from chatport's own table specs, never from input; quoted all the same. */
 function quote(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
-function upsertSql(table: string, plan: BulkPlan): string {
+function upsertSql(table: string, plan: BulkPlan, rows: number): string {
   const columns = plan.columns.map(quote).join(', ');
-  const placeholders = plan.columns.map(() => '?').join(', ');
+  const tuple = `(${plan.columns.map(() => '?').join(', ')})`;
+  const placeholders = Array.from({ length: rows }, () => tuple).join(', ');
   const onConflict =
     plan.assigned.length === 0
       ? 'do nothing'
       : `do update set ${plan.assigned.map((c) => `${quote(c)} = excluded.${quote(c)}`).join(', ')}`;
   return (
-    `insert into ${quote(table)} (${columns}) values (${placeholders}) ` +
+    `insert into ${quote(table)} (${columns}) values ${placeholders} ` +
     `on conflict (${plan.key.map(quote).join(', ')}) ${onConflict}`
   );
 }
@@ -41,14 +51,30 @@ function updateSql(table: string, plan: BulkPlan): string {
   );
 }
 
-/** Binds each row's values in `order` and runs the statement. Arguments bind faster than one array. */
-function runRows(statement: Statement, order: readonly string[], rows: ReadonlyArray<object>): void {
-  const values = new Array<unknown>(order.length);
-  for (const row of rows) {
-    const record = row as Record<string, unknown>;
-    for (let i = 0; i < order.length; i++) values[i] = record[order[i]!];
+/**
+ * Runs `statement` once per `perStatement` rows from `start`, binding their values in `order`, row after
+ * row; returns where it stopped (the rows left are fewer than `perStatement`). Arguments bind faster
+ * than one array.
+ */
+function runRows(
+  statement: Statement,
+  order: readonly string[],
+  rows: ReadonlyArray<object>,
+  perStatement = 1,
+  start = 0,
+): number {
+  const width = order.length;
+  const values = new Array<unknown>(width * perStatement);
+  let next = start;
+  for (; next + perStatement <= rows.length; next += perStatement) {
+    let v = 0;
+    for (let r = next; r < next + perStatement; r++) {
+      const record = rows[r] as Record<string, unknown>;
+      for (let i = 0; i < width; i++) values[v++] = record[order[i]!];
+    }
     statement.run(...values);
   }
+  return next;
 }
 
 export type SqliteBulkScope = <T>(
@@ -83,13 +109,25 @@ export function createSqliteBulkScope(native: SqliteDatabase.Database): SqliteBu
         assertOpen();
         if (request.rows.length === 0) return;
         const plan = planBulkWrite(request);
-        runRows(prepare(upsertSql(request.table, plan)), plan.columns, request.rows);
+        const { rows } = request;
+        const done =
+          rows.length >= ROWS_PER_STATEMENT
+            ? runRows(
+                prepare(upsertSql(request.table, plan, ROWS_PER_STATEMENT)),
+                plan.columns,
+                rows,
+                ROWS_PER_STATEMENT,
+              )
+            : 0;
+        runRows(prepare(upsertSql(request.table, plan, 1)), plan.columns, rows, 1, done);
       },
       async update(request) {
         assertOpen();
         if (request.rows.length === 0) return;
         const plan = planBulkWrite(request);
         if (plan.assigned.length === 0) return;
+        // One row a statement: an update rewrites the whole stored row, which costs far more than the
+        // statement (100 rows a statement through UPDATE ... FROM (VALUES ...) measured no faster).
         runRows(prepare(updateSql(request.table, plan)), [...plan.assigned, ...plan.key], request.rows);
       },
     };

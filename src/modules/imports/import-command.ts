@@ -74,7 +74,7 @@ export async function runImportCommand(context: Context, options: ImportCommandO
     if (performance.now() - lastPlainReport < PLAIN_PROGRESS_EVERY_MS) return;
     lastPlainReport = performance.now();
     const share = totalBytes ? ` (${Math.floor((100 * progress.bytesRead) / totalBytes)}%)` : '';
-    stream.write(`chatport: ${progress.lines} lines imported${share}: ${describeCounts(progress.counts)}\n`);
+    stream.write(`chatport: ${progress.lines} lines written${share}: ${describeCounts(progress.counts)}\n`);
   };
 
   try {

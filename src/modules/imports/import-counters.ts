@@ -1,5 +1,5 @@
 /**
- * Counters a batch may have changed, recomputed from the rows they count inside the batch's
+ * Counters a batch may have changed, recomputed from the rows they count inside the import's
  * transaction, for the ids the batch touched: member_count of channels that got members, reply_count
  * of thread parents that got replies, reaction_counts / reaction_scores of messages that got reactions.
  * last_message_at only moves forward, as sending a message moves it: to the newest message the batch

@@ -12,29 +12,17 @@ export class ImportLineError extends ApiError {
     /** The offending field (`data.user`), or `line` when the line as a whole is wrong. */
     readonly field: string,
     readonly reason: string,
-    /** How many lines were committed before the batch that holds this line (0: nothing was imported). */
-    readonly importedLines = 0,
   ) {
+    // An import is one transaction: a line that fails it leaves nothing behind.
     super(
       'inputError',
-      `line ${line}: ${field === 'line' ? '' : `${field} `}${reason}${outcome(importedLines)}`,
+      `line ${line}: ${field === 'line' ? '' : `${field} `}${reason} (nothing was imported)`,
       {
         [field]: reason,
       },
     );
     this.name = 'ImportLineError';
   }
-
-  /** The same error, told how far the import got before it. */
-  afterImporting(importedLines: number): ImportLineError {
-    return new ImportLineError(this.line, this.field, this.reason, importedLines);
-  }
-}
-
-function outcome(importedLines: number): string {
-  return importedLines === 0
-    ? ' (nothing was imported)'
-    : ` (lines 1 to ${importedLines} were imported; importing the corrected file again is safe)`;
 }
 
 /** Turns a validation ApiError (`inputError(field, reason)`) raised while reading a line into a line error. */

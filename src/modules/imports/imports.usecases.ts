@@ -1,12 +1,15 @@
 /**
  * The bulk ingest path, and the way back in for v2 exports: reads Stream's import format line by line,
- * checks each line, and writes the lines in batches, one transaction a batch (docs/imports.md).
+ * checks each line, and writes the lines a batch at a time, all in one transaction (docs/imports.md).
  *
  * Glossary: a *line* is one `{"type","data"}` entity; a *record* is the row a line becomes; a *batch*
- * is the records written in one transaction; a *reference* is an id a line names (a message's user,
- * a reaction's message) that must exist in the database or on an earlier line.
+ * is the records held in memory and written together; a *reference* is an id a line names (a
+ * message's user, a reaction's message) that must exist in the database or on an earlier line.
  */
+import type { Kysely } from 'kysely';
 import type { DatabaseDialect } from '../../database/database.js';
+import type { Database } from '../../database/database.types.js';
+import type { BulkWriter } from '../../database/dialects/bulk-writer.js';
 import type { Clock } from '../../lib/time.js';
 import {
   addCounts,
@@ -27,15 +30,15 @@ import { ImportLineError } from './imports.errors.js';
 export type { ImportCounts } from './import-batch.js';
 export type { ImportInput } from './import-line-reader.js';
 
-/** Lines a transaction writes when the caller does not say. */
-export const DEFAULT_BATCH_SIZE = 20_000;
+/** Lines held in memory and written at a time when the caller does not say. */
+export const DEFAULT_BATCH_SIZE = 5_000;
 
 export interface ImportProgress {
-  /** Lines read and committed so far (blank lines included). */
+  /** Lines read and written so far (blank lines included); nothing is committed before the end. */
   lines: number;
   /** Input consumed so far: bytes for byte input, characters for text. */
   bytesRead: number;
-  /** Lines committed, by type. */
+  /** Lines written, by type. */
   counts: ImportCounts;
 }
 
@@ -48,11 +51,11 @@ export interface ImportOptions {
   appId: number;
   input: ImportInput;
   /**
-   * Lines written per transaction, default 20,000. A file of at most this many lines imports all or
-   * nothing; a longer one keeps the batches committed before a failing line.
+   * Lines held in memory and written at a time, default 5,000: it bounds memory, not the transaction.
+   * The whole import is one transaction, so it stores everything or nothing.
    */
   batchSize?: number;
-  /** Called after each committed batch. */
+  /** Called after each written batch, inside the import's transaction: it must not wait on the database. */
   onProgress?: (progress: ImportProgress) => void;
 }
 
@@ -61,36 +64,50 @@ function isBlank(line: string): boolean {
 }
 
 /**
- * Imports Stream's import format (what a v2 export writes). Every line upserts: an id already stored is
- * replaced by the line, so importing the same file again changes nothing. Returns the lines imported
- * by type. Throws an ImportLineError naming the first line that cannot be imported.
+ * Imports Stream's import format (what a v2 export writes) in one transaction: a line that cannot be
+ * imported leaves the database as it was. Every line upserts: an id already stored is replaced by the
+ * line, so importing the same file again changes nothing. Returns the lines imported by type. Throws an
+ * ImportLineError naming the first line that cannot be imported.
  */
 export async function importLines(options: ImportOptions): Promise<ImportCounts> {
-  const { dialect, clock, appId, input, onProgress } = options;
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   if (!Number.isInteger(batchSize) || batchSize < 1)
     throw new RangeError('batchSize must be a whole number, at least 1');
+  let batch: ImportBatch | undefined;
+  try {
+    return await options.dialect.bulkWriteTransaction((trx, writer) =>
+      importInTransaction(options, batchSize, trx, writer, (current) => (batch = current)),
+    );
+  } catch (error) {
+    throw explainFailure(error, batch);
+  }
+}
+
+async function importInTransaction(
+  options: ImportOptions,
+  batchSize: number,
+  trx: Kysely<Database>,
+  writer: BulkWriter,
+  writing: (batch: ImportBatch | undefined) => void,
+): Promise<ImportCounts> {
+  const { clock, appId, input, onProgress } = options;
   const now = () => clock.nowMicros();
   const references = new ImportReferences();
   const totals = emptyCounts();
   let batch = new ImportBatch();
   let lineNumber = 0;
-  let importedLines = 0;
   let bytesRead = 0;
 
-  const commit = async () => {
+  const write = async () => {
     if (batch.size > 0) {
-      try {
-        await writeBatch(dialect, appId, batch, references);
-      } catch (error) {
-        throw explainFailure(error, batch, importedLines);
-      }
+      writing(batch);
+      await writeBatch(trx, writer, appId, batch, references);
+      writing(undefined);
       addCounts(totals, batch.counts);
       references.endBatch();
       batch = new ImportBatch();
     }
-    importedLines = lineNumber;
-    onProgress?.({ lines: importedLines, bytesRead, counts: { ...totals } });
+    onProgress?.({ lines: lineNumber, bytesRead, counts: { ...totals } });
   };
 
   for await (const lines of readLineChunks(input, (size) => (bytesRead += size))) {
@@ -103,36 +120,35 @@ export async function importLines(options: ImportOptions): Promise<ImportCounts>
         batch.add(record);
       } catch (error) {
         if (!(error instanceof ImportLineError)) throw error;
-        throw (await earlierFailure(dialect, appId, references, error)).afterImporting(importedLines);
+        throw await earlierFailure(trx, appId, references, error);
       }
-      if (batch.size >= batchSize) await commit();
+      if (batch.size >= batchSize) await write();
     }
   }
-  await commit();
+  await write();
   return totals;
 }
 
-/** Writes one batch in one transaction: checks references, then upserts in dependency order. */
+/** Writes one batch: checks references, then upserts in dependency order and refreshes the counters. */
 async function writeBatch(
-  dialect: DatabaseDialect,
+  trx: Kysely<Database>,
+  writer: BulkWriter,
   appId: number,
   batch: ImportBatch,
   references: ImportReferences,
 ): Promise<void> {
-  await dialect.bulkWriteTransaction(async (trx, writer) => {
-    await references.resolve(trx, appId);
-    await adoptStoredCreationTimes(trx, appId, batch);
-    for (const { keep, rows } of rowsByKept(batch.users)) {
-      await writer.upsert({ ...userTable, keepOnConflict: keep, rows });
-    }
-    for (const { keep, rows } of rowsByKept(batch.channels)) {
-      await writer.upsert({ ...channelTable, keepOnConflict: keep, rows });
-    }
-    await writer.upsert({ ...memberTable, rows: rowsOf(batch.members) });
-    await writer.upsert({ ...messageTable, rows: rowsOf(batch.messages) });
-    await writer.upsert({ ...reactionTable, rows: rowsOf(batch.reactions) });
-    await refreshImportCounters(trx, writer, appId, batch);
-  });
+  await references.resolve(trx, appId);
+  await adoptStoredCreationTimes(trx, appId, batch);
+  for (const { keep, rows } of rowsByKept(batch.users)) {
+    await writer.upsert({ ...userTable, keepOnConflict: keep, rows });
+  }
+  for (const { keep, rows } of rowsByKept(batch.channels)) {
+    await writer.upsert({ ...channelTable, keepOnConflict: keep, rows });
+  }
+  await writer.upsert({ ...memberTable, rows: rowsOf(batch.members) });
+  await writer.upsert({ ...messageTable, rows: rowsOf(batch.messages) });
+  await writer.upsert({ ...reactionTable, rows: rowsOf(batch.reactions) });
+  await refreshImportCounters(trx, writer, appId, batch);
 }
 
 /**
@@ -140,25 +156,25 @@ async function writeBatch(
  * too, and the first bad line is the one to report.
  */
 async function earlierFailure(
-  dialect: DatabaseDialect,
+  trx: Kysely<Database>,
   appId: number,
   references: ImportReferences,
   failure: ImportLineError,
 ): Promise<ImportLineError> {
   try {
-    await references.resolve(dialect.db, appId);
+    await references.resolve(trx, appId);
   } catch (earlier) {
     if (earlier instanceof ImportLineError && earlier.line < failure.line) return earlier;
   }
   return failure;
 }
 
-function explainFailure(error: unknown, batch: ImportBatch, importedLines: number): unknown {
-  if (error instanceof ImportLineError) return error.afterImporting(importedLines);
+/** Line errors name their line already; a failure while writing names the lines being written. */
+function explainFailure(error: unknown, batch: ImportBatch | undefined): unknown {
+  if (error instanceof ImportLineError || batch === undefined) return error;
   const message = error instanceof Error ? error.message : String(error);
-  const outcome = importedLines === 0 ? 'nothing was imported' : `lines 1 to ${importedLines} were imported`;
   return new Error(
-    `import failed writing lines ${batch.firstLine} to ${batch.lastLine} (${outcome}): ${message}`,
+    `import failed writing lines ${batch.firstLine} to ${batch.lastLine} (nothing was imported): ${message}`,
     { cause: error },
   );
 }
