@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database, MessageRow } from '../../src/database/database.types.js';
 import { chunk } from '../../src/lib/ids.js';
+import { refreshReactionSummaries } from '../../src/modules/reactions/reactions.repository.js';
 
 /**
  * Inserts plain messages straight into the database, in batched transactions: for tests that need
@@ -50,7 +51,7 @@ export async function insertMessages(
   return ids;
 }
 
-/** Inserts one reaction of `userId` on each of these messages (summaries are not refreshed). */
+/** Inserts one reaction of `userId` on each of these messages, and recounts their summaries. */
 export async function insertReactions(
   db: Kysely<Database>,
   appId: number,
@@ -75,5 +76,6 @@ export async function insertReactions(
         )
         .execute();
     }
+    await refreshReactionSummaries(trx, appId, messageIds);
   });
 }

@@ -69,8 +69,19 @@ export function messagesIn(scope: MessageScope, range: PageRange = {}, m = 'm'):
     conditions.push(sql`${column('created_at')} >= ${lowest}`);
   if (window.until !== null) conditions.push(sql`${column('created_at')} < ${window.until}`);
   const key = sql`(${column('created_at')}, ${column('id')})`;
-  if (range.after) conditions.push(sql`${key} > (${range.after.createdAt}, ${range.after.id})`);
-  if (range.through) conditions.push(sql`${key} <= (${range.through.createdAt}, ${range.through.id})`);
+  // Each keyset bound is also stated on created_at alone, which it implies: PostgreSQL estimates a
+  // row-value comparison far too high, and so preferred messages_parent for the created_at range it
+  // derives from one, reading the app's whole index for every page (10 ms of a 25 ms v1 page of
+  // 2,000 messages). A plain range is estimated from the column's histogram. SQLite seeks by the row
+  // values either way.
+  if (range.after) {
+    conditions.push(sql`${key} > (${range.after.createdAt}, ${range.after.id})`);
+    conditions.push(sql`${column('created_at')} >= ${range.after.createdAt}`);
+  }
+  if (range.through) {
+    conditions.push(sql`${key} <= (${range.through.createdAt}, ${range.through.id})`);
+    conditions.push(sql`${column('created_at')} <= ${range.through.createdAt}`);
+  }
   return sql.join(conditions, sql` and `);
 }
 

@@ -27,9 +27,13 @@ import {
 import type { ExportSink } from './export-sink.js';
 import type { EncodedPage, ExportSqlDialect, PageQuery } from './export-sql.dialects.js';
 import {
+  hasReactionsSql,
+  joinedUserSql,
   messageJsonV1Sql,
   messageLineV2Sql,
+  messageReactionsSql,
   reactionLineV2Sql,
+  reactionsJsonSql,
   userJsonSql,
   userLookupSql,
 } from './export-sql.js';
@@ -160,6 +164,54 @@ async function fillUserTable(
   }
 }
 
+/**
+ * The query of a v1 page: its messages with their authors joined from the export's user table (one
+ * join a page, not a lookup a message), their reactions, and `summed` counting those.
+ */
+function v1PageQuery(
+  exportSql: ExportSqlDialect,
+  userTable: string,
+  clearDeletedText: boolean,
+): (scope: MessageScope, range: PageRange) => PageQuery {
+  const user = userLookupSql(exportSql, userTable, 'm.app_id');
+  const author = joinedUserSql(exportSql, 'author', 'm.user_id', 'm.app_id');
+  const withAuthor = sql`from messages m left join ${sql.table(userTable)} author on author.id = m.user_id`;
+  const page = { orderBy: 'm.created_at, m.id', separator: ',' };
+  if (exportSql.lateralJoins) {
+    const encoded = messageJsonV1Sql(
+      exportSql,
+      'm',
+      { user, author, reactions: `coalesce(message_reactions.json, '[]')` },
+      clearDeletedText,
+    );
+    const reactions = sql.raw(
+      `left join lateral (select ${reactionsJsonSql(exportSql, user)} as json, count(*) as total ` +
+        `from reactions r where r.app_id = m.app_id and r.message_id = m.id and ${hasReactionsSql('m')}) ` +
+        `message_reactions on true`,
+    );
+    return (scope, range) => ({
+      ...page,
+      encoded,
+      source: sql`${withAuthor} ${reactions} where ${messagesIn(scope, range)}`,
+      summed: 'message_reactions.total',
+    });
+  }
+  const encoded = messageJsonV1Sql(
+    exportSql,
+    'm',
+    { user, author, reactions: messageReactionsSql(exportSql, 'm', user) },
+    clearDeletedText,
+  );
+  return (scope, range) => ({
+    ...page,
+    encoded,
+    source: sql`${withAuthor} where ${messagesIn(scope, range)}`,
+    summed:
+      `case when ${hasReactionsSql('m')} then ` +
+      '(select count(*) from reactions r where r.app_id = m.app_id and r.message_id = m.id) else 0 end',
+  });
+}
+
 /** v1: `[{"channel":{..},"members":[..],"messages":[..](,"users":[..])}, ...]`. */
 async function writeV1(args: WriteExportArgs): Promise<ExportCounts> {
   const table = await createUserTable(args.session);
@@ -175,19 +227,7 @@ async function writeV1Records(args: WriteExportArgs, userTable: string): Promise
   const { db } = session;
   const counts: ExportCounts = { channels: 0, members: 0, messages: 0, reactions: 0, users: 0 };
   const users = new UserCache(db, appId, userJson, missingUserJson);
-  const messageJson = messageJsonV1Sql(
-    exportSql,
-    'm',
-    userLookupSql(exportSql, userTable, 'm.app_id'),
-    request.clearDeletedMessageText,
-  );
-  const pageQuery = (scope: MessageScope) => (range: PageRange) => ({
-    encoded: messageJson,
-    source: sql`from messages m where ${messagesIn(scope, range)}`,
-    orderBy: 'm.created_at, m.id',
-    separator: ',',
-    summed: '(select count(*) from reactions r where r.app_id = m.app_id and r.message_id = m.id)',
-  });
+  const pageQuery = v1PageQuery(exportSql, userTable, request.clearDeletedMessageText);
 
   await sink.write('[');
   for (const [index, target] of targets.entries()) {
@@ -213,13 +253,19 @@ async function writeV1Records(args: WriteExportArgs, userTable: string): Promise
     counts.channels += 1;
     counts.members += members.length;
     let first = true;
-    await forEachPage(args, scope, V1_PAGE_SIZE, pageQuery(scope), async (page) => {
-      if (!first) await sink.write(',');
-      first = false;
-      await sink.writeBytes(page.body);
-      counts.messages += page.entities;
-      counts.reactions += page.summed ?? 0;
-    });
+    await forEachPage(
+      args,
+      scope,
+      V1_PAGE_SIZE,
+      (range) => pageQuery(scope, range),
+      async (page) => {
+        if (!first) await sink.write(',');
+        first = false;
+        await sink.writeBytes(page.body);
+        counts.messages += page.entities;
+        counts.reactions += page.summed ?? 0;
+      },
+    );
     await sink.write(']');
     if (request.exportUsers) {
       const ids = [...channelUsers].sort();
@@ -313,7 +359,7 @@ async function writeV2(args: WriteExportArgs): Promise<ExportCounts> {
       REACTION_PAGE_SIZE,
       (range) => ({
         encoded: reactionLines,
-        source: sql`from messages m where ${messagesIn(scope, range)}`,
+        source: sql`from messages m where ${messagesIn(scope, range)} and ${sql.raw(hasReactionsSql('m'))}`,
         orderBy: 'm.created_at, m.id',
         separator: '',
       }),

@@ -135,15 +135,29 @@ export function reactionLineV2Sql(sql: ExportSqlDialect, r: string): string {
 /** A user's JSON by id expression: what `user(id)` gives in the v1 encoders. */
 export type UserLookupSql = (id: string) => string;
 
+/** The users row's JSON, else the stand-in of a deleted user: for an id the export's user table lacks. */
+function usersRowOrMissingSql(sql: ExportSqlDialect, id: string, appId: string): string {
+  return (
+    `(select ${userJsonSql(sql, 'u')} from users u where u.app_id = ${appId} and u.id = ${id}), ` +
+    missingUserJsonSql(sql, id)
+  );
+}
+
 /**
  * The user lookup of a v1 export: the export's table of serialised users (`cache`, filled with the
  * channel's members), else the users row, else the stand-in of a deleted user.
  */
 export function userLookupSql(sql: ExportSqlDialect, cache: string, appId: string): UserLookupSql {
   return (id) =>
-    `coalesce((select c.json from ${cache} c where c.id = ${id}), ` +
-    `(select ${userJsonSql(sql, 'u')} from users u where u.app_id = ${appId} and u.id = ${id}), ` +
-    `${missingUserJsonSql(sql, id)})`;
+    `coalesce((select c.json from ${cache} c where c.id = ${id}), ${usersRowOrMissingSql(sql, id, appId)})`;
+}
+
+/**
+ * userLookupSql's answer for `id` when the export's user table is already joined on it as `joined`:
+ * one join a page rather than a lookup a message.
+ */
+export function joinedUserSql(sql: ExportSqlDialect, joined: string, id: string, appId: string): string {
+  return `coalesce(${joined}.json, ${usersRowOrMissingSql(sql, id, appId)})`;
 }
 
 /** reactionJson(row, user(row.user_id)) of the reactions row aliased `r`. */
@@ -172,6 +186,36 @@ function reactionJsonSql(sql: ExportSqlDialect, r: string, user: UserLookupSql):
 /** The ORDER BY of a message's reactions, newest first, as reactionsByMessage returns them. */
 export const NEWEST_REACTIONS_FIRST = 'r.created_at desc, r.user_id, r.type';
 
+/** `[...]` of reactionJson over the reactions rows aliased `r`, newest first; NULL when there are none. */
+export function reactionsJsonSql(sql: ExportSqlDialect, user: UserLookupSql): string {
+  return `'[' || ${sql.aggregate(reactionJsonSql(sql, 'r', user), ',', NEWEST_REACTIONS_FIRST)} || ']'`;
+}
+
+/**
+ * True for a messages row aliased `m` that holds reactions. `reaction_counts` is derived from the
+ * reactions in the same transaction as every change to them (refreshReactionSummaries, the importer's
+ * counters), so it is `{}` exactly when there are none; most messages have none, and testing it
+ * spares them a reactions lookup.
+ */
+export function hasReactionsSql(m: string): string {
+  return `${m}.reaction_counts <> '{}'`;
+}
+
+/** The `[...]` of the reactions on the messages row aliased `m`, by a subquery of its own. */
+export function messageReactionsSql(sql: ExportSqlDialect, m: string, user: UserLookupSql): string {
+  return `case when ${hasReactionsSql(m)} then coalesce((select ${reactionsJsonSql(sql, user)} from reactions r where r.app_id = ${m}.app_id and r.message_id = ${m}.id), '[]') else '[]' end`;
+}
+
+/** What a v1 message embeds besides its own row, as SQL expressions. */
+export interface MessageV1Pieces {
+  /** user(id), for the users it mentions. */
+  user: UserLookupSql;
+  /** Its author's JSON. */
+  author: string;
+  /** `[...]` of every reaction on it, newest first. */
+  reactions: string;
+}
+
 /**
  * messageJsonV1(row, pieces) of the messages row aliased `m`, with `latest_reactions` holding every
  * reaction on the message, newest first.
@@ -179,16 +223,13 @@ export const NEWEST_REACTIONS_FIRST = 'r.created_at desc, r.user_id, r.type';
 export function messageJsonV1Sql(
   sql: ExportSqlDialect,
   m: string,
-  user: UserLookupSql,
+  { user, author, reactions }: MessageV1Pieces,
   clearDeletedText: boolean,
 ): string {
   const mentioned =
     `case when length(${m}.mentioned_users) > 2 then (select '[' || ` +
     `${sql.aggregate(user('j.value'), ',', 'j.key')} || ']' from ${sql.arrayElements(`${m}.mentioned_users`, 'j')}) ` +
     `else '[]' end`;
-  const reactions =
-    `coalesce((select '[' || ${sql.aggregate(reactionJsonSql(sql, 'r', user), ',', NEWEST_REACTIONS_FIRST)} || ']' ` +
-    `from reactions r where r.app_id = ${m}.app_id and r.message_id = ${m}.id), '[]')`;
   return sql.concat([
     `'{'`,
     customPrefix(`${m}.custom`),
@@ -203,7 +244,7 @@ export function messageJsonV1Sql(
     `',"type":'`,
     `case when ${m}.deleted_at is null then ${sql.quote(`${m}.type`)} else '"deleted"' end`,
     `',"user":'`,
-    user(`${m}.user_id`),
+    author,
     `',"attachments":'`,
     `${m}.attachments`,
     `',"mentioned_users":'`,
