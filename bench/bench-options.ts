@@ -37,6 +37,8 @@ export interface BenchOptions {
   keep: boolean;
   /** Write bench/results/<time>-<dialect>.json. Default true. */
   save: boolean;
+  /** Directory the chatport processes write V8 CPU profiles to (one per process and thread). */
+  cpuProf: string | undefined;
 }
 
 function count(value: string): number {
@@ -76,6 +78,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     .option('--only <groups>', `figure groups to run: ${FIGURE_GROUPS.join(',')}`, groups)
     .option('--keep', 'keep the data directory and database', false)
     .option('--no-save', 'do not write a results file')
+    .option('--cpu-prof <dir>', 'chatport processes write V8 CPU profiles (.cpuprofile) into this directory')
     .parse(argv);
   const o = program.opts<Partial<Record<string, unknown>>>();
   const quick = o.quick === true;
@@ -97,5 +100,6 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     only: (o.only as FigureGroup[] | undefined) ?? [...FIGURE_GROUPS],
     keep: o.keep === true,
     save: o.save !== false,
+    cpuProf: typeof o.cpuProf === 'string' ? o.cpuProf : undefined,
   };
 }

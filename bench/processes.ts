@@ -20,8 +20,16 @@ export interface Child {
   stop(graceMillis?: number): Promise<void>;
 }
 
+/** Where children write V8 CPU profiles (`npm run bench -- --cpu-prof <dir>`), or none. */
+let cpuProfileDir: string | undefined;
+
+export function profileChildrenInto(directory: string | undefined): void {
+  cpuProfileDir = directory && path.resolve(directory);
+}
+
 export function startChild(args: string[], env: Record<string, string | undefined>): Child {
-  const child = spawn(process.execPath, args, {
+  const profile = cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`] : [];
+  const child = spawn(process.execPath, [...profile, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

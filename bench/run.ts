@@ -15,12 +15,13 @@ import { createBenchDatabase } from './bench-database.js';
 import { parseBenchOptions } from './bench-options.js';
 import { exportFigures, pickupFigures, type BenchRun } from './export-figures.js';
 import { ingestFigures } from './ingest-figures.js';
-import { startServer, startWorker, type Child } from './processes.js';
+import { profileChildrenInto, startServer, startWorker, type Child } from './processes.js';
 import { describeMachine, markdownTable, saveResults, textTable, type Figure } from './report.js';
 import { seedUsersAndChannels } from './seed.js';
 import { statusFigures } from './status-figures.js';
 
 const options = parseBenchOptions(process.argv);
+profileChildrenInto(options.cpuProf);
 const startedAt = new Date();
 const clockStart = performance.now();
 const seconds = () => (performance.now() - clockStart) / 1000;
