@@ -4,12 +4,6 @@ import type { Writable } from 'node:stream';
 const FLUSH_BYTES = 1 << 20;
 
 /**
- * Bytes the storage stream may hold before the export waits for it to drain: room for a page or two,
- * so the disk (or upload) works on one page while the database encodes the next.
- */
-const IN_FLIGHT_BYTES = 4 << 20;
-
-/**
  * Buffers an export's text into large chunks and writes them, and whole pages of bytes as they
  * come, with backpressure: a slow disk or upload slows the export down instead of letting memory grow.
  */
@@ -50,22 +44,29 @@ export class ExportSink {
   private async push(chunk: Buffer): Promise<void> {
     if (this.failure) throw this.failure;
     this.bytes += chunk.length;
-    this.stream.write(chunk);
-    if (this.stream.writableLength > IN_FLIGHT_BYTES) await waitForDrain(this.stream);
+    // The stream's own backpressure: past its highWaterMark (1 MiB on local disk), wait until the
+    // storage has taken what it holds. A deeper queue measured slower (v1 300k: 1.5 s at 1 MiB, 1.8 s
+    // at 4 MiB, 1.9 s at 16 MiB, medians of two runs each).
+    if (!this.stream.write(chunk)) await waitForDrain(this.stream);
   }
 }
 
+/** Resolves on 'drain'; rejects when the stream fails or closes first (it would never drain). */
 function waitForDrain(stream: Writable): Promise<void> {
+  if (stream.destroyed) return Promise.reject(stream.errored ?? new Error('the storage stream was closed'));
   return new Promise((resolve, reject) => {
-    const onDrain = () => {
-      stream.off('error', onError);
-      resolve();
-    };
-    const onError = (error: Error) => {
+    const settle = (error?: Error) => {
       stream.off('drain', onDrain);
-      reject(error);
+      stream.off('error', onError);
+      stream.off('close', onClose);
+      if (error) reject(error);
+      else resolve();
     };
+    const onDrain = () => settle();
+    const onError = (error: Error) => settle(error);
+    const onClose = () => settle(stream.errored ?? new Error('the storage stream was closed'));
     stream.once('drain', onDrain);
     stream.once('error', onError);
+    stream.once('close', onClose);
   });
 }
