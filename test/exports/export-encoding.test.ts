@@ -2,7 +2,8 @@
  * Exports are encoded by the database (src/modules/exports/export-sql.ts); these tests hold every byte
  * of the files to what the JavaScript encoders (export-serializers.ts) make of the same rows, on data
  * chosen to be awkward: escapes and control characters, non-ASCII text, custom fields, times before
- * 1970 and in the year 0, deleted and missing users, and more messages than one page holds.
+ * 1970 and in the year 0, deleted and missing users, banned and deactivated users, a channel truncated
+ * (before any of its messages) by a user it names nowhere else, and more messages than one page holds.
  */
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -75,6 +76,8 @@ function awkwardData(appId: number, dialect: string): Data {
     user('eve', 4, {
       created_at: dialect === 'postgres' ? -62_135_596_800_000_008 : -62_167_219_200_000_000,
     }),
+    // Banned, deactivated, and named only as the channel's truncating user.
+    user('fay', 5, { banned: 1, deactivated_at: T0 + 123_456 }),
   ];
   const channel: ChannelRow = {
     app_id: appId,
@@ -89,8 +92,9 @@ function awkwardData(appId: number, dialect: string): Data {
     created_at: T0,
     updated_at: T0 + 1,
     deleted_at: null,
-    truncated_at: null,
-    truncated_by_id: null,
+    // Before every message (the first ones predate 1970), so none is left out.
+    truncated_at: -2_000_000_001,
+    truncated_by_id: 'fay',
     last_message_at: null,
   };
   const members = ['ann', 'ben', 'gone'].map((id, i) => ({
@@ -170,8 +174,10 @@ function expectedFile(data: Data, version: 'v1' | 'v2', exportUsers: boolean, cl
     for (const id of JSON.parse(m.mentioned_users) as string[]) referenced.add(id);
   }
   for (const r of data.reactions) referenced.add(r.user_id);
+  const { created_by_id: creator, truncated_by_id: truncatedBy } = data.channel;
+  const named = [...data.members.map((m) => m.user_id), creator!, truncatedBy!, ...referenced];
   if (version === 'v2') {
-    const ids = new Set([...data.members.map((m) => m.user_id), data.channel.created_by_id!, ...referenced]);
+    const ids = new Set(named);
     const users = exportUsers
       ? [...ids].sort().flatMap((id) => (byId.has(id) ? [userLineV2(byId.get(id)!)] : []))
       : [];
@@ -192,7 +198,7 @@ function expectedFile(data: Data, version: 'v1' | 'v2', exportUsers: boolean, cl
       clearDeletedText: clearText,
     }),
   );
-  const ids = new Set([...data.members.map((m) => m.user_id), data.channel.created_by_id!, ...referenced]);
+  const ids = new Set(named);
   const users = [...ids].sort().filter((id) => byId.has(id));
   return (
     `[{"channel":${channelJsonV1(data.channel, userV1)},"members":[${data.members
@@ -258,6 +264,13 @@ describe.each(testDialects)(
           const expectedLines = expected.split(/(?<=\n)|(?<=\},)(?=\{")/);
           for (let i = 0; i < expectedLines.length; i++) expect(lines[i], `part ${i}`).toBe(expectedLines[i]);
           expect(text === expected).toBe(true);
+          if (version === 'v2') {
+            expect(text).toContain(`"truncated_by":"fay"`);
+            if (exportUsers)
+              expect(text).toMatch(
+                /"id":"fay".*"banned":true.*"deactivated_at":"2023-11-14T22:13:20\.123456Z"/,
+              );
+          }
         });
       }
     }

@@ -14,7 +14,26 @@ describe.each(testDialects)('a v2 export imports again, into another app, unchan
       { id: 'ann', name: 'Ann', tags: ['a', 'b'] } as never,
       { id: 'ben', role: 'admin' },
       { id: 'cat' },
+      { id: 'dan' },
     ]);
+    // chatport has no ban or deactivation endpoint (the SDK's banUser / deactivateUser), so the two
+    // columns are set as those endpoints would set them.
+    const db = t.server.context.db;
+    const appId = (
+      await db.selectFrom('apps').select('id').where('api_key', '=', t.app.apiKey).executeTakeFirstOrThrow()
+    ).id;
+    await db
+      .updateTable('users')
+      .set({ banned: 1 })
+      .where('app_id', '=', appId)
+      .where('id', '=', 'cat')
+      .execute();
+    await db
+      .updateTable('users')
+      .set({ deactivated_at: Date.parse('2026-01-02T03:04:05.678Z') * 1000 + 9 })
+      .where('app_id', '=', appId)
+      .where('id', '=', 'dan')
+      .execute();
     const ch = c.channel('messaging', 'trip', {
       created_by_id: 'ann',
       members: ['ann', 'ben', 'cat'],
@@ -46,12 +65,23 @@ describe.each(testDialects)('a v2 export imports again, into another app, unchan
     await c.deleteMessage('del');
     await ch.sendReaction('r1', { type: 'like', user_id: 'ben', score: 2 });
     await ch.sendReaction('r1-a', { type: 'love', user_id: 'ann' });
+
+    // Truncated by dan, a deactivated user the channel names nowhere else.
+    const cut = c.channel('messaging', 'cut', { created_by_id: 'ann', members: ['ann'] } as never);
+    await cut.create();
+    await cut.sendMessage({ id: 'cut-old', text: 'before the truncation', user_id: 'ann' });
+    await cut.truncate({ user_id: 'dan' } as never);
+    await cut.sendMessage({ id: 'cut-new', text: 'after the truncation', user_id: 'ann' });
   });
   afterAll(() => t.close());
 
   it('exporting the imported data gives back the same file, line for line', async () => {
     const options = { version: 'v2', export_users: true };
-    const original = await exportAndDownload(t.app.client, [{ cid: 'messaging:trip' }], options);
+    const channels = [{ cid: 'messaging:trip' }, { cid: 'messaging:cut' }];
+    const original = await exportAndDownload(t.app.client, channels, options);
+    expect(original.text).toContain('"id":"cat","role":"user","teams":[],"banned":true,');
+    expect(original.text).toContain('"deactivated_at":"2026-01-02T03:04:05.678009Z"');
+    expect(original.text).toContain('"truncated_by":"dan"');
     const target = await t.createTestApp('target');
     const db = t.server.context.db;
     const targetId = (
@@ -63,9 +93,17 @@ describe.each(testDialects)('a v2 export imports again, into another app, unchan
       appId: targetId,
       input: Readable.from([original.text]),
     });
-    expect(counts).toMatchObject({ users: 3, channels: 1, members: 3, messages: 4, reactions: 2 });
-    const copy = await exportAndDownload(target.client, [{ cid: 'messaging:trip' }], options);
+    expect(counts).toMatchObject({ users: 4, channels: 2, members: 4, messages: 5, reactions: 2 });
+    const copy = await exportAndDownload(target.client, channels, options);
     expect(copy.text.split('\n')).toEqual(original.text.split('\n'));
+    const { users } = await target.client.queryUsers({ id: { $in: ['cat', 'dan'] } }, { id: 1 });
+    expect(users).toMatchObject([
+      { id: 'cat', banned: true },
+      { id: 'dan', banned: false, deactivated_at: '2026-01-02T03:04:05.678009Z' },
+    ]);
+    const cut = await target.client.channel('messaging', 'cut').query({ messages: { limit: 10 } });
+    expect(cut.channel).toMatchObject({ truncated_by: { id: 'dan' } });
+    expect(cut.messages.map((m) => m.id)).toEqual(['cut-new']);
     const [state] = await target.client.queryChannels({ cid: 'messaging:trip' });
     expect(state!.data!.member_count).toBe(3);
     expect((await target.client.getMessage('r1')).message).toMatchObject({

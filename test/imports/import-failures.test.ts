@@ -94,6 +94,15 @@ describe.each(testDialects)('import failures and references (%s)', (dialect) => 
       '{"type":"message","data":{"id":"m","channel_type":"messaging","channel_id":"c","user":"ann","pinned":"yes"}}',
       'data.pinned',
     ],
+    ['{"type":"user","data":{"id":"u","banned":"yes"}}', 'data.banned'],
+    ['{"type":"user","data":{"id":"u","banned":1}}', 'data.banned'],
+    ['{"type":"user","data":{"id":"u","deactivated_at":true}}', 'data.deactivated_at'],
+    ['{"type":"user","data":{"id":"u","deactivated_at":"last week"}}', 'data.deactivated_at'],
+    ['{"type":"channel","data":{"type":"messaging","id":"d","truncated_by":7}}', 'data.truncated_by'],
+    [
+      '{"type":"channel","data":{"type":"messaging","id":"d","truncated_by":{"name":"x"}}}',
+      'data.truncated_by',
+    ],
     ['{"type":"reaction","data":{"message_id":"m","user_id":"ann","type":"no spaces"}}', 'data.type'],
     ['{"type":"reaction","data":{"message_id":"m","user_id":"ann","type":"like","score":-1}}', 'data.score'],
   ])('refuses %s, naming the field %s', async (badLine, field) => {
@@ -147,6 +156,12 @@ describe.each(testDialects)('import failures and references (%s)', (dialect) => 
       [channel('d', { created_by: 'ghost' })],
       'data.created_by',
       /user ghost/,
+    ],
+    [
+      'a channel truncated by an unknown user',
+      [channel('d', { truncated_at: '2024-01-01T00:00:00Z', truncated_by: 'ghost' })],
+      'data.truncated_by',
+      /user ghost is neither in the database nor earlier in the file/,
     ],
   ])('refuses %s', async (_name, lines, field, reason) => {
     const { appId } = await freshApp();

@@ -68,7 +68,7 @@ describe.each(testDialects)('importing a v2 file (%s)', (dialect) => {
     for (const line of lines) expect(exportedLineFor(line, stored)).toBe(`${line}\n`);
   });
 
-  it('serves the users through the API with their custom fields, times and deletion', async () => {
+  it('serves the users through the API with their custom fields, times, ban, deactivation and deletion', async () => {
     const { users } = await t.app.client.queryUsers({ id: { $in: ['ann', 'ben', 'cat'] } }, { id: 1 });
     expect(users).toMatchObject([
       {
@@ -83,10 +83,14 @@ describe.each(testDialects)('importing a v2 file (%s)', (dialect) => {
         id: 'ben',
         name: 'Ben',
         favourite: { colour: 'green', numbers: [1, 2] },
+        banned: true,
         created_at: '2023-05-01T10:00:01.000001Z',
+        deactivated_at: '2023-07-01T00:00:00.000000Z',
       },
-      { id: 'cat', role: 'user', deleted_at: '2023-06-01T00:00:00.000000Z' },
+      { id: 'cat', role: 'user', banned: false, deleted_at: '2023-06-01T00:00:00.000000Z' },
     ]);
+    expect(users[0]).toMatchObject({ banned: false });
+    expect(users[0]!.deactivated_at).toBeUndefined();
   });
 
   it('serves the channel with its members, its messages in order and the newest shown message time', async () => {
@@ -148,6 +152,7 @@ describe.each(testDialects)('importing a v2 file (%s)', (dialect) => {
     expect(state.channel).toMatchObject({
       frozen: true,
       truncated_at: '2023-05-03T00:00:00.000000Z',
+      truncated_by: { id: 'ann' },
       member_count: 1,
     });
     expect(state.messages.map((m) => [m.id, m.type])).toEqual([['q2', 'system']]);
@@ -164,28 +169,36 @@ describe.each(testDialects)('importing a v2 file (%s)', (dialect) => {
     });
   });
 
-  it('keeps what v2 lines never carry (a ban, a deactivation, who truncated) unless a line says otherwise', async () => {
-    const deactivatedAt = Date.parse('2023-07-01T00:00:00Z') * 1000;
-    await context.db
-      .updateTable('users')
-      .set({ banned: 1, deactivated_at: deactivatedAt })
-      .where('app_id', '=', appId)
-      .where('id', '=', 'ben')
-      .execute();
-    await context.db
-      .updateTable('channels')
-      .set({ truncated_by_id: 'ann' })
-      .where('app_id', '=', appId)
-      .where('cid', '=', 'team:quiet')
-      .execute();
+  it('keeps a ban, a deactivation and who truncated when a line does not name them, and clears them on null', async () => {
     const before = await snapshot(context.db, appId);
-    await importFile(context, appId, SMALL_V2_FILE);
+    // The fixture's lines for ben and team:quiet as Stream's import files write them: without the fields.
+    const [benLine, quietLine] = fs
+      .readFileSync(SMALL_V2_FILE, 'utf8')
+      .split('\n')
+      .filter((line) => line.includes('"id":"ben"') || line.includes('"cid":"team:quiet"'))
+      .map((line) => JSON.parse(line) as { type: string; data: Record<string, unknown> });
+    const without = (entry: typeof benLine, ...keys: string[]) => ({
+      type: entry!.type,
+      data: Object.fromEntries(Object.entries(entry!.data).filter(([key]) => !keys.includes(key))),
+    });
+    await importText(
+      context,
+      appId,
+      linesOf([without(benLine, 'banned', 'deactivated_at'), without(quietLine, 'truncated_by')]),
+    );
     expect(await snapshot(context.db, appId)).toEqual(before);
 
-    const unban = linesOf([{ type: 'user', data: { id: 'ben', banned: false, deactivated_at: null } }]);
-    await importText(context, appId, unban);
-    const ben = (await snapshot(context.db, appId)).users.find((u) => u.id === 'ben');
-    expect(ben).toMatchObject({ banned: 0, deactivated_at: null, custom: '{}' });
+    const cleared = linesOf([
+      { type: 'user', data: { ...benLine!.data, banned: false, deactivated_at: null } },
+      { type: 'channel', data: { ...quietLine!.data, truncated_by: null } },
+    ]);
+    await importText(context, appId, cleared);
+    const after = await snapshot(context.db, appId);
+    expect(after.users.find((u) => u.id === 'ben')).toMatchObject({ banned: 0, deactivated_at: null });
+    expect(after.channels.find((c) => c.cid === 'team:quiet')).toMatchObject({ truncated_by_id: null });
+
+    await importFile(context, appId, SMALL_V2_FILE);
+    expect(await snapshot(context.db, appId)).toEqual(before);
   });
 
   it('keeps the data of another app apart', async () => {

@@ -305,6 +305,7 @@ async function writeV2(args: WriteExportArgs): Promise<ExportCounts> {
       const { channel } = target;
       for (const m of membersByChannel.get(channel.cid)!) ids.add(m.user_id);
       if (channel.created_by_id) ids.add(channel.created_by_id);
+      if (channel.truncated_by_id) ids.add(channel.truncated_by_id);
       for (const id of await referencedUserIds(session, exportSql, scopeOf(appId, target, request)))
         ids.add(id);
     }

@@ -107,13 +107,17 @@ export function channelJsonV1(row: ChannelRow, user: (id: string) => string): st
 
 /*
  * v2: Stream's import lines, `{"type":"...","data":{...}}`, one entity a line, users referred to by id.
+ * A user's `banned` and `deactivated_at` and a channel's `truncated_by` are chatport's additions, named
+ * as the API names them: Stream's documented import format has no such fields, but without them a
+ * migration loses bans, deactivations and who truncated a channel.
  */
 
 export function userLineV2(row: UserRow): string {
   let data =
     `{${customPrefix(row.custom)}"id":${q(row.id)},"role":${q(row.role)},"teams":${row.teams},` +
-    `"created_at":${time(row.created_at)},"updated_at":${time(row.updated_at)}`;
+    `"banned":${row.banned === 1},"created_at":${time(row.created_at)},"updated_at":${time(row.updated_at)}`;
   if (row.deleted_at !== null) data += `,"deleted_at":${time(row.deleted_at)}`;
+  if (row.deactivated_at !== null) data += `,"deactivated_at":${time(row.deactivated_at)}`;
   return `{"type":"user","data":${data}}}\n`;
 }
 
@@ -125,6 +129,7 @@ export function channelLineV2(row: ChannelRow): string {
   if (row.created_by_id !== null) data += `,"created_by":${q(row.created_by_id)}`;
   if (row.deleted_at !== null) data += `,"deleted_at":${time(row.deleted_at)}`;
   if (row.truncated_at !== null) data += `,"truncated_at":${time(row.truncated_at)}`;
+  if (row.truncated_by_id !== null) data += `,"truncated_by":${q(row.truncated_by_id)}`;
   return `{"type":"channel","data":${data}}}\n`;
 }
 

@@ -47,14 +47,17 @@ interface RecordBase {
 export interface UserRecord extends RecordBase {
   kind: 'user';
   row: UserRow;
-  /** Columns the line does not carry (no export writes them), which an existing row keeps. */
+  /**
+   * Columns the line does not name, which an existing row keeps: files written for Stream do not carry
+   * them, and chatport's v2 lines leave out `deactivated_at` when it is not set (a null clears it).
+   */
   keep: Array<'banned' | 'deactivated_at'>;
 }
 /** member_count and last_message_at are derived, so a channel line never writes them. */
 export interface ChannelRecord extends RecordBase {
   kind: 'channel';
   row: Omit<ChannelRow, 'member_count' | 'last_message_at'>;
-  /** Columns the line does not carry (no export writes them), which an existing row keeps. */
+  /** Columns the line does not name, which an existing row keeps (as a user's `deactivated_at`). */
   keep: Array<'truncated_by_id'>;
 }
 export interface MemberRecord extends RecordBase {
