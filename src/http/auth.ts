@@ -115,15 +115,11 @@ export function registerAuth(app: HttpApp, { db, clock }: AuthOptions): void {
     const row = await apps.get(apiKey);
     if (!row) throw new ApiError('apiKeyInvalid', `api_key not valid: ${apiKey}`);
     request.app = row;
+    // authenticateCached found no verified token for this row (or no row): verify it.
     const token = tokenOf(request);
-    let known = verifiedTokens.get(row);
-    const cached = known?.get(token);
-    if (cached) {
-      request.caller = cached;
-      return;
-    }
     const { caller, timeless } = await verifyTokenClaims(token, secretOf(row), clock);
     if (timeless) {
+      let known = verifiedTokens.get(row);
       if (!known) verifiedTokens.set(row, (known = new Map()));
       if (known.size >= 1000) known.clear();
       known.set(token, caller);

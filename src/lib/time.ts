@@ -43,18 +43,28 @@ export function createManualClock(
 }
 
 const MICROS_PER_SECOND = 1_000_000;
+// The last two seconds formatted: exports format millions of times in order, and a status response
+// alternates between a task's own times and its link's expiry (now + 24 h).
 let cachedSecond = Number.NaN;
 let cachedPrefix = '';
+let previousSecond = Number.NaN;
+let previousPrefix = '';
 
-/** `2021-02-17T08:17:49.745857Z`. The second-level prefix is cached: exports format millions of these. */
+function secondPrefix(second: number): string {
+  if (second === cachedSecond) return cachedPrefix;
+  if (second === previousSecond) return previousPrefix;
+  previousSecond = cachedSecond;
+  previousPrefix = cachedPrefix;
+  cachedSecond = second;
+  cachedPrefix = new Date(second * 1000).toISOString().slice(0, 19);
+  return cachedPrefix;
+}
+
+/** `2021-02-17T08:17:49.745857Z`. */
 export function formatMicros(micros: number): string {
   const second = Math.floor(micros / MICROS_PER_SECOND);
-  if (second !== cachedSecond) {
-    cachedSecond = second;
-    cachedPrefix = new Date(second * 1000).toISOString().slice(0, 19);
-  }
   const fraction = micros - second * MICROS_PER_SECOND;
-  return `${cachedPrefix}.${String(fraction).padStart(6, '0')}Z`;
+  return `${secondPrefix(second)}.${String(fraction).padStart(6, '0')}Z`;
 }
 
 /** Like formatMicros, but null and undefined pass through as null. */

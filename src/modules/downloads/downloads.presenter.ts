@@ -9,19 +9,6 @@ export type PresentedDownload = { url: string; expires_at: string } | { expired:
 
 const MICROS_PER_SECOND = 1_000_000;
 
-// A link's expiry moves once a second, while the task's own times (formatted around it) stay put:
-// remembering the last one keeps formatMicros's one-second cache from missing twice a request.
-let lastExpirySeconds = Number.NaN;
-let lastExpiry = '';
-
-function formatExpiry(expiresAtSeconds: number): string {
-  if (expiresAtSeconds !== lastExpirySeconds) {
-    lastExpiry = formatMicros(expiresAtSeconds * MICROS_PER_SECOND);
-    lastExpirySeconds = expiresAtSeconds;
-  }
-  return lastExpiry;
-}
-
 /**
  * Presents the file a completed task published. Every call signs a new link valid for
  * `config.linkTtlHours` (never past the file's own expiry). Once retention is over (`file_expires_at`
@@ -65,5 +52,5 @@ export function presentDownload({
     expiresAtSeconds,
     secret: app.api_secret,
   });
-  return { url, expires_at: formatExpiry(expiresAtSeconds) };
+  return { url, expires_at: formatMicros(expiresAtSeconds * MICROS_PER_SECOND) };
 }

@@ -27,6 +27,17 @@ function optionalTime(sql: ExportSqlDialect, name: string, column: string): stri
   return `coalesce(',"${name}":"' || ${sql.time(column)} || '"', '')`;
 }
 
+/** `,"created_at":"<time>","updated_at":"<time>"` of the row aliased `a`, as concat parts. */
+function createdUpdated(sql: ExportSqlDialect, a: string): string[] {
+  return [
+    `',"created_at":"'`,
+    sql.time(`${a}.created_at`),
+    `'","updated_at":"'`,
+    sql.time(`${a}.updated_at`),
+    `'"'`,
+  ];
+}
+
 /** userJson(row) of the users row aliased `u`. */
 export function userJsonSql(sql: ExportSqlDialect, u: string): string {
   return sql.concat([
@@ -40,11 +51,8 @@ export function userJsonSql(sql: ExportSqlDialect, u: string): string {
     `${u}.teams`,
     `',"banned":'`,
     bool(`${u}.banned`),
-    `',"online":false,"created_at":"'`,
-    sql.time(`${u}.created_at`),
-    `'","updated_at":"'`,
-    sql.time(`${u}.updated_at`),
-    `'"'`,
+    `',"online":false'`,
+    ...createdUpdated(sql, u),
     optionalTime(sql, 'deleted_at', `${u}.deleted_at`),
     optionalTime(sql, 'deactivated_at', `${u}.deactivated_at`),
     `'}'`,
@@ -101,11 +109,7 @@ export function messageLineV2Sql(
     bool(`${m}.silent`),
     `',"reply_count":'`,
     `${m}.reply_count`,
-    `',"created_at":"'`,
-    sql.time(`${m}.created_at`),
-    `'","updated_at":"'`,
-    sql.time(`${m}.updated_at`),
-    `'"'`,
+    ...createdUpdated(sql, m),
     ...messageTail(sql, m),
     literal('}}\n'),
   ]);
@@ -124,11 +128,8 @@ export function reactionLineV2Sql(sql: ExportSqlDialect, r: string): string {
     sql.quote(`${r}.user_id`),
     `',"score":'`,
     `${r}.score`,
-    `',"created_at":"'`,
-    sql.time(`${r}.created_at`),
-    `'","updated_at":"'`,
-    sql.time(`${r}.updated_at`),
-    literal('"}}\n'),
+    ...createdUpdated(sql, r),
+    literal('}}\n'),
   ]);
 }
 
@@ -175,11 +176,8 @@ function reactionJsonSql(sql: ExportSqlDialect, r: string, user: UserLookupSql):
     sql.quote(`${r}.type`),
     `',"score":'`,
     `${r}.score`,
-    `',"created_at":"'`,
-    sql.time(`${r}.created_at`),
-    `'","updated_at":"'`,
-    sql.time(`${r}.updated_at`),
-    `'"}'`,
+    ...createdUpdated(sql, r),
+    `'}'`,
   ]);
 }
 
@@ -261,11 +259,8 @@ export function messageJsonV1Sql(
     bool(`${m}.pinned`),
     `',"silent":'`,
     bool(`${m}.silent`),
-    `',"shadowed":false,"created_at":"'`,
-    sql.time(`${m}.created_at`),
-    `'","updated_at":"'`,
-    sql.time(`${m}.updated_at`),
-    `'"'`,
+    `',"shadowed":false'`,
+    ...createdUpdated(sql, m),
     ...messageTail(sql, m),
     `'}'`,
   ]);
