@@ -4,87 +4,21 @@
  */
 import { sql } from 'kysely';
 import type { DatabaseDialect } from '../src/database/database.js';
-import type { BulkColumnType } from '../src/database/dialects/bulk-writer.js';
+import {
+  channelTable,
+  memberTable,
+  messageTable,
+  reactionTable,
+  userTable,
+} from '../src/modules/imports/import-tables.js';
 import { seedChannel, seedMessages, seedUsers } from './seed-data.js';
 
-const text = 'text' as const;
-const bigint = 'bigint' as const;
-const integer = 'integer' as const;
-
-const userColumns = {
-  app_id: integer,
-  id: text,
-  role: text,
-  custom: text,
-  teams: text,
-  banned: integer,
-  created_at: bigint,
-  updated_at: bigint,
-  deleted_at: bigint,
-  deactivated_at: bigint,
-} satisfies Record<string, BulkColumnType>;
-
-const channelColumns = {
-  app_id: integer,
-  cid: text,
-  type: text,
-  id: text,
-  created_by_id: text,
-  custom: text,
-  member_count: integer,
-  frozen: integer,
-  disabled: integer,
-  created_at: bigint,
-  updated_at: bigint,
-  deleted_at: bigint,
-  truncated_at: bigint,
-  truncated_by_id: text,
-  last_message_at: bigint,
-} satisfies Record<string, BulkColumnType>;
-
-const memberColumns = {
-  app_id: integer,
-  cid: text,
-  user_id: text,
-  channel_role: text,
-  created_at: bigint,
-  updated_at: bigint,
-} satisfies Record<string, BulkColumnType>;
-
-const messageColumns = {
-  app_id: integer,
-  id: text,
-  cid: text,
-  user_id: text,
-  type: text,
-  text: text,
-  html: text,
-  parent_id: text,
-  show_in_channel: integer,
-  quoted_message_id: text,
-  attachments: text,
-  mentioned_users: text,
-  custom: text,
-  reply_count: integer,
-  reaction_counts: text,
-  reaction_scores: text,
-  pinned: integer,
-  silent: integer,
-  created_at: bigint,
-  updated_at: bigint,
-  deleted_at: bigint,
-} satisfies Record<string, BulkColumnType>;
-
-const reactionColumns = {
-  app_id: integer,
-  message_id: text,
-  user_id: text,
-  type: text,
-  score: integer,
-  custom: text,
-  created_at: bigint,
-  updated_at: bigint,
-} satisfies Record<string, BulkColumnType>;
+// The importer's table specs (src/modules/imports/import-tables.ts), plus the columns it derives
+// itself and the seed writes directly.
+const seededChannelTable = {
+  ...channelTable,
+  columns: { ...channelTable.columns, member_count: 'integer', last_message_at: 'bigint' },
+} as const;
 
 /** Rows per transaction. */
 const BATCH_SIZE = 25_000;
@@ -128,7 +62,7 @@ async function seed(
 ): Promise<SeededChannel[]> {
   const users = seedUsers(appId, options.users, at);
   await dialect.bulkWriteTransaction(async (_trx, writer) => {
-    await writer.upsert({ table: 'users', columns: userColumns, key: ['app_id', 'id'], rows: users });
+    await writer.upsert({ ...userTable, rows: users });
   });
   const seeded: SeededChannel[] = [];
   let done = 0;
@@ -143,18 +77,8 @@ async function seed(
     let reactions = 0;
     let lastMessageAt: number | null = null;
     await dialect.bulkWriteTransaction(async (_trx, writer) => {
-      await writer.upsert({
-        table: 'channels',
-        columns: channelColumns,
-        key: ['app_id', 'cid'],
-        rows: [channel],
-      });
-      await writer.upsert({
-        table: 'members',
-        columns: memberColumns,
-        key: ['app_id', 'cid', 'user_id'],
-        rows: members,
-      });
+      await writer.upsert({ ...seededChannelTable, rows: [channel] });
+      await writer.upsert({ ...memberTable, rows: members });
     });
     const batches = seedMessages({
       appId,
@@ -167,18 +91,8 @@ async function seed(
     });
     for (const batch of batches) {
       await dialect.bulkWriteTransaction(async (_trx, writer) => {
-        await writer.upsert({
-          table: 'messages',
-          columns: messageColumns,
-          key: ['app_id', 'id'],
-          rows: batch.messages,
-        });
-        await writer.upsert({
-          table: 'reactions',
-          columns: reactionColumns,
-          key: ['app_id', 'message_id', 'user_id', 'type'],
-          rows: batch.reactions,
-        });
+        await writer.upsert({ ...messageTable, rows: batch.messages });
+        await writer.upsert({ ...reactionTable, rows: batch.reactions });
       });
       reactions += batch.reactions.length;
       lastMessageAt = batch.messages[batch.messages.length - 1]?.created_at ?? lastMessageAt;

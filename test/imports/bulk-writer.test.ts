@@ -1,21 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Context } from '../../src/context.js';
 import type { UserRow } from '../../src/database/database.types.js';
+import { userTable } from '../../src/modules/imports/import-tables.js';
 import { testDialects } from '../helpers/databases.js';
 import { openTestContext, type TestContext } from '../helpers/test-context.js';
 
-const userColumns = {
-  app_id: 'integer',
-  id: 'text',
-  role: 'text',
-  custom: 'text',
-  teams: 'text',
-  banned: 'integer',
-  created_at: 'bigint',
-  updated_at: 'bigint',
-  deleted_at: 'bigint',
-  deactivated_at: 'bigint',
-} as const;
+const userColumns = userTable.columns;
 
 function user(id: string, changes: Partial<UserRow> = {}): UserRow {
   return {
