@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { ChannelRow, Database, MemberRow } from '../../database/database.types.js';
-import type { Caller } from '../../http/auth.js';
+import type { Caller } from '../../lib/caller.js';
 import { inputError, notFound } from '../../lib/errors.js';
 import { assertChannelType, assertId } from '../../lib/ids.js';
 import { isPlainObject, parseObject, splitCustom, type JsonObject } from '../../lib/json.js';

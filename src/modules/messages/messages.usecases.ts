@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database, MessageRow } from '../../database/database.types.js';
-import { actingUserId, type Caller } from '../../http/auth.js';
+import { actingUserId, type Caller } from '../../lib/caller.js';
 import { inputError, notAllowed, notFound } from '../../lib/errors.js';
 import type { JsonObject } from '../../lib/json.js';
 import type { Clock } from '../../lib/time.js';
