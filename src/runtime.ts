@@ -6,11 +6,12 @@ import { openDatabase, type DatabaseDialect } from './database/database.js';
 import { migrateToLatest } from './database/migrate.js';
 import { createSystemClock, type Clock } from './lib/time.js';
 import { ensureApp, ensureDevelopmentApp } from './modules/apps/apps.usecases.js';
-import { buildTaskHandlers } from './modules/tasks/task-handlers.js';
+import { taskHandlersOf } from './modules/tasks/tasks.kinds.js';
 import type { TaskHandlers } from './modules/tasks/tasks.types.js';
 import { createTaskWorker, type TaskWorker } from './modules/tasks/tasks.worker.js';
 import { createStorageDriver } from './modules/storage/storage.drivers.js';
 import { startRetentionSweeper } from './modules/downloads/retention-sweeper.js';
+import { taskKinds } from './task-kinds.js';
 
 export interface RuntimeOptions {
   clock?: Clock;
@@ -38,11 +39,11 @@ export async function closeContext(context: Context): Promise<void> {
   await context.dialect.close();
 }
 
-/** Starts a task worker with CHATPORT_WORKER_CONCURRENCY slots and every handler this build has. */
+/** Starts a task worker with CHATPORT_WORKER_CONCURRENCY slots and every task kind this build has. */
 export function startTaskWorker(context: Context, options: RuntimeOptions = {}): TaskWorker {
   const worker = createTaskWorker({
     context,
-    handlers: { ...buildTaskHandlers(context), ...options.taskHandlers },
+    handlers: { ...taskHandlersOf(taskKinds), ...options.taskHandlers },
     concurrency: context.config.workerConcurrency,
     leaseMillis: context.config.taskLeaseMillis,
     pollMillis: context.config.taskPollMillis,

@@ -9,12 +9,13 @@ import { registerMessageRoutes } from '../modules/messages/messages.routes.js';
 import { registerReactionRoutes } from '../modules/reactions/reactions.routes.js';
 import { registerUserExportRoutes } from '../modules/user-exports/user-export.routes.js';
 import { registerExportRoutes } from '../modules/exports/exports.routes.js';
+import { taskKinds } from '../task-kinds.js';
 
 /** Every route module, in one place: the layout of the API at a glance. */
 export async function registerRoutes(app: HttpApp, context: Context): Promise<void> {
   registerHealthRoutes(app, context);
   registerDownloadRoutes(app, context);
-  registerTaskRoutes(app, context);
+  registerTaskRoutes(app, context, taskKinds);
   registerUserRoutes(app, context);
   registerChannelRoutes(app, context);
   registerMessageRoutes(app, context);

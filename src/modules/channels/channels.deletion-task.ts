@@ -1,22 +1,19 @@
-import { ApiError, UnrecoverableError } from '../../lib/errors.js';
-import { isPlainObject } from '../../lib/json.js';
-import type { TaskHandler } from '../tasks/tasks.types.js';
+import { Type, type Static } from 'typebox';
+import { ApiError } from '../../lib/errors.js';
+import { payloadParser } from '../tasks/tasks.payload.js';
+import type { TaskKind } from '../tasks/tasks.types.js';
 import { deleteChannel } from './channels.usecases.js';
 
-export const DELETE_CHANNELS_KIND = 'delete-channels';
-
-export interface DeleteChannelsPayload {
-  cids: string[];
-  hardDelete: boolean;
-}
+export const DeleteChannelsPayload = Type.Object({
+  /** Distinct cids, each checked by parseCid. */
+  cids: Type.Array(Type.String({ minLength: 1 })),
+  hardDelete: Type.Boolean(),
+});
+export type DeleteChannelsPayload = Static<typeof DeleteChannelsPayload>;
 
 /** Deletes each channel in its own transaction; the result says, per cid, whether it worked. */
-export const deleteChannelsHandler: TaskHandler = async ({ context, task, signal }) => {
-  const payload = task.payload;
-  if (!isPlainObject(payload) || !Array.isArray(payload.cids)) {
-    throw new UnrecoverableError('the task has no valid delete-channels request', 'invalid_payload');
-  }
-  const { cids, hardDelete } = payload as unknown as DeleteChannelsPayload;
+const runChannelDeletion: TaskKind<DeleteChannelsPayload>['run'] = async ({ context, task, signal }) => {
+  const { cids, hardDelete } = task.payload;
   const result: Record<string, { status: 'ok' } | { status: 'error'; error: string }> = {};
   for (const cid of cids) {
     signal.throwIfAborted();
@@ -29,4 +26,11 @@ export const deleteChannelsHandler: TaskHandler = async ({ context, task, signal
     }
   }
   return { result: { result } };
+};
+
+/** `POST /channels/delete`. */
+export const deleteChannelsTask: TaskKind<DeleteChannelsPayload> = {
+  kind: 'delete-channels',
+  parsePayload: payloadParser('delete-channels', DeleteChannelsPayload),
+  run: runChannelDeletion,
 };

@@ -14,7 +14,7 @@ import { queryChannelRows } from './channels.query.js';
 import { membersOf } from './channels.repository.js';
 import { parseCid } from '../../lib/ids.js';
 import { enqueueTask } from '../tasks/tasks.enqueue.js';
-import { DELETE_CHANNELS_KIND, type DeleteChannelsPayload } from './channels.deletion-task.js';
+import { deleteChannelsTask, type DeleteChannelsPayload } from './channels.deletion-task.js';
 import {
   ChannelParams,
   DeleteChannelsBody,
@@ -127,7 +127,7 @@ export function registerChannelRoutes(app: HttpApp, context: Context): void {
       const payload: DeleteChannelsPayload = { cids, hardDelete: request.body.hard_delete ?? false };
       const task = await enqueueTask(db, context.clock, {
         appId: request.app.id,
-        kind: DELETE_CHANNELS_KIND,
+        kind: deleteChannelsTask.kind,
         payload,
       });
       return { task_id: task.id };

@@ -1,3 +1,4 @@
+import { Type, type Static } from 'typebox';
 import { inputError } from '../../lib/errors.js';
 import { parseCid } from '../../lib/ids.js';
 import { isPlainObject } from '../../lib/json.js';
@@ -6,27 +7,36 @@ import { parseTimestamp } from '../../lib/time.js';
 /** Most channels one export request may name, as Stream allows. */
 export const MAX_EXPORT_CHANNELS = 25;
 
-export type ExportVersion = 'v1' | 'v2';
+const ExportVersion = Type.Union([Type.Literal('v1'), Type.Literal('v2')]);
+export type ExportVersion = Static<typeof ExportVersion>;
 
-export interface ChannelExportSelection {
-  cid: string;
-  type: string;
-  id: string;
-  /** Microseconds, inclusive: messages created at or after it. */
-  messagesSince: number | null;
-  /** Microseconds, exclusive: messages created before it. */
-  messagesUntil: number | null;
-}
+/** Microseconds since the epoch, or null for no bound. */
+const MicrosOrNull = Type.Union([Type.Integer(), Type.Null()]);
 
-/** The immutable, validated export request: what a task's payload holds. */
-export interface ChannelExportRequest {
-  channels: ChannelExportSelection[];
-  version: ExportVersion;
-  includeTruncatedMessages: boolean;
-  includeSoftDeletedChannels: boolean;
-  exportUsers: boolean;
-  clearDeletedMessageText: boolean;
-}
+const ChannelExportSelection = Type.Object({
+  cid: Type.String(),
+  type: Type.String(),
+  id: Type.String(),
+  /** Inclusive: messages created at or after it. */
+  messagesSince: MicrosOrNull,
+  /** Exclusive: messages created before it. */
+  messagesUntil: MicrosOrNull,
+});
+export type ChannelExportSelection = Static<typeof ChannelExportSelection>;
+
+/**
+ * The immutable, validated export request: what parseChannelExportRequest returns and what an
+ * `export-channels` task's payload holds, checked against this one declaration (channel-export.task.ts).
+ */
+export const ChannelExportRequest = Type.Object({
+  channels: Type.Array(ChannelExportSelection, { minItems: 1, maxItems: MAX_EXPORT_CHANNELS }),
+  version: ExportVersion,
+  includeTruncatedMessages: Type.Boolean(),
+  includeSoftDeletedChannels: Type.Boolean(),
+  exportUsers: Type.Boolean(),
+  clearDeletedMessageText: Type.Boolean(),
+});
+export type ChannelExportRequest = Static<typeof ChannelExportRequest>;
 
 function optionalBoolean(body: Record<string, unknown>, key: string): boolean {
   const value = body[key];

@@ -1,16 +1,14 @@
 import os from 'node:os';
-import { UnrecoverableError } from '../../lib/errors.js';
-import { isPlainObject } from '../../lib/json.js';
 import { MICROS_PER_DAY } from '../../lib/time.js';
 import { findChannelsByCids } from '../channels/channels.repository.js';
 import { exportFileKey } from '../storage/storage.keys.js';
-import type { TaskHandler, TaskInvocation, TaskOutcome } from '../tasks/tasks.types.js';
-import type { ChannelExportRequest } from './channel-export.request.js';
+import { payloadParser } from '../tasks/tasks.payload.js';
+import type { TaskInvocation, TaskKind } from '../tasks/tasks.types.js';
+import { ChannelExportRequest } from './channel-export.request.js';
 import { writeChannelExport, type ExportTarget } from './channel-export.writer.js';
 import { ExportSink } from './export-sink.js';
 import { exportSqlDialects } from './export-sql.dialects.js';
-
-export const EXPORT_CHANNELS_KIND = 'export-channels';
+import { exportResultPresenter } from './export.presenter.js';
 
 /**
  * Pages an export has the database encode at once: one per core, up to four. The database does the
@@ -22,19 +20,6 @@ const EXPORT_PARALLELISM = Math.min(4, os.availableParallelism());
 export interface SkippedChannel {
   cid: string;
   reason: 'soft_deleted' | 'not_found';
-}
-
-/** The task payload is the validated request; anything else cannot succeed on retry. */
-function requestOf(task: TaskInvocation): ChannelExportRequest {
-  const payload = task.payload;
-  if (
-    !isPlainObject(payload) ||
-    !Array.isArray(payload.channels) ||
-    (payload.version !== 'v1' && payload.version !== 'v2')
-  ) {
-    throw new UnrecoverableError(`task ${task.id} has no valid export request`, 'invalid_payload');
-  }
-  return payload as unknown as ChannelExportRequest;
 }
 
 /** `exports/<app>/<task>/<attempt>/...`: each attempt writes its own object, so none can overwrite another's. */
@@ -54,8 +39,8 @@ function channelExportKey(task: TaskInvocation, version: 'v1' | 'v2'): string {
  * streams the file into storage and commits it atomically. On any failure the partial write is
  * aborted, so nothing half-written is ever visible.
  */
-export const exportChannelsHandler: TaskHandler = async ({ context, task, signal }): Promise<TaskOutcome> => {
-  const request = requestOf(task);
+const runChannelExport: TaskKind<ChannelExportRequest>['run'] = async ({ context, task, signal }) => {
+  const request = task.payload;
   const { db, storage, clock, config } = context;
   const channels = await findChannelsByCids(
     db,
@@ -105,4 +90,15 @@ export const exportChannelsHandler: TaskHandler = async ({ context, task, signal
   } finally {
     await write.abort();
   }
+};
+
+/**
+ * `POST /export_channels`: the payload is the request as parseChannelExportRequest validated it; the
+ * result is presented with a download link signed afresh on every status request.
+ */
+export const exportChannelsTask: TaskKind<ChannelExportRequest> = {
+  kind: 'export-channels',
+  parsePayload: payloadParser('export-channels', ChannelExportRequest),
+  run: runChannelExport,
+  presentResult: exportResultPresenter,
 };

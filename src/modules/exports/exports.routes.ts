@@ -1,14 +1,12 @@
 import { Type } from 'typebox';
 import type { Context } from '../../context.js';
 import type { HttpApp } from '../../http/http-app.js';
-import { inputError, notFound } from '../../lib/errors.js';
+import { inputError } from '../../lib/errors.js';
 import { findChannelsByCids } from '../channels/channels.repository.js';
-import { buildTaskPresenters } from '../tasks/task-presenters.js';
 import { enqueueTask } from '../tasks/tasks.enqueue.js';
-import { findTask } from '../tasks/tasks.find.js';
-import { presentTaskStatus } from '../tasks/tasks.presenter.js';
+import { registerTaskStatusRoute } from '../tasks/tasks.routes.js';
 import { parseChannelExportRequest } from './channel-export.request.js';
-import { EXPORT_CHANNELS_KIND } from './channel-export.task.js';
+import { exportChannelsTask } from './channel-export.task.js';
 
 const Timestamp = Type.Union([Type.String(), Type.Null()]);
 const ChannelEntry = Type.Object(
@@ -32,11 +30,8 @@ const ExportChannelsBody = Type.Object(
   },
   { additionalProperties: true },
 );
-const TaskParams = Type.Object({ id: Type.String({ minLength: 1 }) });
 
 export function registerExportRoutes(app: HttpApp, context: Context): void {
-  const presenters = buildTaskPresenters(context);
-
   /**
    * Validates the whole request, refuses channels that do not exist (400 code 4 naming them), and
    * queues the export: the answer comes at once, the file later.
@@ -57,21 +52,18 @@ export function registerExportRoutes(app: HttpApp, context: Context): void {
       });
       const task = await enqueueTask(context.db, context.clock, {
         appId: request.app.id,
-        kind: EXPORT_CHANNELS_KIND,
+        kind: exportChannelsTask.kind,
         payload: exportRequest,
       });
       return { task_id: task.id };
     },
   );
 
-  app.get(
-    '/export_channels/:id',
-    { schema: { params: TaskParams }, config: { operation: 'GetExportChannelsStatus' } },
-    async (request) => {
-      const task = await findTask(context.db, request.app.id, request.params.id);
-      if (!task || task.kind !== EXPORT_CHANNELS_KIND)
-        throw notFound(`Can't find task with id ${request.params.id}`);
-      return presentTaskStatus(task, presenters, { context, app: request.app });
-    },
-  );
+  // Stream's own status route for channel exports: GET /tasks/{id}, answering only this kind.
+  registerTaskStatusRoute(app, context, {
+    url: '/export_channels/:id',
+    operation: 'GetExportChannelsStatus',
+    kinds: [exportChannelsTask],
+    onlyTheseKinds: true,
+  });
 }

@@ -2,10 +2,10 @@ import { Type } from 'typebox';
 import type { Context } from '../../context.js';
 import type { HttpApp } from '../../http/http-app.js';
 import { notFound } from '../../lib/errors.js';
-import { buildTaskPresenters } from './task-presenters.js';
+import { taskPresentersOf } from './tasks.kinds.js';
 import { findTask } from './tasks.find.js';
 import { presentTaskStatus } from './tasks.presenter.js';
-import { taskStatuses, type TaskPresenters, type TaskStatus } from './tasks.types.js';
+import { taskStatuses, type TaskKind, type TaskStatus } from './tasks.types.js';
 
 const TaskParams = Type.Object({ id: Type.String({ minLength: 1 }) });
 
@@ -27,23 +27,47 @@ const TaskStatusResponse = Type.Object({
   duration: Type.Optional(Type.String()),
 });
 
-/** `GET /tasks/{id}`: any task of the calling app, every kind; server-side only. */
-export function registerTaskRoutes(
+export interface TaskStatusRouteOptions {
+  /** The route's path, with an `:id` parameter. */
+  url: string;
+  /** Stream's operation name, for error messages and the OpenAPI document. */
+  operation: string;
+  /** The kinds whose presenters render a completed task's result. */
+  kinds: readonly TaskKind[];
+  /**
+   * True: answer only tasks of `kinds`, and any other task with 404 code 16 as if it did not exist
+   * (a kind's own status route). Default false: every task of the app, of any kind.
+   */
+  onlyTheseKinds?: boolean;
+}
+
+/**
+ * A task status route: the calling app's task by id in Stream's shape (tasks.presenter.ts);
+ * another app's task, or an unknown id, is 404 code 16. Server-side only.
+ */
+export function registerTaskStatusRoute(
   app: HttpApp,
   context: Context,
-  presenters: TaskPresenters = buildTaskPresenters(context),
+  options: TaskStatusRouteOptions,
 ): void {
+  const presenters = taskPresentersOf(options.kinds);
+  const answers = (kind: string) => !options.onlyTheseKinds || Object.hasOwn(presenters, kind);
   app.get(
-    '/tasks/:id',
+    options.url,
     {
-      config: { operation: 'GetTask' },
+      config: { operation: options.operation },
       schema: { params: TaskParams, response: { 200: TaskStatusResponse } },
     },
     async (request) => {
       const { id } = request.params;
       const task = await findTask(context.db, request.app.id, id);
-      if (!task) throw notFound(`Can't find task with id ${id}`);
+      if (!task || !answers(task.kind)) throw notFound(`Can't find task with id ${id}`);
       return presentTaskStatus(task, presenters, { context, app: request.app });
     },
   );
+}
+
+/** `GET /tasks/{id}`: any task of the calling app, every kind, presented by the kind that declared it. */
+export function registerTaskRoutes(app: HttpApp, context: Context, kinds: readonly TaskKind[]): void {
+  registerTaskStatusRoute(app, context, { url: '/tasks/:id', operation: 'GetTask', kinds });
 }

@@ -23,6 +23,8 @@
  * - reaper: the periodic sweep, run in every worker, that sends `running` tasks whose lease expired
  *   back to `pending` (or to `failed` with type `lease_expired` when their attempts are used up).
  * - backoff: the wait before the next attempt, `min(base * 2^(attempt-1), cap)` (see tasks.retry.ts).
+ * - kind: one kind of work (`TaskKind`), declared by the feature that does it: its name, payload
+ *   parser, handler and result presenter. The runtime registers every kind (src/task-kinds.ts).
  * - handler: the function that does one kind of work; `TaskHandlers` maps kinds to handlers.
  * - presenter: renders a completed task's `result` for the status routes, per kind.
  *
@@ -82,14 +84,25 @@ export interface TaskOutcome {
 }
 
 /** What a handler is told about the task it runs. */
-export interface TaskInvocation {
+export interface TaskInvocation<Payload = unknown> {
   id: string;
   appId: number;
   kind: string;
-  /** The payload given to enqueueTask, parsed back from JSON: validate it before use. */
-  payload: unknown;
+  /**
+   * The payload given to the enqueuer. A TaskKind's `run` gets it checked by the kind's parsePayload;
+   * a bare TaskHandler gets it as parsed from JSON, to validate before use.
+   */
+  payload: Payload;
   /** 1 on the first attempt. */
   attempt: number;
+}
+
+/** What one attempt of a task is run with. */
+export interface TaskRunArgs<Payload = unknown> {
+  context: Context;
+  task: TaskInvocation<Payload>;
+  /** Aborts when the lease is lost or the worker stops: stop then, as nothing more can be recorded. */
+  signal: AbortSignal;
 }
 
 /**
@@ -97,14 +110,29 @@ export interface TaskInvocation {
  * message become the task's error); any other error is retried with backoff. `signal` aborts when
  * the lease is lost or the worker stops: stop then, as nothing more the attempt does can be recorded.
  */
-export type TaskHandler = (args: {
-  context: Context;
-  task: TaskInvocation;
-  signal: AbortSignal;
-}) => Promise<TaskOutcome>;
+export type TaskHandler = (args: TaskRunArgs) => Promise<TaskOutcome>;
 
 /** Handlers by task kind. A task whose kind has none fails with type `unknown_kind`. */
 export type TaskHandlers = Record<string, TaskHandler>;
+
+/**
+ * One kind of background work, declared by the feature that does it (e.g. exports declare
+ * `export-channels`) and registered by the runtime, which hands every kind to the worker and to the
+ * status routes. The queue itself knows no kind.
+ */
+export interface TaskKind<Payload = unknown> {
+  /** Stored in `tasks.kind`. Queued tasks name it, so a kind that has shipped keeps its name. */
+  readonly kind: string;
+  /**
+   * Checks a stored payload (parsed back from JSON) and types it, before every attempt. Throws
+   * UnrecoverableError type `invalid_payload` when the task cannot run (see tasks.payload.ts).
+   */
+  parsePayload(payload: unknown): Payload;
+  /** Runs one attempt, as a TaskHandler does, with the payload parsed. */
+  run(args: TaskRunArgs<Payload>): Promise<TaskOutcome>;
+  /** Renders a completed task's `result` on every status request. Default: the stored result JSON. */
+  presentResult?(task: TaskStatusRow, presentation: TaskPresentation): PresentedResult;
+}
 
 /** What the status routes read of a task, and all a presenter sees of it. */
 export type TaskStatusRow = Pick<
@@ -128,14 +156,13 @@ export interface TaskPresentation {
   app: AppRow;
 }
 
+type PresentedResult = Promise<Record<string, unknown>> | Record<string, unknown>;
+
 /**
  * Renders a completed task's `result` on every status request, e.g. to re-sign an export's download
  * link. Without one for its kind, a task's stored result JSON is served as it is.
  */
-export type TaskPresenter = (
-  task: TaskStatusRow,
-  presentation: TaskPresentation,
-) => Promise<Record<string, unknown>> | Record<string, unknown>;
+export type TaskPresenter = (task: TaskStatusRow, presentation: TaskPresentation) => PresentedResult;
 
 /** Presenters by task kind. */
 export type TaskPresenters = Record<string, TaskPresenter>;

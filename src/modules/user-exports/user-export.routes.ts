@@ -4,7 +4,7 @@ import type { HttpApp } from '../../http/http-app.js';
 import { notFound } from '../../lib/errors.js';
 import { missingUserIds } from '../users/users.repository.js';
 import { enqueueTask } from '../tasks/tasks.enqueue.js';
-import { EXPORT_USERS_KIND, MAX_EXPORT_USERS, type ExportUsersPayload } from './user-export.task.js';
+import { exportUsersTask, MAX_EXPORT_USERS, type ExportUsersPayload } from './user-export.task.js';
 import { exportUserSync } from './user-export.usecases.js';
 
 const UserParams = Type.Object({ id: Type.String({ minLength: 1 }) });
@@ -33,7 +33,7 @@ export function registerUserExportRoutes(app: HttpApp, context: Context): void {
       const payload: ExportUsersPayload = { userIds };
       const task = await enqueueTask(context.db, context.clock, {
         appId: request.app.id,
-        kind: EXPORT_USERS_KIND,
+        kind: exportUsersTask.kind,
         payload,
       });
       return { task_id: task.id };

@@ -1,34 +1,27 @@
-import { UnrecoverableError } from '../../lib/errors.js';
-import { isPlainObject } from '../../lib/json.js';
+import { Type, type Static } from 'typebox';
 import { MICROS_PER_DAY } from '../../lib/time.js';
 import { ExportSink } from '../exports/export-sink.js';
+import { exportResultPresenter } from '../exports/export.presenter.js';
 import { exportFileKey } from '../storage/storage.keys.js';
-import type { TaskHandler } from '../tasks/tasks.types.js';
+import { payloadParser } from '../tasks/tasks.payload.js';
+import type { TaskKind } from '../tasks/tasks.types.js';
 import { writeUserBlock, type UserExportCounts } from './user-export.writer.js';
-
-export const EXPORT_USERS_KIND = 'export-users';
 
 /** Most users one asynchronous export may name. */
 export const MAX_EXPORT_USERS = 25;
 
-export interface ExportUsersPayload {
-  userIds: string[];
-}
+/** The users to export, distinct, in the order the request named them. */
+export const ExportUsersPayload = Type.Object({
+  userIds: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, maxItems: MAX_EXPORT_USERS }),
+});
+export type ExportUsersPayload = Static<typeof ExportUsersPayload>;
 
 /**
  * One attempt of `POST /export/users`: every named user's block, streamed into one line-JSON file
  * that is published atomically. No size limit: memory holds a page at a time.
  */
-export const exportUsersHandler: TaskHandler = async ({ context, task, signal }) => {
-  const payload = task.payload;
-  if (
-    !isPlainObject(payload) ||
-    !Array.isArray(payload.userIds) ||
-    !payload.userIds.every((id) => typeof id === 'string')
-  ) {
-    throw new UnrecoverableError('the task has no valid export-users request', 'invalid_payload');
-  }
-  const { userIds } = payload as unknown as ExportUsersPayload;
+const runUserExport: TaskKind<ExportUsersPayload>['run'] = async ({ context, task, signal }) => {
+  const { userIds } = task.payload;
   const { db, storage, clock, config } = context;
   const key = exportFileKey({
     appId: task.appId,
@@ -64,4 +57,12 @@ export const exportUsersHandler: TaskHandler = async ({ context, task, signal })
   } finally {
     await write.abort();
   }
+};
+
+/** `POST /export/users`: one line-JSON file, presented with a freshly signed download link. */
+export const exportUsersTask: TaskKind<ExportUsersPayload> = {
+  kind: 'export-users',
+  parsePayload: payloadParser('export-users', ExportUsersPayload),
+  run: runUserExport,
+  presentResult: exportResultPresenter,
 };

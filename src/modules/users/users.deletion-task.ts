@@ -1,10 +1,9 @@
-import { UnrecoverableError } from '../../lib/errors.js';
-import { isPlainObject } from '../../lib/json.js';
-import type { TaskHandler } from '../tasks/tasks.types.js';
+import { Type, type Static } from 'typebox';
+import { payloadParser } from '../tasks/tasks.payload.js';
+import type { TaskKind } from '../tasks/tasks.types.js';
 import { deleteUser } from './users.deletion.js';
 import { findUser } from './users.repository.js';
-
-export const DELETE_USERS_KIND = 'delete-users';
+import { ConversationDeletionMode, DeletionMode } from './users.schemas.js';
 
 /**
  * `POST /users/delete` modes, mapped onto deleteUser (docs/data-model.md):
@@ -13,24 +12,18 @@ export const DELETE_USERS_KIND = 'delete-users';
  *   leaves them.
  * - conversations: `soft` or `hard` deletes the member-named channels they are in.
  */
-export interface DeleteUsersPayload {
-  userIds: string[];
-  user: 'soft' | 'pruning' | 'hard';
-  messages?: 'soft' | 'pruning' | 'hard';
-  conversations?: 'soft' | 'hard';
-  newChannelOwnerId?: string;
-}
-
-function payloadOf(payload: unknown): DeleteUsersPayload {
-  if (!isPlainObject(payload) || !Array.isArray(payload.userIds) || typeof payload.user !== 'string') {
-    throw new UnrecoverableError('the task has no valid delete-users request', 'invalid_payload');
-  }
-  return payload as unknown as DeleteUsersPayload;
-}
+export const DeleteUsersPayload = Type.Object({
+  userIds: Type.Array(Type.String({ minLength: 1 })),
+  user: DeletionMode,
+  messages: Type.Optional(DeletionMode),
+  conversations: Type.Optional(ConversationDeletionMode),
+  newChannelOwnerId: Type.Optional(Type.String()),
+});
+export type DeleteUsersPayload = Static<typeof DeleteUsersPayload>;
 
 /** Deletes each user in its own transaction; the result says, per user, whether it worked. */
-export const deleteUsersHandler: TaskHandler = async ({ context, task, signal }) => {
-  const request = payloadOf(task.payload);
+const runUserDeletion: TaskKind<DeleteUsersPayload>['run'] = async ({ context, task, signal }) => {
+  const request = task.payload;
   const results: Record<string, { status: 'ok' } | { status: 'error'; error: string }> = {};
   for (const userId of request.userIds) {
     signal.throwIfAborted();
@@ -56,4 +49,11 @@ export const deleteUsersHandler: TaskHandler = async ({ context, task, signal })
     results[userId] = { status: 'ok' };
   }
   return { result: { users: results } };
+};
+
+/** `POST /users/delete`. */
+export const deleteUsersTask: TaskKind<DeleteUsersPayload> = {
+  kind: 'delete-users',
+  parsePayload: payloadParser('delete-users', DeleteUsersPayload),
+  run: runUserDeletion,
 };

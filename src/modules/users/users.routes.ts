@@ -2,7 +2,7 @@ import type { Context } from '../../context.js';
 import type { HttpApp } from '../../http/http-app.js';
 import { toUserResponse } from './users.models.js';
 import { deleteUser } from './users.deletion.js';
-import { DELETE_USERS_KIND, type DeleteUsersPayload } from './users.deletion-task.js';
+import { deleteUsersTask, type DeleteUsersPayload } from './users.deletion-task.js';
 import { enqueueTask } from '../tasks/tasks.enqueue.js';
 import { inputError } from '../../lib/errors.js';
 import { findUser } from './users.repository.js';
@@ -82,7 +82,7 @@ export function registerUserRoutes(app: HttpApp, context: Context): void {
       };
       const task = await enqueueTask(context.db, context.clock, {
         appId: request.app.id,
-        kind: DELETE_USERS_KIND,
+        kind: deleteUsersTask.kind,
         payload,
       });
       return { task_id: task.id };

@@ -29,13 +29,14 @@ export const DeleteUserQuery = Type.Object({
   delete_conversation_channels: Type.Optional(Type.Boolean()),
 });
 
-const DeletionMode = Type.Union([Type.Literal('soft'), Type.Literal('pruning'), Type.Literal('hard')]);
+export const DeletionMode = Type.Union([Type.Literal('soft'), Type.Literal('pruning'), Type.Literal('hard')]);
+export const ConversationDeletionMode = Type.Union([Type.Literal('soft'), Type.Literal('hard')]);
 
 export const DeleteUsersBody = Type.Object({
   user_ids: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, maxItems: 100 }),
   user: Type.Optional(DeletionMode),
   messages: Type.Optional(DeletionMode),
-  conversations: Type.Optional(Type.Union([Type.Literal('soft'), Type.Literal('hard')])),
+  conversations: Type.Optional(ConversationDeletionMode),
   new_channel_owner_id: Type.Optional(Type.String()),
 });
 
