@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
+import { ensurePrivateFile, restrictToOwner } from '../../lib/private-files.js';
 import type { Database } from '../database.types.js';
 import type { DatabaseDialect } from './dialect.js';
 import { createSqliteBulkScope } from './sqlite-bulk-writer.js';
@@ -35,9 +36,20 @@ function withStatementCache(native: SqliteDatabase.Database): SqliteDatabase.Dat
   });
 }
 
+/**
+ * Creates the database file private to this user (0600, in new folders 0700) before SQLite opens it,
+ * and narrows an existing file's and its companions' modes: SQLite creates its WAL, shared-memory and
+ * journal files with the database file's mode, but never changes files that already exist.
+ */
+function prepareDatabaseFile(filename: string): void {
+  fs.mkdirSync(path.dirname(filename), { recursive: true, mode: 0o700 });
+  ensurePrivateFile(filename);
+  for (const suffix of ['-wal', '-shm', '-journal']) restrictToOwner(filename + suffix);
+}
+
 /** Opens (creating if needed) the SQLite file in WAL mode, shared safely by a server and worker processes. */
 export function createSqliteDialect(filename: string): DatabaseDialect {
-  if (filename !== ':memory:') fs.mkdirSync(path.dirname(filename), { recursive: true });
+  if (filename !== ':memory:') prepareDatabaseFile(filename);
   const native = new SqliteDatabase(filename);
   native.pragma('journal_mode = WAL');
   // NORMAL in WAL mode is durable across application crashes; only an OS crash can lose the last commits.

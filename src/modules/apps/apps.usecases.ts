@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
 import type { AppRow, Database } from '../../database/database.types.js';
+import { writePrivateFile } from '../../lib/private-files.js';
 import type { Clock } from '../../lib/time.js';
 import { findAppByKey, insertApp, updateAppSecret } from './apps.repository.js';
 
@@ -61,7 +62,7 @@ const DEV_APP_FILE = 'dev-app.json';
 
 /**
  * The development app: created on the first start without CHATPORT_API_KEY, its credentials kept in
- * the data dir (mode 0600) and reused on every later start.
+ * the data dir (mode 0600, in a 0700 folder) and reused on every later start.
  */
 export async function ensureDevelopmentApp({
   db,
@@ -85,8 +86,7 @@ export async function ensureDevelopmentApp({
   const created = !credentials;
   if (!credentials) {
     credentials = generateCredentials();
-    fs.mkdirSync(dataDir, { recursive: true });
-    fs.writeFileSync(file, JSON.stringify(credentials, null, 2) + '\n', { mode: 0o600 });
+    writePrivateFile(file, JSON.stringify(credentials, null, 2) + '\n');
   }
   const app = await ensureApp({ db, clock, credentials, name: 'development' });
   return { app, created };
