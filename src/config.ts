@@ -36,6 +36,11 @@ export interface Config {
    * look is one read that takes no lock; tasks queued in the worker's own process wake it at once.
    */
   taskPollMillis: number;
+  /**
+   * CHATPORT_MAX_TASKS_PER_APP, default 100: tasks (exports, deletes) one app may have queued or running
+   * at once; past it, requests that would queue one get 429 code 9 with a Retry-After. 0: no cap.
+   */
+  maxTasksPerApp: number;
   /** CHATPORT_LINK_TTL_HOURS, default 24: how long a signed download link is valid. */
   linkTtlHours: number;
   /** CHATPORT_RETENTION_DAYS, default 60: how long export files are kept after completion. */
@@ -75,6 +80,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workerConcurrency: integer(env, 'CHATPORT_WORKER_CONCURRENCY', 2),
     taskLeaseMillis: integer(env, 'CHATPORT_TASK_LEASE_MS', 30_000),
     taskPollMillis: integer(env, 'CHATPORT_TASK_POLL_MS', 50),
+    maxTasksPerApp: integer(env, 'CHATPORT_MAX_TASKS_PER_APP', 100),
     linkTtlHours: integer(env, 'CHATPORT_LINK_TTL_HOURS', 24),
     retentionDays: integer(env, 'CHATPORT_RETENTION_DAYS', 60),
     storageDriver: env.CHATPORT_STORAGE || 'local',

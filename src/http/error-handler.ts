@@ -83,6 +83,7 @@ export function handleError(
   let body: StreamErrorBody;
   if (error instanceof ApiError) {
     body = errorBody(operation, error.kind, error.detail, elapsed, error.exceptionFields);
+    if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
   } else if ('validation' in error && error.validation) {
     const fields = validationFields(error);
     const detail = Object.entries(fields)

@@ -25,17 +25,21 @@ export type ErrorKind = keyof typeof errorKinds;
 export class ApiError extends Error {
   readonly statusCode: number;
   readonly code: number;
+  /** Seconds the client should wait before trying again, sent as `Retry-After`; unset: no header. */
+  readonly retryAfterSeconds: number | undefined;
   constructor(
     readonly kind: ErrorKind,
     /** The detail shown to the client: `<Operation> failed with error: "<detail>"`. */
     readonly detail: string,
     /** For input errors: field name to reason. */
     readonly exceptionFields?: Record<string, string>,
+    options: { retryAfterSeconds?: number } = {},
   ) {
     super(detail);
     this.name = 'ApiError';
     this.statusCode = errorKinds[kind].statusCode;
     this.code = errorKinds[kind].code;
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 

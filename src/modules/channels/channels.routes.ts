@@ -13,7 +13,7 @@ import { presentChannelStates } from './channels.presenter.js';
 import { queryChannelRows } from './channels.query.js';
 import { membersOf } from './channels.repository.js';
 import { parseCid } from '../../lib/ids.js';
-import { enqueueTask } from '../tasks/tasks.enqueue.js';
+import { submitTask } from '../tasks/tasks.submit.js';
 import { deleteChannelsTask, type DeleteChannelsPayload } from './channels.deletion-task.js';
 import {
   ChannelParams,
@@ -125,11 +125,7 @@ export function registerChannelRoutes(app: HttpApp, context: Context): void {
         if (!parseCid(cid)) throw inputError(`cids.${index}`, `"${cid}" is not a valid cid`);
       });
       const payload: DeleteChannelsPayload = { cids, hardDelete: request.body.hard_delete ?? false };
-      const task = await enqueueTask(db, context.clock, {
-        appId: request.app.id,
-        kind: deleteChannelsTask.kind,
-        payload,
-      });
+      const task = await submitTask(context, deleteChannelsTask, { appId: request.app.id, payload });
       return { task_id: task.id };
     },
   );

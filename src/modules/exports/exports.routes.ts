@@ -3,7 +3,7 @@ import type { Context } from '../../context.js';
 import type { HttpApp } from '../../http/http-app.js';
 import { inputError } from '../../lib/errors.js';
 import { findChannelsByCids } from '../channels/channels.repository.js';
-import { enqueueTask } from '../tasks/tasks.enqueue.js';
+import { submitTask } from '../tasks/tasks.submit.js';
 import { registerTaskStatusRoute } from '../tasks/tasks.routes.js';
 import { parseChannelExportRequest } from './channel-export.request.js';
 import { exportChannelsTask } from './channel-export.task.js';
@@ -50,9 +50,8 @@ export function registerExportRoutes(app: HttpApp, context: Context): void {
         if (!found.has(selection.cid))
           throw inputError(`channels.${index}`, `channel ${selection.cid} does not exist`);
       });
-      const task = await enqueueTask(context.db, context.clock, {
+      const task = await submitTask(context, exportChannelsTask, {
         appId: request.app.id,
-        kind: exportChannelsTask.kind,
         payload: exportRequest,
       });
       return { task_id: task.id };

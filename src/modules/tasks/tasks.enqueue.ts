@@ -18,9 +18,21 @@ export interface EnqueueTaskInput {
 /**
  * Queues a task as `waiting`, ready to run at once, and wakes this process's workers. `db` may be a
  * transaction, so the task commits together with the change that asked for it; workers are then not
- * woken here: call notifyTaskWorkers() after the commit.
+ * woken here: call notifyTaskWorkers() after the commit. No cap applies: API requests queue through
+ * submitTask (tasks.submit.ts), which counts the app's tasks first.
  */
 export async function enqueueTask(
+  db: Kysely<Database>,
+  clock: Clock,
+  input: EnqueueTaskInput,
+): Promise<TaskRow> {
+  const row = await insertTask(db, clock, input);
+  if (!db.isTransaction) notifyTaskWorkers();
+  return row;
+}
+
+/** The row enqueueTask adds, without waking anyone. */
+export async function insertTask(
   db: Kysely<Database>,
   clock: Clock,
   input: EnqueueTaskInput,
@@ -30,7 +42,7 @@ export async function enqueueTask(
     throw new Error(`maxAttempts must be a positive integer, got ${maxAttempts}`);
   }
   const now = clock.nowMicros();
-  const row = await db
+  return db
     .insertInto('tasks')
     .values({
       id: crypto.randomUUID(),
@@ -55,6 +67,4 @@ export async function enqueueTask(
     })
     .returningAll()
     .executeTakeFirstOrThrow();
-  if (!db.isTransaction) notifyTaskWorkers();
-  return row;
 }

@@ -1,4 +1,4 @@
-import { UnrecoverableError } from '../../lib/errors.js';
+import { ApiError, UnrecoverableError } from '../../lib/errors.js';
 import type { StoredTaskError } from './tasks.types.js';
 
 /** The abort reason when a heartbeat finds that another worker (or the reaper) took the attempt. */
@@ -15,6 +15,22 @@ export class WorkerStoppedError extends Error {
     super('the worker stopped');
     this.name = 'WorkerStoppedError';
   }
+}
+
+/**
+ * The wait a request refused by the per-app cap is told to observe (`Retry-After`, in seconds): a
+ * hint, long enough for a small export or a delete to finish and free a place.
+ */
+export const TASK_CAP_RETRY_AFTER_SECONDS = 5;
+
+/** 429 code 9: the app already has as many tasks queued or running as CHATPORT_MAX_TASKS_PER_APP allows. */
+export function taskCapReached(cap: number): ApiError {
+  return new ApiError(
+    'rateLimited',
+    `this app already has ${cap} tasks queued or running, the most it may have; retry once some have finished`,
+    undefined,
+    { retryAfterSeconds: TASK_CAP_RETRY_AFTER_SECONDS },
+  );
 }
 
 const DETAIL_MAX_LENGTH = 200;

@@ -42,6 +42,9 @@ export type TaskStatus = (typeof taskStatuses)[number];
 /** The statuses a worker may claim from. */
 export const claimableStatuses: readonly TaskStatus[] = ['waiting', 'pending'];
 
+/** The statuses of a task not finished yet: queued, backing off, or running. The per-app cap counts them. */
+export const activeStatuses: readonly TaskStatus[] = ['waiting', 'pending', 'running'];
+
 /** Attempts a task gets when the enqueuer does not say, failures and expired leases alike. */
 export const DEFAULT_MAX_ATTEMPTS = 5;
 

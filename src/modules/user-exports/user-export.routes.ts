@@ -3,7 +3,7 @@ import type { Context } from '../../context.js';
 import type { HttpApp } from '../../http/http-app.js';
 import { notFound } from '../../lib/errors.js';
 import { missingUserIds } from '../users/users.repository.js';
-import { enqueueTask } from '../tasks/tasks.enqueue.js';
+import { submitTask } from '../tasks/tasks.submit.js';
 import { exportUsersTask, MAX_EXPORT_USERS, type ExportUsersPayload } from './user-export.task.js';
 import { exportUserSync } from './user-export.usecases.js';
 
@@ -31,11 +31,7 @@ export function registerUserExportRoutes(app: HttpApp, context: Context): void {
       const missing = await missingUserIds(context.db, request.app.id, userIds);
       if (missing.length > 0) throw notFound(`users do not exist: ${missing.join(', ')}`);
       const payload: ExportUsersPayload = { userIds };
-      const task = await enqueueTask(context.db, context.clock, {
-        appId: request.app.id,
-        kind: exportUsersTask.kind,
-        payload,
-      });
+      const task = await submitTask(context, exportUsersTask, { appId: request.app.id, payload });
       return { task_id: task.id };
     },
   );

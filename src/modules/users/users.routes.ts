@@ -3,7 +3,7 @@ import type { HttpApp } from '../../http/http-app.js';
 import { toUserResponse } from './users.models.js';
 import { deleteUser } from './users.deletion.js';
 import { deleteUsersTask, type DeleteUsersPayload } from './users.deletion-task.js';
-import { enqueueTask } from '../tasks/tasks.enqueue.js';
+import { submitTask } from '../tasks/tasks.submit.js';
 import { inputError } from '../../lib/errors.js';
 import { findUser } from './users.repository.js';
 import {
@@ -80,11 +80,7 @@ export function registerUserRoutes(app: HttpApp, context: Context): void {
         ...(body.conversations !== undefined ? { conversations: body.conversations } : {}),
         ...(body.new_channel_owner_id !== undefined ? { newChannelOwnerId: body.new_channel_owner_id } : {}),
       };
-      const task = await enqueueTask(context.db, context.clock, {
-        appId: request.app.id,
-        kind: deleteUsersTask.kind,
-        payload,
-      });
+      const task = await submitTask(context, deleteUsersTask, { appId: request.app.id, payload });
       return { task_id: task.id };
     },
   );
