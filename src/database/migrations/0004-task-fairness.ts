@@ -9,7 +9,11 @@ export function taskFairnessMigration(): Migration {
   return {
     async up(db: Kysely<unknown>) {
       await db.schema.createIndex('tasks_app_status').on('tasks').columns(['app_id', 'status']).execute();
-      await db.schema.createIndex('tasks_app_started').on('tasks').columns(['app_id', 'started_at']).execute();
+      await db.schema
+        .createIndex('tasks_app_started')
+        .on('tasks')
+        .columns(['app_id', 'started_at'])
+        .execute();
     },
     async down(db: Kysely<unknown>) {
       await db.schema.dropIndex('tasks_app_started').execute();
