@@ -58,7 +58,7 @@ export function registerExportRoutes(app: HttpApp, context: Context): void {
     },
   );
 
-  // Stream's own status route for channel exports: GET /tasks/{id}, answering only this kind.
+  // Stream's status route for channel exports: the task status route, answering only this kind.
   registerTaskStatusRoute(app, context, {
     url: '/export_channels/:id',
     operation: 'GetExportChannelsStatus',
