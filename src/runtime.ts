@@ -4,7 +4,7 @@ import type { Config } from './config.js';
 import type { Context } from './context.js';
 import { openDatabase, type DatabaseDialect } from './database/database.js';
 import { migrateToLatest } from './database/migrate.js';
-import { restrictTreeToOwner } from './lib/private-files.js';
+import { makeDataDirectoryPrivate } from './data-directory.js';
 import { createSystemClock, type Clock } from './lib/time.js';
 import { ensureApp, ensureDevelopmentApp } from './modules/apps/apps.usecases.js';
 import { taskHandlersOf } from './modules/tasks/tasks.kinds.js';
@@ -35,27 +35,6 @@ export async function createContext(config: Config, options: RuntimeOptions = {}
     throw error;
   }
   return { config, dialect, db: dialect.db, clock: options.clock ?? createSystemClock(), logger, storage };
-}
-
-/**
- * The data directory holds the SQLite database, app secrets and export files: what an older version
- * (or a copy, or a restored backup) left readable by others is narrowed to this user before anything
- * is opened. Whatever chatport creates there afterwards is created private.
- */
-async function makeDataDirectoryPrivate(dataDir: string, logger: Logger): Promise<void> {
-  const { restricted, failed } = await restrictTreeToOwner(dataDir);
-  if (restricted.length > 0) {
-    logger.warn(
-      { dataDir, count: restricted.length, examples: restricted.slice(0, 5) },
-      'made files in the data directory private to this user (they were readable by others)',
-    );
-  }
-  if (failed.length > 0) {
-    logger.error(
-      { dataDir, count: failed.length, examples: failed.slice(0, 5) },
-      'could not make these files in the data directory private; fix their owner or mode',
-    );
-  }
 }
 
 export async function closeContext(context: Context): Promise<void> {

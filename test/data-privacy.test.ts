@@ -116,6 +116,19 @@ describe.each(testDialects)('the data directory is private to the server’s use
       expect(olderProcess.prepare('select count(*) as n from older_version').get()).toEqual({ n: 1 });
   });
 
+  it('changes nothing chatport did not create in the folder, however open', async () => {
+    const dataDir = path.join(scratch, 'shared');
+    fs.mkdirSync(path.join(dataDir, 'another-program'), { recursive: true, mode: 0o755 });
+    fs.writeFileSync(path.join(dataDir, 'another-program', 'state'), 'x', { mode: 0o644 });
+    fs.writeFileSync(path.join(dataDir, 'notes.txt'), 'x', { mode: 0o644 });
+    await serveAndExport(dataDir);
+    expect(notPrivate(dataDir)).toEqual([
+      'another-program 755',
+      'another-program/state 644',
+      'notes.txt 644',
+    ]);
+  });
+
   it('rewrites unreadable credentials as a private file, whatever mode the old one had', async () => {
     const dataDir = path.join(scratch, 'rewritten');
     fs.mkdirSync(dataDir, { mode: 0o700 });

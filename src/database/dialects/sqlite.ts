@@ -44,7 +44,12 @@ function withStatementCache(native: SqliteDatabase.Database): SqliteDatabase.Dat
 function prepareDatabaseFile(filename: string): void {
   fs.mkdirSync(path.dirname(filename), { recursive: true, mode: 0o700 });
   ensurePrivateFile(filename);
-  for (const suffix of ['-wal', '-shm', '-journal']) restrictToOwner(filename + suffix);
+  for (const file of sqliteFilesOf(filename)) restrictToOwner(file);
+}
+
+/** The database file and the companions SQLite keeps beside it: WAL, shared memory, rollback journal. */
+export function sqliteFilesOf(filename: string): string[] {
+  return ['', '-wal', '-shm', '-journal'].map((suffix) => filename + suffix);
 }
 
 /** Opens (creating if needed) the SQLite file in WAL mode, shared safely by a server and worker processes. */

@@ -58,7 +58,8 @@ export async function ensureApp({
   return existing;
 }
 
-const DEV_APP_FILE = 'dev-app.json';
+/** Where the development app's credentials are kept, in the data dir. */
+export const DEV_APP_FILE = 'dev-app.json';
 
 /**
  * The development app: created on the first start without CHATPORT_API_KEY, its credentials kept in

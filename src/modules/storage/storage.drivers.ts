@@ -8,10 +8,13 @@ export interface StorageConfig {
   dataDir: string;
 }
 
+/** The local driver's folder in the data dir. */
+export const LOCAL_STORAGE_FOLDER = 'files';
+
 /** Every storage driver by the name CHATPORT_STORAGE selects. */
 export const storageDrivers: Record<string, (config: StorageConfig) => StorageDriver> = {
   /** Files under `<dataDir>/files`. */
-  local: (config) => createLocalDiskDriver({ root: path.join(config.dataDir, 'files') }),
+  local: (config) => createLocalDiskDriver({ root: path.join(config.dataDir, LOCAL_STORAGE_FOLDER) }),
 };
 
 /** The driver the configuration names; an unknown name fails start-up, listing the known ones. */
