@@ -16,10 +16,10 @@ export async function registerRoutes(app: HttpApp, context: Context): Promise<vo
   registerHealthRoutes(app, context);
   registerDownloadRoutes(app, context);
   registerTaskRoutes(app, context, taskKinds);
-  registerUserRoutes(app, context);
-  registerChannelRoutes(app, context);
-  registerMessageRoutes(app, context);
-  registerReactionRoutes(app, context);
-  registerUserExportRoutes(app, context);
-  registerExportRoutes(app, context);
+  registerUserRoutes(app, context, 'v1');
+  registerChannelRoutes(app, context, 'v1');
+  registerMessageRoutes(app, context, 'v1');
+  registerReactionRoutes(app, context, 'v1');
+  registerUserExportRoutes(app, context, 'v1');
+  registerExportRoutes(app, context, 'v1');
 }

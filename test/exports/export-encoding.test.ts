@@ -21,13 +21,12 @@ import {
   memberJsonV1,
   memberLineV2,
   messageJsonV1,
-  messageLineV2,
   missingUserJson,
   reactionJson,
-  reactionLineV2,
   userJson,
   userLineV2,
 } from '../../src/modules/exports/export-serializers.js';
+import { messageLineV2, reactionLineV2 } from '../helpers/export-encoders.js';
 import { testDialects } from '../helpers/databases.js';
 import { exportAndDownload } from '../helpers/exports.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';

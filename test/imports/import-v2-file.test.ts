@@ -1,13 +1,8 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Context } from '../../src/context.js';
-import {
-  channelLineV2,
-  memberLineV2,
-  messageLineV2,
-  reactionLineV2,
-  userLineV2,
-} from '../../src/modules/exports/export-serializers.js';
+import { channelLineV2, memberLineV2, userLineV2 } from '../../src/modules/exports/export-serializers.js';
+import { messageLineV2, reactionLineV2 } from '../helpers/export-encoders.js';
 import { testDialects } from '../helpers/databases.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { appIdOf, importFile, importText, linesOf, snapshot, SMALL_V2_FILE } from './import-support.js';

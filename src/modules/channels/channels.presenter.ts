@@ -1,11 +1,66 @@
 import type { Kysely } from 'kysely';
-import type { ChannelRow, Database, MemberRow, MessageRow } from '../../database/database.types.js';
+import type { ChannelRow, Database, MemberRow, MessageRow, UserRow } from '../../database/database.types.js';
 import type { JsonObject } from '../../lib/json.js';
+import { objectPresenters } from '../../lib/shapes/shape-object.js';
+import type { ApiForm } from '../../lib/shapes/shape.js';
+import { formatMicros } from '../../lib/time.js';
 import { findUsersByIds } from '../users/users.repository.js';
+import { userLookup } from '../users/users.presenter.js';
 import { channelMessagePage } from '../messages/messages.repository.js';
 import { presentMessages } from '../messages/messages.presenter.js';
-import { toChannelResponse, toMemberResponse } from './channels.models.js';
+import { channelShape, memberShape } from './channels.shape.js';
 import { membersOfChannels } from './channels.repository.js';
+
+/**
+ * The channel type's configuration, as Stream reports it (ChannelConfigWithInfo); chatport enforces
+ * none of it yet. chatport keeps no channel types: the configuration dates from the channel's creation.
+ */
+function channelConfig(row: ChannelRow): JsonObject {
+  const created = formatMicros(row.created_at);
+  return {
+    name: row.type,
+    created_at: created,
+    updated_at: created,
+    typing_events: true,
+    read_events: true,
+    connect_events: true,
+    delivery_events: false,
+    search: true,
+    reactions: true,
+    replies: true,
+    quotes: true,
+    mutes: true,
+    uploads: true,
+    url_enrichment: false,
+    custom_events: true,
+    push_notifications: true,
+    reminders: false,
+    mark_messages_pending: false,
+    polls: false,
+    user_message_reminders: false,
+    shared_locations: false,
+    count_messages: false,
+    skip_last_msg_update_for_system_msgs: false,
+    message_retention: 'infinite',
+    max_message_length: 5000,
+    automod: 'disabled',
+    automod_behavior: 'flag',
+    commands: [],
+  };
+}
+
+const channels = objectPresenters(channelShape);
+const members = objectPresenters(memberShape);
+
+/** Stream's ChannelResponse in `form`, its creator and truncating user taken from `users`. */
+export function presentChannel(row: ChannelRow, users: Map<string, UserRow>, form: ApiForm): JsonObject {
+  return channels[form](row, { user: userLookup(users, form), values: { config: channelConfig(row) } });
+}
+
+/** Stream's ChannelMemberResponse in `form`, the member's user taken from `users`. */
+export function presentMember(row: MemberRow, users: Map<string, UserRow>, form: ApiForm): JsonObject {
+  return members[form](row, { user: userLookup(users, form) });
+}
 
 export interface ChannelStateOptions {
   messageLimit: number;
@@ -13,6 +68,8 @@ export interface ChannelStateOptions {
   before?: { createdAt: number; id: string };
   memberLimit: number;
   ownUserId?: string;
+  /** The API generation answering. */
+  form: ApiForm;
 }
 
 /**
@@ -44,7 +101,10 @@ export async function presentChannelStates(
           }),
     );
   }
-  const presented = await presentMessages(db, appId, [...pages.values()].flat(), options.ownUserId);
+  const presented = await presentMessages(db, appId, [...pages.values()].flat(), {
+    ownUserId: options.ownUserId,
+    form: options.form,
+  });
   const messagesById = new Map(presented.map((m) => [m.id as string, m]));
   const userIds = new Set<string>();
   for (const channel of channels) {
@@ -60,15 +120,15 @@ export async function presentChannelStates(
       ? channelMembers.find((m) => m.user_id === options.ownUserId)
       : undefined;
     return {
-      channel: toChannelResponse(channel, users),
-      members: channelMembers.map((m) => toMemberResponse(m, users.get(m.user_id))),
+      channel: presentChannel(channel, users, options.form),
+      members: channelMembers.map((m) => presentMember(m, users, options.form)),
       messages: (pages.get(channel.cid) ?? []).map((m) => messagesById.get(m.id)!),
       pinned_messages: [],
       read: [],
       watchers: [],
       watcher_count: 0,
       threads: [],
-      ...(membership ? { membership: toMemberResponse(membership, users.get(membership.user_id)) } : {}),
+      ...(membership ? { membership: presentMember(membership, users, options.form) } : {}),
     };
   });
 }

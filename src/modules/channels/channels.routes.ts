@@ -8,8 +8,7 @@ import { findMessage } from '../messages/messages.repository.js';
 import { presentMessage } from '../messages/messages.presenter.js';
 import { sendMessage } from '../messages/messages.usecases.js';
 import { findUsersByIds } from '../users/users.repository.js';
-import { toChannelResponse, toMemberResponse } from './channels.models.js';
-import { presentChannelStates } from './channels.presenter.js';
+import { presentChannel, presentChannelStates, presentMember } from './channels.presenter.js';
 import { queryChannelRows } from './channels.query.js';
 import { membersOf } from './channels.repository.js';
 import { parseCid } from '../../lib/ids.js';
@@ -34,11 +33,13 @@ import {
   updateChannel,
 } from './channels.usecases.js';
 import type { ChannelRow } from '../../database/database.types.js';
+import type { ApiForm } from '../../lib/shapes/shape.js';
 
 const DEFAULT_MESSAGE_LIMIT = 25;
 const DEFAULT_MEMBER_LIMIT = 100;
 
-export function registerChannelRoutes(app: HttpApp, context: Context): void {
+/** `form`: the API generation answering (v1 at the root, v2 under `/api/v2/chat`). */
+export function registerChannelRoutes(app: HttpApp, context: Context, form: ApiForm): void {
   const { db } = context;
 
   async function channelWithMembers(appId: number, channel: ChannelRow) {
@@ -49,8 +50,8 @@ export function registerChannelRoutes(app: HttpApp, context: Context): void {
       ...(channel.truncated_by_id ? [channel.truncated_by_id] : []),
     ]);
     return {
-      channel: toChannelResponse(channel, users),
-      members: members.map((m) => toMemberResponse(m, users.get(m.user_id))),
+      channel: presentChannel(channel, users, form),
+      members: members.map((m) => presentMember(m, users, form)),
     };
   }
 
@@ -74,6 +75,7 @@ export function registerChannelRoutes(app: HttpApp, context: Context): void {
       messageLimit: body.messages?.limit ?? DEFAULT_MESSAGE_LIMIT,
       memberLimit: body.members?.limit ?? DEFAULT_MEMBER_LIMIT,
       before,
+      form,
     });
     return state!;
   }
@@ -111,6 +113,7 @@ export function registerChannelRoutes(app: HttpApp, context: Context): void {
       const channels = await presentChannelStates(db, request.app.id, rows, {
         messageLimit: body.message_limit ?? DEFAULT_MESSAGE_LIMIT,
         memberLimit: body.member_limit ?? DEFAULT_MEMBER_LIMIT,
+        form,
       });
       return { channels };
     },
@@ -144,7 +147,7 @@ export function registerChannelRoutes(app: HttpApp, context: Context): void {
       const response: Record<string, unknown> = await channelWithMembers(request.app.id, channel);
       if (isPlainObject(body.message)) {
         const message = await sendMessage(context, request.app.id, request.caller, cid, body.message);
-        response.message = await presentMessage(db, request.app.id, message);
+        response.message = await presentMessage(db, request.app.id, message, { form });
       }
       return response;
     },
@@ -199,7 +202,7 @@ export function registerChannelRoutes(app: HttpApp, context: Context): void {
           ...(body.user_id !== undefined ? { user_id: body.user_id } : {}),
           ...body.message,
         });
-        response.message = await presentMessage(db, request.app.id, message);
+        response.message = await presentMessage(db, request.app.id, message, { form });
       }
       return response;
     },
@@ -217,9 +220,9 @@ export function registerChannelRoutes(app: HttpApp, context: Context): void {
       const users = await findUsersByIds(
         db,
         request.app.id,
-        channel.created_by_id ? [channel.created_by_id] : [],
+        [channel.created_by_id, channel.truncated_by_id].filter((id): id is string => id !== null),
       );
-      return { channel: toChannelResponse(channel, users) };
+      return { channel: presentChannel(channel, users, form) };
     },
   );
 }

@@ -8,7 +8,7 @@ import { isPlainObject, parseObject, splitCustom, type JsonObject } from '../../
 import type { Clock } from '../../lib/time.js';
 import { hardDeleteMessages } from '../messages/messages.repository.js';
 import { assertUsersExist } from '../users/users.usecases.js';
-import { KNOWN_CHANNEL_FIELDS } from './channels.models.js';
+import { channelShape } from './channels.shape.js';
 import {
   addMemberRows,
   findChannel,
@@ -115,7 +115,7 @@ export async function getOrCreateChannel(
       members.map((m) => m.userId),
       'data.members',
     );
-    const { custom } = splitCustom(input.data, KNOWN_CHANNEL_FIELDS);
+    const { custom } = splitCustom(input.data, channelShape.known);
     if (isPlainObject(input.data.custom)) Object.assign(custom, input.data.custom);
     const channel: ChannelRow = {
       app_id: appId,
@@ -185,7 +185,7 @@ export async function updateChannel(
     const channel = await liveChannel(trx, appId, cid);
     const now = clock.nowMicros();
     if (input.data) {
-      const { custom } = splitCustom(input.data, KNOWN_CHANNEL_FIELDS);
+      const { custom } = splitCustom(input.data, channelShape.known);
       if (isPlainObject(input.data.custom)) Object.assign(custom, input.data.custom);
       await trx
         .updateTable('channels')
@@ -235,7 +235,7 @@ export async function partialUpdateChannel(
         if (typeof value !== 'boolean') throw inputError(`set.${key}`, 'must be a boolean');
         if (key === 'frozen') frozen = value ? 1 : 0;
         else disabled = value ? 1 : 0;
-      } else if (KNOWN_CHANNEL_FIELDS.has(key)) throw inputError(`set.${key}`, 'cannot be changed');
+      } else if (channelShape.known.has(key)) throw inputError(`set.${key}`, 'cannot be changed');
       else custom[key] = value;
     }
     const now = clock.nowMicros();

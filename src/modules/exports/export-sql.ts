@@ -1,14 +1,25 @@
 /**
  * Export JSON built by the database. The heavy parts of an export (every message and reaction) are
- * encoded by SQL expressions that mirror export-serializers.ts field by field, and a page of them is
- * aggregated into one value that reaches Node in one piece, ready for the file: no row objects, no
- * per-field JSON.stringify. test/exports/export-encoding.test.ts holds both encodings to the same
- * bytes on awkward data, on both databases.
+ * encoded by SQL expressions compiled from the shapes' encoding plans (lib/shapes/shape-plan.ts), the
+ * same plans the JavaScript encoders fill in, and a page of them is aggregated into one value that
+ * reaches Node in one piece, ready for the file: no row objects, no per-field JSON.stringify.
+ * test/exports/export-encoding.test.ts holds both encodings to the same bytes on awkward data, on both
+ * databases.
  *
  * Expressions are SQL text over trusted names (aliases, columns); values that vary go in as bound
  * parameters by the caller, and the few constants (a channel's type and id) as escaped literals.
  */
 import type { ChannelRow } from '../../database/database.types.js';
+import {
+  encodingPlan,
+  type ColumnValue,
+  type PlanOptions,
+  type PlanPart,
+} from '../../lib/shapes/shape-plan.js';
+import type { FlatForm, Shape } from '../../lib/shapes/shape.js';
+import { messageShape } from '../messages/messages.shape.js';
+import { reactionShape } from '../reactions/reactions.shape.js';
+import { missingUserShape, userShape } from '../users/users.shape.js';
 import type { ExportSqlDialect } from './export-sql.dialects.js';
 
 /** A SQL string literal. */
@@ -16,67 +27,116 @@ export function literal(text: string): string {
   return `'${text.replaceAll("'", "''")}'`;
 }
 
+/** A user's JSON by id expression: what `user(id)` gives in the v1 encoders. */
+export type UserLookupSql = (id: string) => string;
+
+export interface ShapeSqlOptions extends Omit<PlanOptions, 'supplied'> {
+  /** The SQL of one of the row's columns, by name. */
+  column: (name: string) => string;
+  /** The JSON of a user by id expression, for `user` and `users` fields (v1). */
+  user?: UserLookupSql;
+  /** JSON text expressions of supplied fields, and of `user` fields looked up otherwise, by name. */
+  values?: Record<string, string>;
+}
+
 const bool = (column: string) => `case when ${column} = 1 then 'true' else 'false' end`;
 
-/** `{"a":1}` → `"a":1,` and `{}` → empty, as customPrefix does. */
-const customPrefix = (column: string) =>
-  `case when length(${column}) > 2 then substr(${column}, 2, length(${column}) - 2) || ',' else '' end`;
-
-/** `,"name":"<time>"` when the column is not null, else empty. */
-function optionalTime(sql: ExportSqlDialect, name: string, column: string): string {
-  return `coalesce(',"${name}":"' || ${sql.time(column)} || '"', '')`;
+function columnSql(sql: ExportSqlDialect, value: ColumnValue, options: ShapeSqlOptions): string {
+  const column = options.column(value.column);
+  const user = () => {
+    if (!options.user) throw new Error(`${value.name} needs a user lookup to be encoded`);
+    return options.user;
+  };
+  let encoded: string;
+  switch (value.kind) {
+    case 'string':
+      encoded = value.mapped
+        ? `case ${column} ${Object.entries(value.mapped.cases)
+            .map(([from, to]) => `when ${literal(from)} then ${literal(JSON.stringify(to))}`)
+            .join(' ')} else ${literal(JSON.stringify(value.mapped.otherwise))} end`
+        : sql.quote(column);
+      break;
+    case 'flag':
+      encoded = bool(column);
+      break;
+    case 'integer':
+    case 'json':
+      encoded = column;
+      break;
+    case 'time':
+      encoded = sql.time(column);
+      break;
+    case 'user':
+      encoded = options.values?.[value.name] ?? user()(column);
+      break;
+    case 'users':
+      encoded =
+        `case when length(${column}) > 2 then (select '[' || ` +
+        `${sql.aggregate(user()('j.value'), ',', 'j.key')} || ']' from ${sql.arrayElements(column, 'j')}) ` +
+        `else '[]' end`;
+      break;
+  }
+  const replaced = value.replaced;
+  if (!replaced) return encoded;
+  return `case when ${options.column(replaced.column)} is null then ${encoded} else ${literal(replaced.byJson)} end`;
 }
 
-/** `,"created_at":"<time>","updated_at":"<time>"` of the row aliased `a`, as concat parts. */
-function createdUpdated(sql: ExportSqlDialect, a: string): string[] {
-  return [
-    `',"created_at":"'`,
-    sql.time(`${a}.created_at`),
-    `'","updated_at":"'`,
-    sql.time(`${a}.updated_at`),
-    `'"'`,
-  ];
+function partSql(sql: ExportSqlDialect, part: PlanPart, options: ShapeSqlOptions): string {
+  switch (part.part) {
+    case 'text':
+      return literal(part.text);
+    case 'custom': {
+      // `{"a":1}` → `"a":1,` and `{}` → empty, as customPrefix does.
+      const column = options.column(part.column);
+      return `case when length(${column}) > 2 then substr(${column}, 2, length(${column}) - 2) || ',' else '' end`;
+    }
+    case 'column':
+      return columnSql(sql, part, options);
+    case 'supplied': {
+      const value = options.values?.[part.name];
+      if (value === undefined) throw new Error(`${part.name} was not supplied`);
+      return value;
+    }
+    case 'group': {
+      const inner = part.parts.map((p) => partSql(sql, p, options)).join(' || ');
+      const [, only] = part.parts;
+      // A time alone on its own column: NULL already propagates through `||`.
+      if (
+        part.parts.length === 3 &&
+        only?.part === 'column' &&
+        only.kind === 'time' &&
+        only.column === part.when
+      )
+        return `coalesce(${inner}, '')`;
+      return `case when ${options.column(part.when)} is null then '' else ${inner} end`;
+    }
+  }
 }
+
+/** The SQL of a shape's flat form: one concat of literal pieces and column expressions. */
+export function shapeSql<Row>(
+  sql: ExportSqlDialect,
+  shape: Shape<Row>,
+  form: FlatForm,
+  options: ShapeSqlOptions,
+): string {
+  const plan = encodingPlan(shape as Shape<unknown>, form, {
+    ...options,
+    supplied: Object.keys(options.values ?? {}),
+  });
+  return sql.concat(plan.map((part) => partSql(sql, part, options)));
+}
+
+const columnsOf = (alias: string) => (name: string) => `${alias}.${name}`;
 
 /** userJson(row) of the users row aliased `u`. */
 export function userJsonSql(sql: ExportSqlDialect, u: string): string {
-  return sql.concat([
-    `'{'`,
-    customPrefix(`${u}.custom`),
-    `'"id":'`,
-    sql.quote(`${u}.id`),
-    `',"role":'`,
-    sql.quote(`${u}.role`),
-    `',"teams":'`,
-    `${u}.teams`,
-    `',"banned":'`,
-    bool(`${u}.banned`),
-    `',"online":false'`,
-    ...createdUpdated(sql, u),
-    optionalTime(sql, 'deleted_at', `${u}.deleted_at`),
-    optionalTime(sql, 'deactivated_at', `${u}.deactivated_at`),
-    `'}'`,
-  ]);
+  return shapeSql(sql, userShape, 'v1', { column: columnsOf(u) });
 }
 
 /** missingUserJson(id) of a text expression. */
 export function missingUserJsonSql(sql: ExportSqlDialect, id: string): string {
-  return `'{"id":' || ${sql.quote(id)} || ',"role":"user","teams":[],"banned":false,"online":false,"deleted":true}'`;
-}
-
-/** The `,"parent_id":..,"show_in_channel":..` / quoted / deleted tail every message encoding shares. */
-function messageTail(sql: ExportSqlDialect, m: string): string[] {
-  return [
-    `case when ${m}.parent_id is null then '' else ',"parent_id":' || ${sql.quote(`${m}.parent_id`)} || ',"show_in_channel":' || ${bool(`${m}.show_in_channel`)} end`,
-    `case when ${m}.quoted_message_id is null then '' else ',"quoted_message_id":' || ${sql.quote(`${m}.quoted_message_id`)} end`,
-    optionalTime(sql, 'deleted_at', `${m}.deleted_at`),
-  ];
-}
-
-function messageText(sql: ExportSqlDialect, column: string, m: string, clearDeletedText: boolean): string {
-  return clearDeletedText
-    ? `case when ${m}.deleted_at is null then ${sql.quote(column)} else '""' end`
-    : sql.quote(column);
+  return shapeSql(sql, missingUserShape, 'v1', { column: () => id });
 }
 
 /** messageLineV2(row, channel, clearDeletedText) of the messages row aliased `m`. */
@@ -86,55 +146,23 @@ export function messageLineV2Sql(
   channel: Pick<ChannelRow, 'type' | 'id'>,
   clearDeletedText: boolean,
 ): string {
-  return sql.concat([
-    `'{"type":"message","data":{'`,
-    customPrefix(`${m}.custom`),
-    `'"id":'`,
-    sql.quote(`${m}.id`),
-    literal(
-      `,"channel_type":${JSON.stringify(channel.type)},"channel_id":${JSON.stringify(channel.id)},"user":`,
-    ),
-    sql.quote(`${m}.user_id`),
-    `',"text":'`,
-    messageText(sql, `${m}.text`, m, clearDeletedText),
-    `',"type":'`,
-    `case when ${m}.deleted_at is null then ${sql.quote(`${m}.type`)} else '"deleted"' end`,
-    `',"attachments":'`,
-    `${m}.attachments`,
-    `',"mentioned_users":'`,
-    `${m}.mentioned_users`,
-    `',"pinned":'`,
-    bool(`${m}.pinned`),
-    `',"silent":'`,
-    bool(`${m}.silent`),
-    `',"reply_count":'`,
-    `${m}.reply_count`,
-    ...createdUpdated(sql, m),
-    ...messageTail(sql, m),
-    literal('}}\n'),
-  ]);
+  return shapeSql(sql, messageShape, 'line', {
+    column: columnsOf(m),
+    fixed: { channel_type: channel.type, channel_id: channel.id },
+    options: { clearDeletedText },
+    prefix: '{"type":"message","data":',
+    suffix: '}\n',
+  });
 }
 
 /** reactionLineV2(row) of the reactions row aliased `r`. */
 export function reactionLineV2Sql(sql: ExportSqlDialect, r: string): string {
-  return sql.concat([
-    `'{"type":"reaction","data":{'`,
-    customPrefix(`${r}.custom`),
-    `'"message_id":'`,
-    sql.quote(`${r}.message_id`),
-    `',"type":'`,
-    sql.quote(`${r}.type`),
-    `',"user_id":'`,
-    sql.quote(`${r}.user_id`),
-    `',"score":'`,
-    `${r}.score`,
-    ...createdUpdated(sql, r),
-    literal('}}\n'),
-  ]);
+  return shapeSql(sql, reactionShape, 'line', {
+    column: columnsOf(r),
+    prefix: '{"type":"reaction","data":',
+    suffix: '}\n',
+  });
 }
-
-/** A user's JSON by id expression: what `user(id)` gives in the v1 encoders. */
-export type UserLookupSql = (id: string) => string;
 
 /** The users row's JSON, else the stand-in of a deleted user: for an id the export's user table lacks. */
 function usersRowOrMissingSql(sql: ExportSqlDialect, id: string, appId: string): string {
@@ -161,32 +189,13 @@ export function joinedUserSql(sql: ExportSqlDialect, joined: string, id: string,
   return `coalesce(${joined}.json, ${usersRowOrMissingSql(sql, id, appId)})`;
 }
 
-/** reactionJson(row, user(row.user_id)) of the reactions row aliased `r`. */
-function reactionJsonSql(sql: ExportSqlDialect, r: string, user: UserLookupSql): string {
-  return sql.concat([
-    `'{'`,
-    customPrefix(`${r}.custom`),
-    `'"message_id":'`,
-    sql.quote(`${r}.message_id`),
-    `',"user_id":'`,
-    sql.quote(`${r}.user_id`),
-    `',"user":'`,
-    user(`${r}.user_id`),
-    `',"type":'`,
-    sql.quote(`${r}.type`),
-    `',"score":'`,
-    `${r}.score`,
-    ...createdUpdated(sql, r),
-    `'}'`,
-  ]);
-}
-
 /** The ORDER BY of a message's reactions, newest first, as reactionsByMessage returns them. */
 export const NEWEST_REACTIONS_FIRST = 'r.created_at desc, r.user_id, r.type';
 
 /** `[...]` of reactionJson over the reactions rows aliased `r`, newest first; NULL when there are none. */
 export function reactionsJsonSql(sql: ExportSqlDialect, user: UserLookupSql): string {
-  return `'[' || ${sql.aggregate(reactionJsonSql(sql, 'r', user), ',', NEWEST_REACTIONS_FIRST)} || ']'`;
+  const reaction = shapeSql(sql, reactionShape, 'v1', { column: columnsOf('r'), user });
+  return `'[' || ${sql.aggregate(reaction, ',', NEWEST_REACTIONS_FIRST)} || ']'`;
 }
 
 /**
@@ -224,44 +233,11 @@ export function messageJsonV1Sql(
   { user, author, reactions }: MessageV1Pieces,
   clearDeletedText: boolean,
 ): string {
-  const mentioned =
-    `case when length(${m}.mentioned_users) > 2 then (select '[' || ` +
-    `${sql.aggregate(user('j.value'), ',', 'j.key')} || ']' from ${sql.arrayElements(`${m}.mentioned_users`, 'j')}) ` +
-    `else '[]' end`;
-  return sql.concat([
-    `'{'`,
-    customPrefix(`${m}.custom`),
-    `'"id":'`,
-    sql.quote(`${m}.id`),
-    `',"cid":'`,
-    sql.quote(`${m}.cid`),
-    `',"text":'`,
-    messageText(sql, `${m}.text`, m, clearDeletedText),
-    `',"html":'`,
-    messageText(sql, `${m}.html`, m, clearDeletedText),
-    `',"type":'`,
-    `case when ${m}.deleted_at is null then ${sql.quote(`${m}.type`)} else '"deleted"' end`,
-    `',"user":'`,
-    author,
-    `',"attachments":'`,
-    `${m}.attachments`,
-    `',"mentioned_users":'`,
-    mentioned,
-    `',"latest_reactions":'`,
-    reactions,
-    `',"own_reactions":[],"reaction_counts":'`,
-    `${m}.reaction_counts`,
-    `',"reaction_scores":'`,
-    `${m}.reaction_scores`,
-    `',"reply_count":'`,
-    `${m}.reply_count`,
-    `',"deleted_reply_count":0,"pinned":'`,
-    bool(`${m}.pinned`),
-    `',"silent":'`,
-    bool(`${m}.silent`),
-    `',"shadowed":false'`,
-    ...createdUpdated(sql, m),
-    ...messageTail(sql, m),
-    `'}'`,
-  ]);
+  return shapeSql(sql, messageShape, 'v1', {
+    column: columnsOf(m),
+    user,
+    values: { user: author, latest_reactions: reactions },
+    fixed: { own_reactions: [] },
+    options: { clearDeletedText },
+  });
 }

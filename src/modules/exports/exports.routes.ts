@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import type { Context } from '../../context.js';
 import type { HttpApp } from '../../http/http-app.js';
 import { inputError } from '../../lib/errors.js';
+import type { ApiForm } from '../../lib/shapes/shape.js';
 import { findChannelsByCids } from '../channels/channels.repository.js';
 import { submitTask } from '../tasks/tasks.submit.js';
 import { registerTaskStatusRoute } from '../tasks/tasks.routes.js';
@@ -31,7 +32,8 @@ const ExportChannelsBody = Type.Object(
   { additionalProperties: true },
 );
 
-export function registerExportRoutes(app: HttpApp, context: Context): void {
+/** `form`: the API generation (v2 has no export status route: its SDK polls `GET /tasks/{id}`). */
+export function registerExportRoutes(app: HttpApp, context: Context, form: ApiForm): void {
   /**
    * Validates the whole request, refuses channels that do not exist (400 code 4 naming them), and
    * queues the export: the answer comes at once, the file later.
@@ -58,6 +60,7 @@ export function registerExportRoutes(app: HttpApp, context: Context): void {
     },
   );
 
+  if (form !== 'v1') return;
   // Stream's status route for channel exports: the task status route, answering only this kind.
   registerTaskStatusRoute(app, context, {
     url: '/export_channels/:id',

@@ -13,9 +13,10 @@ import type {
 } from '../../database/database.types.js';
 import { inputError } from '../../lib/errors.js';
 import { isPlainObject, type JsonObject } from '../../lib/json.js';
-import { KNOWN_CHANNEL_FIELDS } from '../channels/channels.models.js';
-import { KNOWN_MESSAGE_FIELDS, renderHtml } from '../messages/messages.models.js';
-import { KNOWN_REACTION_FIELDS } from '../reactions/reactions.models.js';
+import { channelShape } from '../channels/channels.shape.js';
+import { renderHtml } from '../messages/messages.models.js';
+import { messageShape } from '../messages/messages.shape.js';
+import { reactionShape } from '../reactions/reactions.shape.js';
 import { REACTION_TYPE_PATTERN } from '../reactions/reactions.usecases.js';
 import { userFieldsFromInput } from '../users/users.models.js';
 import {
@@ -145,7 +146,7 @@ function channelRecord(data: JsonObject, appId: number, now: () => number, line:
       type: channel.type,
       id: channel.id,
       created_by_id: optionalUserRef(data, 'created_by', 'created_by_id') ?? null,
-      custom: customJson(data, KNOWN_CHANNEL_FIELDS),
+      custom: customJson(data, channelShape.known),
       frozen: flag(data, 'frozen'),
       disabled: flag(data, 'disabled'),
       created_at: times.createdAt,
@@ -214,7 +215,7 @@ function messageRecord(data: JsonObject, appId: number, now: () => number, line:
       quoted_message_id: optionalId(data, 'quoted_message_id') ?? null,
       attachments: objectListJson(data, 'attachments'),
       mentioned_users: mentionedUsers.length === 0 ? '[]' : JSON.stringify(mentionedUsers),
-      custom: customJson(data, KNOWN_MESSAGE_FIELDS),
+      custom: customJson(data, messageShape.known),
       reply_count: 0,
       reaction_counts: '{}',
       reaction_scores: '{}',
@@ -250,7 +251,7 @@ function reactionRecord(data: JsonObject, appId: number, now: () => number, line
       user_id: requiredUserRef(data, 'user_id', 'user'),
       type,
       score,
-      custom: customJson(data, KNOWN_REACTION_FIELDS),
+      custom: customJson(data, reactionShape.known),
       created_at: times.createdAt,
       updated_at: times.updatedAt,
     },

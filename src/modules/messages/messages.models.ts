@@ -2,43 +2,7 @@ import crypto from 'node:crypto';
 import { inputError } from '../../lib/errors.js';
 import { assertId } from '../../lib/ids.js';
 import { isPlainObject, splitCustom, type JsonObject } from '../../lib/json.js';
-
-/** Fields of a message that are not custom data: stored in columns, computed, or read-only. */
-export const KNOWN_MESSAGE_FIELDS = new Set([
-  'id',
-  'cid',
-  'text',
-  'html',
-  'type',
-  'user',
-  'user_id',
-  'parent_id',
-  'show_in_channel',
-  'quoted_message_id',
-  'quoted_message',
-  'attachments',
-  'mentioned_users',
-  'pinned',
-  'silent',
-  'created_at',
-  'updated_at',
-  'deleted_at',
-  'reply_count',
-  'deleted_reply_count',
-  'latest_reactions',
-  'own_reactions',
-  'reaction_counts',
-  'reaction_scores',
-  'reaction_groups',
-  'shadowed',
-  'channel',
-  'custom',
-  'member',
-  'i18n',
-  // v2 export and import lines carry these beside the message.
-  'channel_type',
-  'channel_id',
-]);
+import { messageShape } from './messages.shape.js';
 
 /** Message types a client may send; `reply` is set for thread replies, `deleted` by deletion. */
 const SENDABLE_TYPES = new Set(['regular', 'system']);
@@ -105,7 +69,7 @@ export function messageFromInput(input: JsonObject, field = 'message'): MessageI
   });
   const text = optionalString(input, 'text', field) ?? '';
   if (text.length > 20_000) throw inputError(`${field}.text`, 'is longer than 20000 characters');
-  const { custom } = splitCustom(input, KNOWN_MESSAGE_FIELDS);
+  const { custom } = splitCustom(input, messageShape.known);
   if (isPlainObject(input.custom)) Object.assign(custom, input.custom);
   return {
     id,

@@ -1,12 +1,14 @@
 import type { Kysely } from 'kysely';
 import type { Database, MessageRow, ReactionRow, UserRow } from '../../database/database.types.js';
-import { parseArray, parseObject, type JsonObject } from '../../lib/json.js';
-import { formatMicros } from '../../lib/time.js';
+import { parseArray, type JsonObject } from '../../lib/json.js';
+import { objectPresenters } from '../../lib/shapes/shape-object.js';
+import type { ApiForm } from '../../lib/shapes/shape.js';
 import { reactionsByMessage } from '../reactions/reactions.repository.js';
-import { toReactionResponse } from '../reactions/reactions.models.js';
+import { presentReaction } from '../reactions/reactions.presenter.js';
 import { findUsersByIds } from '../users/users.repository.js';
-import { missingUserResponse, toUserResponse } from '../users/users.models.js';
+import { userLookup } from '../users/users.presenter.js';
 import { findMessagesByIds } from './messages.repository.js';
+import { messageShape } from './messages.shape.js';
 
 /** How many reactions `latest_reactions` carries, as Stream does. */
 export const LATEST_REACTIONS_LIMIT = 10;
@@ -19,54 +21,35 @@ export interface MessageLookups {
   ownUserId?: string;
 }
 
-function userOf(users: Map<string, UserRow>, id: string): JsonObject {
-  const row = users.get(id);
-  return row ? toUserResponse(row) : missingUserResponse(id);
+export interface MessagePresentation {
+  /** The user whose `own_reactions` are shown (a user token's caller); none for server tokens. */
+  ownUserId?: string;
+  /** The API generation answering. */
+  form: ApiForm;
 }
 
-/** Stream's MessageResponse from a row and pre-fetched look-ups (no queries here). */
-export function toMessageResponse(row: MessageRow, lookups: MessageLookups, withQuoted = true): JsonObject {
+const messages = objectPresenters(messageShape);
+
+/** Stream's MessageResponse in `form`, from a row and pre-fetched look-ups (no queries here). */
+export function toMessageResponse(
+  row: MessageRow,
+  lookups: MessageLookups,
+  form: ApiForm,
+  withQuoted = true,
+): JsonObject {
   const reactions = lookups.reactions.get(row.id) ?? [];
-  const mentioned = parseArray<string>(row.mentioned_users);
-  const response: JsonObject = {
-    ...parseObject(row.custom),
-    id: row.id,
-    cid: row.cid,
-    text: row.text,
-    html: row.html,
-    type: row.deleted_at !== null ? 'deleted' : row.type,
-    user: userOf(lookups.users, row.user_id),
-    attachments: parseArray(row.attachments),
-    mentioned_users: mentioned.map((id) => userOf(lookups.users, id)),
-    latest_reactions: reactions
-      .slice(0, LATEST_REACTIONS_LIMIT)
-      .map((r) => toReactionResponse(r, lookups.users.get(r.user_id))),
-    own_reactions: lookups.ownUserId
-      ? reactions
-          .filter((r) => r.user_id === lookups.ownUserId)
-          .map((r) => toReactionResponse(r, lookups.users.get(r.user_id)))
-      : [],
-    reaction_counts: parseObject(row.reaction_counts),
-    reaction_scores: parseObject(row.reaction_scores),
-    reply_count: row.reply_count,
-    deleted_reply_count: 0,
-    pinned: row.pinned === 1,
-    silent: row.silent === 1,
-    shadowed: false,
-    created_at: formatMicros(row.created_at),
-    updated_at: formatMicros(row.updated_at),
-  };
-  if (row.parent_id !== null) {
-    response.parent_id = row.parent_id;
-    response.show_in_channel = row.show_in_channel === 1;
-  }
-  if (row.quoted_message_id !== null) {
-    response.quoted_message_id = row.quoted_message_id;
-    const quoted = lookups.quoted.get(row.quoted_message_id);
-    if (quoted && withQuoted) response.quoted_message = toMessageResponse(quoted, lookups, false);
-  }
-  if (row.deleted_at !== null) response.deleted_at = formatMicros(row.deleted_at);
-  return response;
+  const reaction = (r: ReactionRow) => presentReaction(r, lookups.users, form);
+  const quoted = row.quoted_message_id === null ? undefined : lookups.quoted.get(row.quoted_message_id);
+  return messages[form](row, {
+    user: userLookup(lookups.users, form),
+    values: {
+      latest_reactions: reactions.slice(0, LATEST_REACTIONS_LIMIT).map(reaction),
+      own_reactions: lookups.ownUserId
+        ? reactions.filter((r) => r.user_id === lookups.ownUserId).map(reaction)
+        : [],
+      quoted_message: quoted && withQuoted ? toMessageResponse(quoted, lookups, form, false) : undefined,
+    },
+  });
 }
 
 /** Presents messages with every look-up batched: a fixed number of queries, whatever the count. */
@@ -74,7 +57,7 @@ export async function presentMessages(
   db: Kysely<Database>,
   appId: number,
   rows: MessageRow[],
-  ownUserId?: string,
+  { ownUserId, form }: MessagePresentation,
 ): Promise<JsonObject[]> {
   if (rows.length === 0) return [];
   const quotedIds = rows.map((r) => r.quoted_message_id).filter((id): id is string => id !== null);
@@ -95,15 +78,15 @@ export async function presentMessages(
   }
   if (ownUserId) userIds.add(ownUserId);
   const users = await findUsersByIds(db, appId, userIds);
-  return rows.map((row) => toMessageResponse(row, { users, reactions, quoted, ownUserId }));
+  return rows.map((row) => toMessageResponse(row, { users, reactions, quoted, ownUserId }, form));
 }
 
 export async function presentMessage(
   db: Kysely<Database>,
   appId: number,
   row: MessageRow,
-  ownUserId?: string,
+  presentation: MessagePresentation,
 ): Promise<JsonObject> {
-  const [message] = await presentMessages(db, appId, [row], ownUserId);
+  const [message] = await presentMessages(db, appId, [row], presentation);
   return message!;
 }

@@ -1,5 +1,6 @@
 import type { Context } from '../../context.js';
 import type { HttpApp } from '../../http/http-app.js';
+import type { ApiForm } from '../../lib/shapes/shape.js';
 import { inputError } from '../../lib/errors.js';
 import { ChannelParams } from '../channels/channels.schemas.js';
 import { userIdOf } from './messages.models.js';
@@ -27,8 +28,13 @@ function ownUserId(caller: { kind: string; userId?: string }): string | undefine
   return caller.kind === 'user' ? caller.userId : undefined;
 }
 
-export function registerMessageRoutes(app: HttpApp, context: Context): void {
+/** `form`: the API generation answering (v1 at the root, v2 under `/api/v2/chat`). */
+export function registerMessageRoutes(app: HttpApp, context: Context, form: ApiForm): void {
   const { db } = context;
+  const presentation = (caller: { kind: string; userId?: string }) => ({
+    ownUserId: ownUserId(caller),
+    form,
+  });
 
   app.post(
     '/channels/:type/:id/message',
@@ -39,7 +45,7 @@ export function registerMessageRoutes(app: HttpApp, context: Context): void {
     async (request) => {
       const cid = `${request.params.type}:${request.params.id}`;
       const row = await sendMessage(context, request.app.id, request.caller, cid, request.body.message);
-      return { message: await presentMessage(db, request.app.id, row, ownUserId(request.caller)) };
+      return { message: await presentMessage(db, request.app.id, row, presentation(request.caller)) };
     },
   );
 
@@ -48,7 +54,7 @@ export function registerMessageRoutes(app: HttpApp, context: Context): void {
     { schema: { params: MessageParams }, config: { operation: 'GetMessage' } },
     async (request) => {
       const row = await getMessage(db, request.app.id, request.params.id);
-      return { message: await presentMessage(db, request.app.id, row) };
+      return { message: await presentMessage(db, request.app.id, row, { form }) };
     },
   );
 
@@ -66,7 +72,7 @@ export function registerMessageRoutes(app: HttpApp, context: Context): void {
         request.params.id,
         request.body.message,
       );
-      return { message: await presentMessage(db, request.app.id, row, ownUserId(request.caller)) };
+      return { message: await presentMessage(db, request.app.id, row, presentation(request.caller)) };
     },
   );
 
@@ -92,7 +98,7 @@ export function registerMessageRoutes(app: HttpApp, context: Context): void {
         body.set ?? {},
         body.unset ?? [],
       );
-      return { message: await presentMessage(db, request.app.id, row, ownUserId(request.caller)) };
+      return { message: await presentMessage(db, request.app.id, row, presentation(request.caller)) };
     },
   );
 
@@ -107,12 +113,15 @@ export function registerMessageRoutes(app: HttpApp, context: Context): void {
       const row = await deleteMessage(context, request.app.id, request.caller, request.params.id, hard);
       if (hard) {
         // The row is gone: present it from what it was, without look-ups of reactions it no longer has.
-        const [message] = await presentMessages(db, request.app.id, [
-          { ...row, reaction_counts: '{}', reaction_scores: '{}' },
-        ]);
+        const [message] = await presentMessages(
+          db,
+          request.app.id,
+          [{ ...row, reaction_counts: '{}', reaction_scores: '{}' }],
+          { form },
+        );
         return { message: { ...message, latest_reactions: [], own_reactions: [] } };
       }
-      return { message: await presentMessage(db, request.app.id, row, ownUserId(request.caller)) };
+      return { message: await presentMessage(db, request.app.id, row, presentation(request.caller)) };
     },
   );
 
@@ -129,7 +138,7 @@ export function registerMessageRoutes(app: HttpApp, context: Context): void {
         request.params.id,
         request.body.undeleted_by,
       );
-      return { message: await presentMessage(db, request.app.id, row) };
+      return { message: await presentMessage(db, request.app.id, row, { form }) };
     },
   );
 
@@ -160,7 +169,7 @@ export function registerMessageRoutes(app: HttpApp, context: Context): void {
         .orderBy('id', 'desc')
         .limit(request.query.limit ?? 25)
         .execute();
-      return { messages: await presentMessages(db, request.app.id, rows.reverse()) };
+      return { messages: await presentMessages(db, request.app.id, rows.reverse(), { form }) };
     },
   );
 }

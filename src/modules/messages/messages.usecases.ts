@@ -6,14 +6,9 @@ import type { JsonObject } from '../../lib/json.js';
 import type { Clock } from '../../lib/time.js';
 import { findChannel } from '../channels/channels.repository.js';
 import { assertUsersExist } from '../users/users.usecases.js';
-import {
-  KNOWN_MESSAGE_FIELDS,
-  messageFromInput,
-  newMessageId,
-  renderHtml,
-  type MessageInput,
-} from './messages.models.js';
+import { messageFromInput, newMessageId, renderHtml, type MessageInput } from './messages.models.js';
 import { findMessage, hardDeleteMessages, insertMessage, refreshReplyCounts } from './messages.repository.js';
+import { messageShape } from './messages.shape.js';
 
 interface Deps {
   db: Kysely<Database>;
@@ -189,7 +184,7 @@ export async function partialUpdateMessage(
     };
     for (const key of unset) {
       if (
-        KNOWN_MESSAGE_FIELDS.has(key) &&
+        messageShape.known.has(key) &&
         !['text', 'attachments', 'mentioned_users', 'pinned', 'silent'].includes(key)
       ) {
         throw inputError(`unset.${key}`, 'cannot be unset');

@@ -2,10 +2,11 @@ import { Type } from 'typebox';
 import type { MessageRow, ReactionRow } from '../../database/database.types.js';
 import type { Context } from '../../context.js';
 import type { HttpApp } from '../../http/http-app.js';
+import type { ApiForm } from '../../lib/shapes/shape.js';
 import { presentMessage } from '../messages/messages.presenter.js';
 import { MessageParams } from '../messages/messages.schemas.js';
 import { findUsersByIds } from '../users/users.repository.js';
-import { toReactionResponse } from './reactions.models.js';
+import { presentReaction } from './reactions.presenter.js';
 import { deleteReaction, listReactions, sendReaction } from './reactions.usecases.js';
 
 const SendReactionBody = Type.Object(
@@ -26,7 +27,8 @@ const ListReactionsQuery = Type.Object({
   offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })),
 });
 
-export function registerReactionRoutes(app: HttpApp, context: Context): void {
+/** `form`: the API generation answering (v1 at the root, v2 under `/api/v2/chat`). */
+export function registerReactionRoutes(app: HttpApp, context: Context, form: ApiForm): void {
   const { db } = context;
   const own = (caller: { kind: string; userId?: string }) =>
     caller.kind === 'user' ? caller.userId : undefined;
@@ -39,8 +41,8 @@ export function registerReactionRoutes(app: HttpApp, context: Context): void {
   ) => {
     const users = await findUsersByIds(db, appId, [reaction.user_id]);
     return {
-      message: await presentMessage(db, appId, message, own(caller)),
-      reaction: toReactionResponse(reaction, users.get(reaction.user_id)),
+      message: await presentMessage(db, appId, message, { ownUserId: own(caller), form }),
+      reaction: presentReaction(reaction, users, form),
     };
   };
 
@@ -104,7 +106,7 @@ export function registerReactionRoutes(app: HttpApp, context: Context): void {
         appId,
         rows.map((r) => r.user_id),
       );
-      return { reactions: rows.map((r) => toReactionResponse(r, users.get(r.user_id))) };
+      return { reactions: rows.map((r) => presentReaction(r, users, form)) };
     },
   );
 }

@@ -7,7 +7,7 @@ import type { Clock } from '../../lib/time.js';
 import { findMessage } from '../messages/messages.repository.js';
 import { userIdOf } from '../messages/messages.models.js';
 import { assertUsersExist } from '../users/users.usecases.js';
-import { KNOWN_REACTION_FIELDS } from './reactions.models.js';
+import { reactionShape } from './reactions.shape.js';
 import { findReaction, refreshReactionSummaries } from './reactions.repository.js';
 
 interface Deps {
@@ -48,7 +48,7 @@ export async function sendReaction(
     throw inputError('reaction.score', `must be an integer from 0 to ${MAX_SCORE}`);
   }
   const userId = actingUserId(caller, userIdOf(reaction, 'reaction'), 'reaction.user_id');
-  const { custom } = splitCustom(reaction, KNOWN_REACTION_FIELDS);
+  const { custom } = splitCustom(reaction, reactionShape.known);
   if (isPlainObject(reaction.custom)) Object.assign(custom, reaction.custom);
   return db.transaction().execute(async (trx) => {
     const message = await liveMessage(trx, appId, messageId);

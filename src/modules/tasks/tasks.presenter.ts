@@ -1,5 +1,6 @@
 import { isPlainObject, parseObject } from '../../lib/json.js';
-import { formatMicros } from '../../lib/time.js';
+import { objectPresenter } from '../../lib/shapes/shape-object.js';
+import { taskStatusShape } from './tasks.shape.js';
 import type {
   TaskError,
   TaskPresentation,
@@ -33,6 +34,8 @@ export function presentTaskError(task: Pick<TaskStatusRow, 'error'>): TaskError 
   };
 }
 
+const presentStatus = objectPresenter(taskStatusShape, 'v1');
+
 /**
  * Renders a task's status in Stream's shape. A completed task's `result` comes from the presenter of
  * its kind (default: the stored result), called on every request so it can re-sign links.
@@ -43,18 +46,14 @@ export async function presentTaskStatus(
   presentation: TaskPresentation,
 ): Promise<TaskStatusBody> {
   const status = task.status as TaskStatus;
-  const body: TaskStatusBody = {
-    task_id: task.id,
-    status,
-    created_at: formatMicros(task.created_at),
-    updated_at: formatMicros(task.updated_at),
-  };
+  let result: Record<string, unknown> | undefined;
+  let error: TaskError | undefined;
   if (status === 'completed') {
     const presenter = Object.hasOwn(presenters, task.kind) ? presenters[task.kind] : undefined;
-    const result = await (presenter ?? storedResultPresenter)(task, presentation);
-    body.result = isPlainObject(result) ? result : {};
+    const presented = await (presenter ?? storedResultPresenter)(task, presentation);
+    result = isPlainObject(presented) ? presented : {};
   } else if (status === 'failed') {
-    body.error = presentTaskError(task);
+    error = presentTaskError(task);
   }
-  return body;
+  return presentStatus(task, { values: { result, error } }) as unknown as TaskStatusBody;
 }

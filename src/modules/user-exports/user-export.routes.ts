@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import type { Context } from '../../context.js';
 import type { HttpApp } from '../../http/http-app.js';
+import type { ApiForm } from '../../lib/shapes/shape.js';
 import { notFound } from '../../lib/errors.js';
 import { missingUserIds } from '../users/users.repository.js';
 import { submitTask } from '../tasks/tasks.submit.js';
@@ -15,11 +16,12 @@ const ExportUsersBody = Type.Object(
   { additionalProperties: true },
 );
 
-export function registerUserExportRoutes(app: HttpApp, context: Context): void {
+/** `form`: the API generation answering (v1 at the root, v2 under `/api/v2`). */
+export function registerUserExportRoutes(app: HttpApp, context: Context, form: ApiForm): void {
   app.get(
     '/users/:id/export',
     { schema: { params: UserParams, querystring: ExportUserQuery }, config: { operation: 'ExportUser' } },
-    async (request) => exportUserSync(context.db, request.app.id, request.params.id),
+    async (request) => exportUserSync(context.db, request.app.id, request.params.id, form),
   );
 
   /** Any number of messages and reactions: a task writes one line-JSON file (docs/exports.md). */

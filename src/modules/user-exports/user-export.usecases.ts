@@ -5,9 +5,10 @@ import { unique } from '../../lib/ids.js';
 import type { JsonObject } from '../../lib/json.js';
 import { formatMicros } from '../../lib/time.js';
 import { findChannelsByCids } from '../channels/channels.repository.js';
+import type { ApiForm } from '../../lib/shapes/shape.js';
 import { presentMessages } from '../messages/messages.presenter.js';
-import { toReactionResponse } from '../reactions/reactions.models.js';
-import { toUserResponse } from '../users/users.models.js';
+import { presentReaction } from '../reactions/reactions.presenter.js';
+import { presentUser } from '../users/users.presenter.js';
 import { findUser } from '../users/users.repository.js';
 
 /** Stream's limit for the synchronous user export, on messages and on reactions alike. */
@@ -73,6 +74,7 @@ export async function exportUserSync(
   db: Kysely<Database>,
   appId: number,
   userId: string,
+  form: ApiForm,
 ): Promise<{ user: JsonObject; messages: JsonObject[]; reactions: JsonObject[] }> {
   const user = await findUser(db, appId, userId);
   if (!user) throw notFound(`user ${userId} does not exist`);
@@ -91,12 +93,12 @@ export async function exportUserSync(
       );
     }
   }
-  const presented = await presentMessages(db, appId, messages);
+  const presented = await presentMessages(db, appId, messages, { form });
   await markMessagesInDeletedChannels(db, appId, messages, presented);
   const reactors = new Map([[user.id, user]]);
   return {
-    user: toUserResponse(user),
+    user: presentUser(user, form),
     messages: presented,
-    reactions: reactions.map((r) => toReactionResponse(r, reactors.get(r.user_id))),
+    reactions: reactions.map((r) => presentReaction(r, reactors, form)),
   };
 }

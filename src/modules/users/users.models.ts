@@ -2,22 +2,7 @@ import type { UserRow } from '../../database/database.types.js';
 import { inputError } from '../../lib/errors.js';
 import { assertId } from '../../lib/ids.js';
 import { isPlainObject, parseArray, parseObject, splitCustom, type JsonObject } from '../../lib/json.js';
-import { formatMicros } from '../../lib/time.js';
-
-/** Fields a user carries that are not custom data: either stored in columns or computed. */
-const KNOWN_USER_FIELDS = new Set([
-  'id',
-  'role',
-  'teams',
-  'banned',
-  'online',
-  'created_at',
-  'updated_at',
-  'deleted_at',
-  'deactivated_at',
-  'last_active',
-  'custom',
-]);
+import { userShape } from './users.shape.js';
 
 const ROLE_PATTERN = /^[\w-]{1,64}$/;
 
@@ -39,7 +24,7 @@ export function userFieldsFromInput(input: JsonObject, field: string): { id: str
   if (!Array.isArray(teams) || !teams.every((t) => typeof t === 'string')) {
     throw inputError(`${field}.teams`, 'must be a list of strings');
   }
-  const { custom } = splitCustom(input, KNOWN_USER_FIELDS);
+  const { custom } = splitCustom(input, userShape.known);
   // The newer API nests custom data under `custom`; accept it flattened the way the SDKs send it too.
   if (isPlainObject(input.custom)) Object.assign(custom, input.custom);
   return { id, role, teams: teams as string[], custom };
@@ -69,7 +54,7 @@ export function applyPartialUpdate(
         throw inputError(`${field}.set.teams`, 'must be a list of strings');
       }
       next.teams = value as string[];
-    } else if (!KNOWN_USER_FIELDS.has(key)) {
+    } else if (!userShape.known.has(key)) {
       next.custom[key] = value;
     }
   }
@@ -78,26 +63,4 @@ export function applyPartialUpdate(
 
 export function userFieldsOf(row: UserRow): UserFields {
   return { role: row.role, teams: parseArray<string>(row.teams), custom: parseObject(row.custom) };
-}
-
-/** Stream's UserResponse: custom fields flattened beside the known ones, times with microseconds. */
-export function toUserResponse(row: UserRow): JsonObject {
-  const response: JsonObject = {
-    ...parseObject(row.custom),
-    id: row.id,
-    role: row.role,
-    teams: parseArray<string>(row.teams),
-    banned: row.banned === 1,
-    online: false,
-    created_at: formatMicros(row.created_at),
-    updated_at: formatMicros(row.updated_at),
-  };
-  if (row.deleted_at !== null) response.deleted_at = formatMicros(row.deleted_at);
-  if (row.deactivated_at !== null) response.deactivated_at = formatMicros(row.deactivated_at);
-  return response;
-}
-
-/** What a message or member shows for a user whose record was hard-deleted. */
-export function missingUserResponse(id: string): JsonObject {
-  return { id, role: 'user', teams: [], banned: false, online: false, deleted: true };
 }

@@ -1,6 +1,8 @@
+import type { UserRow } from '../../database/database.types.js';
 import type { Context } from '../../context.js';
 import type { HttpApp } from '../../http/http-app.js';
-import { toUserResponse } from './users.models.js';
+import type { ApiForm } from '../../lib/shapes/shape.js';
+import { presentFullUser, presentUser } from './users.presenter.js';
 import { deleteUser } from './users.deletion.js';
 import { deleteUsersTask, type DeleteUsersPayload } from './users.deletion-task.js';
 import { submitTask } from '../tasks/tasks.submit.js';
@@ -17,17 +19,19 @@ import {
 } from './users.schemas.js';
 import { partialUpdateUsers, queryUsers, restoreUsers, upsertUsers } from './users.usecases.js';
 
-function byId(rows: ReturnType<typeof toUserResponse>[]) {
-  return Object.fromEntries(rows.map((user) => [user.id as string, user]));
-}
+/** `form`: the API generation answering (v1 at the root, v2 under `/api/v2`). */
+export function registerUserRoutes(app: HttpApp, context: Context, form: ApiForm): void {
+  // Stream's UpdateUsersResponse; v2 requires the id of a membership deletion task, which chatport never starts.
+  const updated = (rows: UserRow[]) => ({
+    users: Object.fromEntries(rows.map((row) => [row.id, presentFullUser(row, form)])),
+    ...(form === 'v2' ? { membership_deletion_task_id: '' } : {}),
+  });
 
-export function registerUserRoutes(app: HttpApp, context: Context): void {
   app.post(
     '/users',
     { schema: { body: UpsertUsersBody }, config: { operation: 'UpdateUsers' } },
     async (request) => {
-      const rows = await upsertUsers(context, request.app.id, request.body.users);
-      return { users: byId(rows.map(toUserResponse)) };
+      return updated(await upsertUsers(context, request.app.id, request.body.users));
     },
   );
 
@@ -35,8 +39,7 @@ export function registerUserRoutes(app: HttpApp, context: Context): void {
     '/users',
     { schema: { body: PartialUpdateUsersBody }, config: { operation: 'UpdateUsersPartial' } },
     async (request) => {
-      const rows = await partialUpdateUsers(context, request.app.id, request.body.users);
-      return { users: byId(rows.map(toUserResponse)) };
+      return updated(await partialUpdateUsers(context, request.app.id, request.body.users));
     },
   );
 
@@ -45,22 +48,24 @@ export function registerUserRoutes(app: HttpApp, context: Context): void {
     { schema: { querystring: QueryUsersQuery }, config: { operation: 'QueryUsers' } },
     async (request) => {
       const rows = await queryUsers(context, request.app.id, request.query.payload);
-      return { users: rows.map(toUserResponse) };
+      return { users: rows.map((row) => presentFullUser(row, form)) };
     },
   );
 
-  app.delete(
-    '/users/:id',
-    { schema: { params: UserIdParams, querystring: DeleteUserQuery }, config: { operation: 'DeleteUser' } },
-    async (request) => {
-      const user = await deleteUser(context, request.app.id, request.params.id, {
-        hardDelete: request.query.hard_delete ?? false,
-        markMessagesDeleted: request.query.mark_messages_deleted ?? false,
-        deleteConversationChannels: request.query.delete_conversation_channels ?? false,
-      });
-      return { user: toUserResponse(user) };
-    },
-  );
+  // The v2 API deletes users only by the task of `POST /users/delete`.
+  if (form === 'v1')
+    app.delete(
+      '/users/:id',
+      { schema: { params: UserIdParams, querystring: DeleteUserQuery }, config: { operation: 'DeleteUser' } },
+      async (request) => {
+        const user = await deleteUser(context, request.app.id, request.params.id, {
+          hardDelete: request.query.hard_delete ?? false,
+          markMessagesDeleted: request.query.mark_messages_deleted ?? false,
+          deleteConversationChannels: request.query.delete_conversation_channels ?? false,
+        });
+        return { user: presentUser(user, form) };
+      },
+    );
 
   app.post(
     '/users/delete',
