@@ -1,5 +1,6 @@
 import type { HttpApp } from './http-app.js';
 import type { Context } from '../context.js';
+import { apiGenerations } from './api-generations.js';
 import { registerHealthRoutes } from '../modules/health/health.routes.js';
 import { registerDownloadRoutes } from '../modules/downloads/downloads.routes.js';
 import { registerTaskRoutes } from '../modules/tasks/tasks.routes.js';
@@ -11,15 +12,30 @@ import { registerUserExportRoutes } from '../modules/user-exports/user-export.ro
 import { registerExportRoutes } from '../modules/exports/exports.routes.js';
 import { taskKinds } from '../task-kinds.js';
 
-/** Every route module, in one place: the layout of the API at a glance. */
+/**
+ * Every route module, in one place: the layout of the API at a glance. Stream's API routes are
+ * registered once per API generation (api-generations.ts), under its prefixes, answering in its form.
+ */
 export async function registerRoutes(app: HttpApp, context: Context): Promise<void> {
   registerHealthRoutes(app, context);
   registerDownloadRoutes(app, context);
-  registerTaskRoutes(app, context, taskKinds);
-  registerUserRoutes(app, context, 'v1');
-  registerChannelRoutes(app, context, 'v1');
-  registerMessageRoutes(app, context, 'v1');
-  registerReactionRoutes(app, context, 'v1');
-  registerUserExportRoutes(app, context, 'v1');
-  registerExportRoutes(app, context, 'v1');
+  for (const { form, commonPrefix, chatPrefix } of apiGenerations) {
+    await app.register(
+      async (common: HttpApp) => {
+        registerTaskRoutes(common, context, taskKinds);
+        registerUserRoutes(common, context, form);
+        registerUserExportRoutes(common, context, form);
+      },
+      { prefix: commonPrefix },
+    );
+    await app.register(
+      async (chat: HttpApp) => {
+        registerChannelRoutes(chat, context, form);
+        registerMessageRoutes(chat, context, form);
+        registerReactionRoutes(chat, context, form);
+        registerExportRoutes(chat, context, form);
+      },
+      { prefix: chatPrefix },
+    );
+  }
 }
