@@ -161,13 +161,10 @@ export function registerChannelRoutes(app: HttpApp, context: Context, form: ApiF
     },
     async (request) => {
       const cid = `${request.params.type}:${request.params.id}`;
-      const channel = await partialUpdateChannel(
-        context,
-        request.app.id,
-        cid,
-        request.body.set ?? {},
-        request.body.unset ?? [],
-      );
+      const channel = await partialUpdateChannel(context, request.app.id, cid, {
+        set: request.body.set ?? {},
+        unset: request.body.unset ?? [],
+      });
       return channelWithMembers(request.app.id, channel);
     },
   );

@@ -5,6 +5,7 @@ import type { Caller } from '../../lib/caller.js';
 import { inputError, notFound } from '../../lib/errors.js';
 import { assertChannelType, assertId } from '../../lib/ids.js';
 import { isPlainObject, parseObject, splitCustom, type JsonObject } from '../../lib/json.js';
+import { applyPartialUpdate, type PartialUpdate } from '../../lib/partial-update.js';
 import type { Clock } from '../../lib/time.js';
 import { hardDeleteMessages } from '../messages/messages.repository.js';
 import { assertUsersExist } from '../users/users.usecases.js';
@@ -216,32 +217,32 @@ export async function updateChannel(
   });
 }
 
-/** `PATCH /channels/{type}/{id}`: sets and unsets single custom fields. */
+/**
+ * `PATCH /channels/{type}/{id}`: a partial update (lib/partial-update.ts). `frozen` and `disabled` may
+ * be set; every other field merges into the custom data; other known fields are refused.
+ */
 export async function partialUpdateChannel(
   { db, clock }: Deps,
   appId: number,
   cid: string,
-  set: JsonObject,
-  unset: string[],
+  update: PartialUpdate,
 ): Promise<ChannelRow> {
   return db.transaction().execute(async (trx) => {
     const channel = await liveChannel(trx, appId, cid);
-    const custom = parseObject(channel.custom);
-    for (const key of unset) delete custom[key];
+    const applied = applyPartialUpdate(parseObject(channel.custom), update, channelShape.known);
+    for (const key of applied.unset) throw inputError(`unset.${key}`, 'cannot be unset');
     let frozen = channel.frozen;
     let disabled = channel.disabled;
-    for (const [key, value] of Object.entries(set)) {
-      if (key === 'frozen' || key === 'disabled') {
-        if (typeof value !== 'boolean') throw inputError(`set.${key}`, 'must be a boolean');
-        if (key === 'frozen') frozen = value ? 1 : 0;
-        else disabled = value ? 1 : 0;
-      } else if (channelShape.known.has(key)) throw inputError(`set.${key}`, 'cannot be changed');
-      else custom[key] = value;
+    for (const [key, value] of Object.entries(applied.set)) {
+      if (key !== 'frozen' && key !== 'disabled') throw inputError(`set.${key}`, 'cannot be changed');
+      if (typeof value !== 'boolean') throw inputError(`set.${key}`, 'must be a boolean');
+      if (key === 'frozen') frozen = value ? 1 : 0;
+      else disabled = value ? 1 : 0;
     }
     const now = clock.nowMicros();
     await trx
       .updateTable('channels')
-      .set({ custom: JSON.stringify(custom), frozen, disabled, updated_at: now })
+      .set({ custom: JSON.stringify(applied.custom), frozen, disabled, updated_at: now })
       .where('app_id', '=', appId)
       .where('cid', '=', cid)
       .execute();

@@ -90,14 +90,10 @@ export function registerMessageRoutes(app: HttpApp, context: Context, form: ApiF
         if (message && message.user_id !== actor)
           throw inputError('user_id', 'is not the author of this message');
       }
-      const row = await partialUpdateMessage(
-        context,
-        request.app.id,
-        request.caller,
-        request.params.id,
-        body.set ?? {},
-        body.unset ?? [],
-      );
+      const row = await partialUpdateMessage(context, request.app.id, request.caller, request.params.id, {
+        set: body.set ?? {},
+        unset: body.unset ?? [],
+      });
       return { message: await presentMessage(db, request.app.id, row, presentation(request.caller)) };
     },
   );

@@ -2,7 +2,8 @@ import type { Kysely } from 'kysely';
 import type { Database, MessageRow } from '../../database/database.types.js';
 import { actingUserId, type Caller } from '../../lib/caller.js';
 import { inputError, notAllowed, notFound } from '../../lib/errors.js';
-import type { JsonObject } from '../../lib/json.js';
+import { parseObject, type JsonObject } from '../../lib/json.js';
+import { applyPartialUpdate, type PartialUpdate } from '../../lib/partial-update.js';
 import type { Clock } from '../../lib/time.js';
 import { findChannel } from '../channels/channels.repository.js';
 import { assertUsersExist } from '../users/users.usecases.js';
@@ -160,38 +161,39 @@ export async function updateMessage(
   });
 }
 
-/** `PUT /messages/{id}`: sets and unsets single fields. */
+/** Message fields a partial update may change; the others are fixed or computed. */
+const EDITABLE_FIELDS = ['text', 'attachments', 'mentioned_users', 'pinned', 'silent'];
+
+/**
+ * `PUT /messages/{id}`: a partial update (lib/partial-update.ts). The editable fields may be set and
+ * unset; every other field merges into the custom data; other known fields are refused.
+ */
 export async function partialUpdateMessage(
   deps: Deps,
   appId: number,
   caller: Caller,
   id: string,
-  set: JsonObject,
-  unset: string[],
+  update: PartialUpdate,
 ): Promise<MessageRow> {
-  for (const key of ['id', 'cid', 'user', 'user_id', 'parent_id', 'type', 'created_at']) {
-    if (key in set || unset.includes(key)) throw inputError(`set.${key}`, 'cannot be changed');
-  }
   return deps.db.transaction().execute(async (trx) => {
     const message = await ownedMessage(trx, appId, caller, id);
-    const current: JsonObject = {
-      ...JSON.parse(message.custom),
+    const applied = applyPartialUpdate(parseObject(message.custom), update, messageShape.known);
+    const edited: JsonObject = {
       text: message.text,
       attachments: JSON.parse(message.attachments),
       mentioned_users: JSON.parse(message.mentioned_users),
       pinned: message.pinned === 1,
       silent: message.silent === 1,
     };
-    for (const key of unset) {
-      if (
-        messageShape.known.has(key) &&
-        !['text', 'attachments', 'mentioned_users', 'pinned', 'silent'].includes(key)
-      ) {
-        throw inputError(`unset.${key}`, 'cannot be unset');
-      }
-      delete current[key];
+    for (const key of applied.unset) {
+      if (!EDITABLE_FIELDS.includes(key)) throw inputError(`unset.${key}`, 'cannot be unset');
+      delete edited[key];
     }
-    const input = messageFromInput({ ...current, ...set }, 'set');
+    for (const [key, value] of Object.entries(applied.set)) {
+      if (!EDITABLE_FIELDS.includes(key)) throw inputError(`set.${key}`, 'cannot be changed');
+      edited[key] = value;
+    }
+    const input = messageFromInput({ ...edited, custom: applied.custom }, 'set');
     await assertUsersExist(trx, appId, input.mentionedUsers, 'set.mentioned_users');
     return saveEdit({ ...deps, db: trx }, appId, message, editedFields(input));
   });

@@ -2,6 +2,7 @@ import type { UserRow } from '../../database/database.types.js';
 import { inputError } from '../../lib/errors.js';
 import { assertId } from '../../lib/ids.js';
 import { isPlainObject, parseArray, parseObject, splitCustom, type JsonObject } from '../../lib/json.js';
+import { applyPartialUpdate, type PartialUpdate } from '../../lib/partial-update.js';
 import { userShape } from './users.shape.js';
 
 const ROLE_PATTERN = /^[\w-]{1,64}$/;
@@ -30,21 +31,18 @@ export function userFieldsFromInput(input: JsonObject, field: string): { id: str
   return { id, role, teams: teams as string[], custom };
 }
 
-/** Applies `set` / `unset` of a partial update to the stored fields. */
-export function applyPartialUpdate(
-  current: UserFields,
-  set: JsonObject,
-  unset: string[],
-  field: string,
-): UserFields {
-  const next: UserFields = { role: current.role, teams: [...current.teams], custom: { ...current.custom } };
-  for (const key of unset) {
-    if (key === 'id' || key === 'role') throw inputError(`${field}.unset`, `cannot unset ${key}`);
-    if (key === 'teams') next.teams = [];
-    else delete next.custom[key];
+/**
+ * Applies a partial update (lib/partial-update.ts) to the stored fields: `role` and `teams` may be set,
+ * `teams` unset; every other custom field merges into the custom data. Other known fields are refused.
+ */
+export function applyUserUpdate(current: UserFields, update: PartialUpdate, field: string): UserFields {
+  const applied = applyPartialUpdate(current.custom, update, userShape.known, `${field}.`);
+  const next: UserFields = { role: current.role, teams: [...current.teams], custom: applied.custom };
+  for (const key of applied.unset) {
+    if (key !== 'teams') throw inputError(`${field}.unset`, `cannot unset ${key}`);
+    next.teams = [];
   }
-  for (const [key, value] of Object.entries(set)) {
-    if (key === 'id') throw inputError(`${field}.set.id`, 'cannot change a user id');
+  for (const [key, value] of Object.entries(applied.set)) {
     if (key === 'role') {
       if (typeof value !== 'string' || !ROLE_PATTERN.test(value))
         throw inputError(`${field}.set.role`, 'must be a role name');
@@ -54,8 +52,9 @@ export function applyPartialUpdate(
         throw inputError(`${field}.set.teams`, 'must be a list of strings');
       }
       next.teams = value as string[];
-    } else if (!userShape.known.has(key)) {
-      next.custom[key] = value;
+    } else {
+      const why = key === 'id' ? 'cannot change a user id' : 'cannot be changed by a partial update';
+      throw inputError(`${field}.set.${key}`, why);
     }
   }
   return next;

@@ -4,7 +4,7 @@ import { inputError, notFound } from '../../lib/errors.js';
 import { compileFilter, parseSort, type FieldSpec } from '../../lib/filters.js';
 import { isPlainObject, type JsonObject } from '../../lib/json.js';
 import type { Clock } from '../../lib/time.js';
-import { applyPartialUpdate, userFieldsFromInput, userFieldsOf } from './users.models.js';
+import { applyUserUpdate, userFieldsFromInput, userFieldsOf } from './users.models.js';
 import { findUser, findUsersByIds, missingUserIds, upsertUserRow } from './users.repository.js';
 
 interface Deps {
@@ -86,10 +86,9 @@ export async function partialUpdateUsers(
     for (const [index, update] of updates.entries()) {
       const current = await findUser(trx, appId, update.id);
       if (!current) throw notFound(`user ${update.id} does not exist`);
-      const fields = applyPartialUpdate(
+      const fields = applyUserUpdate(
         userFieldsOf(current),
-        update.set ?? {},
-        update.unset ?? [],
+        { set: update.set ?? {}, unset: update.unset ?? [] },
         `users.${index}`,
       );
       const row: UserRow = {
