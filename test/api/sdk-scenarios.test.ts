@@ -8,7 +8,8 @@ import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDialects } from '../helpers/databases.js';
 import { parseV2, type V1Record } from '../helpers/exports.js';
-import { SDKS, sdkDriver, type SdkDriver, type TaskView } from '../helpers/sdk-drivers.js';
+import { SDKS, sdkDriver, type SdkDriver } from '../helpers/sdk-drivers.js';
+import type { TaskView } from '../helpers/sdk-views.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
 async function finished(d: SdkDriver, taskId: string): Promise<TaskView> {

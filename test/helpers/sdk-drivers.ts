@@ -1,59 +1,26 @@
 /**
  * One scenario, two official SDKs: each driver makes the same calls the way its SDK makes them (custom
  * data flattened for `stream-chat`, nested under `custom` for `@stream-io/node-sdk`) and reads the
- * answers back into one neutral view, so a suite asserts the same things of both. The node-sdk driver
+ * answers back into one neutral view (sdk-views.ts), so a suite asserts the same things of both. The node-sdk driver
  * also holds every response to what the SDK's types promise (sdk-types.ts).
  */
 import { StreamClient } from '@stream-io/node-sdk';
 import type { StreamChat } from 'stream-chat';
 import { expect } from 'vitest';
-import { declaredFields, sdkTypeProblems } from './sdk-types.js';
+import { sdkTypeProblems } from './sdk-types.js';
+import {
+  viewsOf,
+  type ChannelView,
+  type MessageView,
+  type ReactionView,
+  type StateView,
+  type TaskView,
+  type UserView,
+} from './sdk-views.js';
 import { sdkClient, type TestApp, type TestServer } from './test-server.js';
 
 type Json = Record<string, unknown>;
 type Sort = Array<{ field: string; direction: 1 | -1 }>;
-
-export interface UserView {
-  id: string;
-  role: string;
-  name: string | undefined;
-  custom: Json;
-  deletedAt: string | undefined;
-}
-export interface ChannelView {
-  cid: string;
-  custom: Json;
-  createdBy: string | undefined;
-  truncatedAt: string | undefined;
-  deletedAt: string | undefined;
-}
-export interface ReactionView {
-  messageId: string;
-  userId: string;
-  type: string;
-  score: number;
-  custom: Json;
-}
-export interface MessageView {
-  id: string;
-  text: string;
-  type: string;
-  userId: string;
-  parentId: string | undefined;
-  replyCount: number;
-  custom: Json;
-  latestReactions: ReactionView[];
-  deletedAt: string | undefined;
-}
-export interface StateView {
-  channel: ChannelView;
-  members: Array<{ userId: string; channelRole: string }>;
-  messages: MessageView[];
-}
-export interface TaskView {
-  status: string;
-  url: string | undefined;
-}
 
 export interface MessageInput {
   id?: string;
@@ -99,62 +66,6 @@ export interface SdkDriver {
   deleteUsers(ids: string[], mode: 'soft' | 'hard'): Promise<string>;
   /** The Stream error code a failed call carried. */
   errorCode(error: unknown): number | undefined;
-}
-
-const time = (value: unknown) =>
-  value === undefined ? undefined : new Date(value as string | Date).toISOString();
-
-/** Splits a flattened (v1) object into the fields the SDK's v2 type declares and the custom rest. */
-function customOfFlat(object: Json, interfaceName: string): Json {
-  const declared = declaredFields(interfaceName);
-  return Object.fromEntries(Object.entries(object).filter(([key]) => !declared.has(key)));
-}
-
-/** Views of v1 objects (custom flattened) or v2 objects (custom nested). */
-function viewsOf(nested: boolean) {
-  const custom = (object: Json, interfaceName: string) =>
-    nested ? (object.custom as Json) : customOfFlat(object, interfaceName);
-  const user = (u: Json): UserView => ({
-    id: u.id as string,
-    role: u.role as string,
-    name: u.name as string | undefined,
-    custom: custom(u, 'UserResponse'),
-    deletedAt: time(u.deleted_at),
-  });
-  const channel = (c: Json): ChannelView => ({
-    cid: c.cid as string,
-    custom: custom(c, 'ChannelResponse'),
-    createdBy: (c.created_by as Json | undefined)?.id as string | undefined,
-    truncatedAt: time(c.truncated_at),
-    deletedAt: time(c.deleted_at),
-  });
-  const reaction = (r: Json): ReactionView => ({
-    messageId: r.message_id as string,
-    userId: r.user_id as string,
-    type: r.type as string,
-    score: r.score as number,
-    custom: custom(r, 'ReactionResponse'),
-  });
-  const message = (m: Json): MessageView => ({
-    id: m.id as string,
-    text: m.text as string,
-    type: m.type as string,
-    userId: (m.user as Json).id as string,
-    parentId: m.parent_id as string | undefined,
-    replyCount: m.reply_count as number,
-    custom: custom(m, 'MessageResponse'),
-    latestReactions: (m.latest_reactions as Json[]).map(reaction),
-    deletedAt: time(m.deleted_at),
-  });
-  const state = (s: Json): StateView => ({
-    channel: channel(s.channel as Json),
-    members: (s.members as Json[]).map((m) => ({
-      userId: m.user_id as string,
-      channelRole: m.channel_role as string,
-    })),
-    messages: (s.messages as Json[]).map(message),
-  });
-  return { user, channel, reaction, message, state };
 }
 
 function streamChatDriver(client: StreamChat): SdkDriver {
