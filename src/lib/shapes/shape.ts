@@ -124,10 +124,12 @@ export interface Shape<Row> {
 
 const ALL_FORMS: readonly ShapeForm[] = ['v1', 'v2', 'line'];
 
+/** Whether a field is read from a column (else it is a constant or supplied). */
 export function isColumnField(field: ResolvedField): field is ResolvedColumnField {
   return 'kind' in field;
 }
 
+/** Whether the caller supplies a field's value. */
 export function isSuppliedField(
   field: ResolvedField,
 ): field is SuppliedField & { forms: readonly ShapeForm[] } {
