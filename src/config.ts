@@ -45,8 +45,29 @@ export interface Config {
   linkTtlHours: number;
   /** CHATPORT_RETENTION_DAYS, default 60: how long export files are kept after completion. */
   retentionDays: number;
-  /** CHATPORT_STORAGE, default local: where export files live (`local`: under <dataDir>/files). */
+  /**
+   * CHATPORT_STORAGE, default local: where export files live. `local`: under <dataDir>/files;
+   * `s3://bucket/prefix`: in that bucket under that prefix (storage.drivers.ts).
+   */
   storageDriver: string;
+  /** CHATPORT_S3_ENDPOINT: URL of an S3-compatible store (MinIO, Ceph, R2, ...); unset for AWS S3. */
+  s3Endpoint: string | undefined;
+  /**
+   * CHATPORT_S3_FORCE_PATH_STYLE: `<endpoint>/<bucket>/<key>` URLs. Default true when
+   * CHATPORT_S3_ENDPOINT is set (most S3-compatible stores want it), false for AWS S3.
+   */
+  s3ForcePathStyle: boolean;
+  /** AWS_REGION (or AWS_DEFAULT_REGION), default us-east-1. */
+  s3Region: string;
+  /**
+   * AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN when set; otherwise the AWS SDK's
+   * own chain finds credentials (a profile, an instance or task role).
+   */
+  s3Credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | undefined;
+  /** CHATPORT_S3_PART_SIZE_MB, default 8 (at least 5): size of each part of a multipart upload. */
+  s3PartSizeMb: number;
+  /** CHATPORT_S3_UPLOAD_CONCURRENCY, default 2: parts one export uploads at once. */
+  s3UploadConcurrency: number;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -84,5 +105,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     linkTtlHours: integer(env, 'CHATPORT_LINK_TTL_HOURS', 24),
     retentionDays: integer(env, 'CHATPORT_RETENTION_DAYS', 60),
     storageDriver: env.CHATPORT_STORAGE || 'local',
+    s3Endpoint: env.CHATPORT_S3_ENDPOINT || undefined,
+    s3ForcePathStyle: flag(env, 'CHATPORT_S3_FORCE_PATH_STYLE', Boolean(env.CHATPORT_S3_ENDPOINT)),
+    s3Region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
+    s3Credentials:
+      env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+        ? {
+            accessKeyId: env.AWS_ACCESS_KEY_ID,
+            secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+            ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+          }
+        : undefined,
+    s3PartSizeMb: integer(env, 'CHATPORT_S3_PART_SIZE_MB', 8),
+    s3UploadConcurrency: integer(env, 'CHATPORT_S3_UPLOAD_CONCURRENCY', 2),
   };
 }

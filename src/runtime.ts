@@ -11,7 +11,7 @@ import { taskHandlersOf } from './modules/tasks/tasks.kinds.js';
 import type { TaskHandlers } from './modules/tasks/tasks.types.js';
 import { createTaskWorker, type TaskWorker } from './modules/tasks/tasks.worker.js';
 import { createStorageDriver } from './modules/storage/storage.drivers.js';
-import { startRetentionSweeper } from './modules/downloads/retention-sweeper.js';
+import { startRetentionSweeper } from './modules/retention/retention.sweeper.js';
 import { taskKinds } from './task-kinds.js';
 
 export interface RuntimeOptions {
@@ -25,7 +25,7 @@ export interface RuntimeOptions {
 export async function createContext(config: Config, options: RuntimeOptions = {}): Promise<Context> {
   const logger = options.logger ?? pino({ level: config.logLevel, name: 'chatport' });
   await makeDataDirectoryPrivate(config.dataDir, logger);
-  const storage = createStorageDriver(config);
+  const storage = await createStorageDriver(config, logger);
   const dialect: DatabaseDialect = openDatabase(config);
   try {
     const applied = await migrateToLatest(dialect);
@@ -39,6 +39,7 @@ export async function createContext(config: Config, options: RuntimeOptions = {}
 
 export async function closeContext(context: Context): Promise<void> {
   await context.dialect.close();
+  await context.storage.close?.();
 }
 
 /** Starts a task worker with CHATPORT_WORKER_CONCURRENCY slots and every task kind this build has. */

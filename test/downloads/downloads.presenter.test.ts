@@ -23,10 +23,10 @@ function parse(url: string) {
   };
 }
 
-describe('presenting a completed export’s file', () => {
-  it('signs a link to the task’s file that is valid for 24 hours', () => {
+describe('presenting a completed export’s file', async () => {
+  it('signs a link to the task’s file that is valid for 24 hours', async () => {
     const clock = createManualClock(start);
-    const presented = presentDownload({ task, app, config, clock });
+    const presented = await presentDownload({ storage: {}, task, app, config, clock });
     if (!('url' in presented)) throw new Error('expected a link');
     expect(presented.expires_at).toBe('2024-03-02T12:00:00.000000Z');
     const link = parse(presented.url);
@@ -48,30 +48,31 @@ describe('presenting a completed export’s file', () => {
     });
   });
 
-  it('signs a fresh link on every call', () => {
+  it('signs a fresh link on every call', async () => {
     const clock = createManualClock(start);
-    const first = presentDownload({ task, app, config, clock });
+    const first = await presentDownload({ storage: {}, task, app, config, clock });
     clock.advanceMillis(10 * 60_000);
-    const second = presentDownload({ task, app, config, clock });
+    const second = await presentDownload({ storage: {}, task, app, config, clock });
     expect(second).toMatchObject({ expires_at: '2024-03-02T12:10:00.000000Z' });
     expect(second).not.toEqual(first);
   });
 
-  it('never issues a link that outlives the file', () => {
+  it('never issues a link that outlives the file', async () => {
     const clock = createManualClock(task.file_expires_at - 2 * MICROS_PER_HOUR);
-    expect(presentDownload({ task, app, config, clock })).toMatchObject({
+    expect(await presentDownload({ storage: {}, task, app, config, clock })).toMatchObject({
       expires_at: '2024-04-30T12:00:00.000000Z',
     });
   });
 
-  it('reports expiry, with no link, once retention is over, swept or not', () => {
+  it('reports expiry, with no link, once retention is over, swept or not', async () => {
     const clock = createManualClock(task.file_expires_at);
-    const unswept = presentDownload({ task, app, config, clock });
+    const unswept = await presentDownload({ storage: {}, task, app, config, clock });
     expect(unswept).toEqual({
       expired: true,
       note: 'export files are kept for 60 days; this one expired at 2024-04-30T12:00:00.250000Z and is no longer available',
     });
-    const swept = presentDownload({
+    const swept = await presentDownload({
+      storage: {},
       task: { ...task, file_deleted_at: task.file_expires_at + 1 },
       app,
       config,
@@ -80,13 +81,13 @@ describe('presenting a completed export’s file', () => {
     expect(swept).toEqual(unswept);
   });
 
-  it('refuses a task without a file or of another app', () => {
+  it('refuses a task without a file or of another app', async () => {
     const clock = createManualClock(start);
-    expect(() => presentDownload({ task: { ...task, file_key: null }, app, config, clock })).toThrow(
-      'published no file',
-    );
-    expect(() => presentDownload({ task: { ...task, app_id: 5 }, app, config, clock })).toThrow(
-      'belongs to app 5',
-    );
+    await expect(
+      presentDownload({ storage: {}, task: { ...task, file_key: null }, app, config, clock }),
+    ).rejects.toThrow('published no file');
+    await expect(
+      presentDownload({ storage: {}, task: { ...task, app_id: 5 }, app, config, clock }),
+    ).rejects.toThrow('belongs to app 5');
   });
 });

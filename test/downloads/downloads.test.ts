@@ -32,14 +32,20 @@ describe.each(testDialects)('downloading an export file (%s)', (dialect) => {
   });
   afterAll(() => t.close());
 
-  function freshUrl(row: TaskRow = task, owner: AppRow = app): string {
-    const presented = presentDownload({ task: row, app: owner, config: t.server.context.config, clock });
+  async function freshUrl(row: TaskRow = task, owner: AppRow = app): Promise<string> {
+    const presented = await presentDownload({
+      storage: t.server.context.storage,
+      task: row,
+      app: owner,
+      config: t.server.context.config,
+      clock,
+    });
     if (!('url' in presented)) throw new Error(`no link: ${presented.note}`);
     return presented.url;
   }
 
   it('serves the exact bytes at the presented link, with length, tag, type and file name', async () => {
-    const url = freshUrl();
+    const url = await freshUrl();
     expect(url.startsWith(`${t.server.context.config.publicUrl}/downloads/${app.id}/${task.id}/`)).toBe(true);
     const response = await fetch(local(url));
     expect(response.status).toBe(200);
@@ -55,7 +61,7 @@ describe.each(testDialects)('downloading an export file (%s)', (dialect) => {
   });
 
   it('answers HEAD with the same headers and no body', async () => {
-    const response = await fetch(local(freshUrl()), { method: 'HEAD' });
+    const response = await fetch(local(await freshUrl()), { method: 'HEAD' });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-length')).toBe(String(content.length));
     expect(response.headers.get('etag')).toMatch(/^"[0-9a-f]{64}"$/);
@@ -63,38 +69,40 @@ describe.each(testDialects)('downloading an export file (%s)', (dialect) => {
   });
 
   it('answers If-None-Match with the current tag with 304', async () => {
-    const first = await fetch(local(freshUrl()));
+    const first = await fetch(local(await freshUrl()));
     const etag = first.headers.get('etag')!;
     await first.arrayBuffer();
-    const response = await fetch(local(freshUrl()), { headers: { 'if-none-match': etag } });
+    const response = await fetch(local(await freshUrl()), { headers: { 'if-none-match': etag } });
     expect(response.status).toBe(304);
     expect(response.headers.get('etag')).toBe(etag);
-    const changed = await fetch(local(freshUrl()), { headers: { 'if-none-match': '"something-else"' } });
+    const changed = await fetch(local(await freshUrl()), {
+      headers: { 'if-none-match': '"something-else"' },
+    });
     expect(changed.status).toBe(200);
     await changed.arrayBuffer();
   });
 
   it('answers a Range request with 206 and exactly that slice', async () => {
-    const response = await fetch(local(freshUrl()), { headers: { range: 'bytes=1000-1999' } });
+    const response = await fetch(local(await freshUrl()), { headers: { range: 'bytes=1000-1999' } });
     expect(response.status).toBe(206);
     expect(response.headers.get('content-range')).toBe(`bytes 1000-1999/${content.length}`);
     expect(response.headers.get('content-length')).toBe('1000');
     expect(Buffer.from(await response.arrayBuffer()).equals(content.subarray(1000, 2000))).toBe(true);
 
-    const tail = await fetch(local(freshUrl()), { headers: { range: 'bytes=-10' } });
+    const tail = await fetch(local(await freshUrl()), { headers: { range: 'bytes=-10' } });
     expect(tail.status).toBe(206);
     expect(Buffer.from(await tail.arrayBuffer()).equals(content.subarray(content.length - 10))).toBe(true);
   });
 
   it('answers a range past the end with 416 and the real size', async () => {
-    const response = await fetch(local(freshUrl()), { headers: { range: `bytes=${content.length}-` } });
+    const response = await fetch(local(await freshUrl()), { headers: { range: `bytes=${content.length}-` } });
     expect(response.status).toBe(416);
     expect(response.headers.get('content-range')).toBe(`bytes */${content.length}`);
     expect(await errorOf(response)).toMatchObject({ code: 4, StatusCode: 416 });
   });
 
   it('refuses a link once 24 hours have passed with 403 code 17; a fresh one works', async () => {
-    const url = freshUrl();
+    const url = await freshUrl();
     clock.advanceMillis(25 * 3600_000);
     const response = await fetch(local(url));
     expect(response.status).toBe(403);
@@ -103,14 +111,14 @@ describe.each(testDialects)('downloading an export file (%s)', (dialect) => {
     expect(body.message).toBe(
       'Download failed with error: "the download link has expired; get the task status again for a fresh link"',
     );
-    const again = await fetch(local(freshUrl()));
+    const again = await fetch(local(await freshUrl()));
     expect(again.status).toBe(200);
     expect(Buffer.from(await again.arrayBuffer()).equals(content)).toBe(true);
   });
 
   describe('refuses a tampered or malformed link with 403 code 17', () => {
-    function tamper(change: (url: URL) => void): string {
-      const url = new URL(local(freshUrl()));
+    async function tamper(change: (url: URL) => void): Promise<string> {
+      const url = new URL(local(await freshUrl()));
       change(url);
       return url.toString();
     }
@@ -142,7 +150,7 @@ describe.each(testDialects)('downloading an export file (%s)', (dialect) => {
       ['a non-numeric expiry', (url) => url.searchParams.set('expires', 'never')],
       ['two signatures', (url) => url.searchParams.append('signature', url.searchParams.get('signature')!)],
     ])('%s', async (_what, change) => {
-      const response = await fetch(tamper(change));
+      const response = await fetch(await tamper(change));
       expect(response.status).toBe(403);
       expect(await errorOf(response)).toMatchObject({ code: 17, StatusCode: 403 });
     });
@@ -151,14 +159,14 @@ describe.each(testDialects)('downloading an export file (%s)', (dialect) => {
   it('refuses every link issued before the app’s secret was rotated', async () => {
     const rotating = await appRow(t, (await t.createTestApp('rotating')).apiKey);
     const own = await publishExport(t, rotating, { content: Buffer.from('{"rotating":true}') });
-    const url = freshUrl(own, rotating);
+    const url = await freshUrl(own, rotating);
     expect((await fetch(local(url))).status).toBe(200);
     await updateAppSecret(t.server.context.db, rotating.id, 'a-brand-new-secret-for-this-app');
     const response = await fetch(local(url));
     expect(response.status).toBe(403);
     expect(await errorOf(response)).toMatchObject({ code: 17 });
     const renewed = await fetch(
-      local(freshUrl(own, { ...rotating, api_secret: 'a-brand-new-secret-for-this-app' })),
+      local(await freshUrl(own, { ...rotating, api_secret: 'a-brand-new-secret-for-this-app' })),
     );
     expect(await renewed.text()).toBe('{"rotating":true}');
   });

@@ -3,7 +3,7 @@ import type { AppRow } from '../../src/database/database.types.js';
 import { createManualClock, formatMicros, MICROS_PER_DAY, MICROS_PER_HOUR } from '../../src/lib/time.js';
 import { signDownloadUrl } from '../../src/modules/downloads/download-links.js';
 import { presentDownload } from '../../src/modules/downloads/downloads.presenter.js';
-import { startRetentionSweeper, sweepExpiredFiles } from '../../src/modules/downloads/retention-sweeper.js';
+import { startRetentionSweeper, sweepExpiredFiles } from '../../src/modules/retention/retention.sweeper.js';
 import type { StorageDriver } from '../../src/modules/storage/storage.types.js';
 import { testDialects } from '../helpers/databases.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
@@ -33,7 +33,13 @@ describe.each(testDialects)('retention of export files (%s)', (dialect) => {
     const expiring = await publishExport(t, app, { content: Buffer.from('{"old":true}') });
     clock.advanceMillis(30 * 24 * 3600_000);
     const younger = await publishExport(t, app, { content: Buffer.from('{"young":true}') });
-    const presented = presentDownload({ task: expiring, app, config, clock });
+    const presented = await presentDownload({
+      storage: t.server.context.storage,
+      task: expiring,
+      app,
+      config,
+      clock,
+    });
     if (!('url' in presented)) throw new Error('expected a link');
 
     clock.advanceMillis(31 * 24 * 3600_000);
@@ -47,7 +53,9 @@ describe.each(testDialects)('retention of export files (%s)', (dialect) => {
     expect(await storage.stat(younger.file_key!)).toMatchObject({ size: 14 });
     expect((await taskRow(younger.id)).file_deleted_at).toBeNull();
 
-    expect(presentDownload({ task: swept, app, config, clock })).toEqual({
+    expect(
+      await presentDownload({ storage: t.server.context.storage, task: swept, app, config, clock }),
+    ).toEqual({
       expired: true,
       note: `export files are kept for 60 days; this one expired at ${formatMicros(expiring.file_expires_at!)} and is no longer available`,
     });
@@ -74,7 +82,13 @@ describe.each(testDialects)('retention of export files (%s)', (dialect) => {
   it('stops serving a file at the end of retention even before the sweeper has run', async () => {
     const expiring = await publishExport(t, app, { content: Buffer.from('{}') });
     clock.set(expiring.file_expires_at! - MICROS_PER_HOUR);
-    const url = presentDownload({ task: expiring, app, config: t.server.context.config, clock });
+    const url = await presentDownload({
+      storage: t.server.context.storage,
+      task: expiring,
+      app,
+      config: t.server.context.config,
+      clock,
+    });
     if (!('url' in url)) throw new Error('expected a link');
     expect((await fetch(local(url.url))).status).toBe(200);
     clock.set(expiring.file_expires_at!);
@@ -87,7 +101,15 @@ describe.each(testDialects)('retention of export files (%s)', (dialect) => {
       secret: app.api_secret,
     });
     expect((await fetch(signed)).status).toBe(404);
-    expect(presentDownload({ task: expiring, app, config: t.server.context.config, clock })).toMatchObject({
+    expect(
+      await presentDownload({
+        storage: t.server.context.storage,
+        task: expiring,
+        app,
+        config: t.server.context.config,
+        clock,
+      }),
+    ).toMatchObject({
       expired: true,
     });
   });

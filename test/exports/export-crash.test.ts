@@ -105,7 +105,8 @@ describe.each(testDialects)('an export whose worker is killed mid-write (%s)', (
       await worker.stop();
     }
     // The dead attempt's temporary file is swept as a leftover.
-    await t.server.context.storage.sweepTemporary(Date.now() * 1000 + 1);
+    const { storage } = t.server.context;
+    for (const temporary of await storage.listTemporary()) await storage.removeTemporary(temporary);
     expect(filesUnder(taskDir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   }, 240_000);
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createManualClock, MICROS_PER_DAY, MICROS_PER_HOUR } from '../../src/lib/time.js';
-import { sweepExpiredFiles } from '../../src/modules/downloads/retention-sweeper.js';
+import { sweepExpiredFiles } from '../../src/modules/retention/retention.sweeper.js';
 import { testDialects } from '../helpers/databases.js';
 import { exportAndDownload, type TaskBody } from '../helpers/exports.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';

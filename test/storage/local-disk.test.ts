@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createLocalDiskDriver } from '../../src/modules/storage/local-disk.driver.js';
@@ -107,10 +108,11 @@ describe('local disk driver', () => {
     await writeObject(driver, 'orphan.json', '{}');
     fs.unlinkSync(path.join(root, 'orphan.json'));
     const future = Date.now() * 1000 + 60_000_000;
-    expect(await driver.listTemporary(future)).toEqual([
-      { name: '.orphan.json.meta', modifiedAt: expect.any(Number) },
+    const leftovers = await driver.listTemporary(future);
+    expect(leftovers).toEqual([
+      { key: 'orphan.json', name: '.orphan.json.meta', modifiedAt: expect.any(Number) },
     ]);
-    expect(await driver.sweepTemporary(future)).toBe(1);
+    expect(await driver.removeTemporary(leftovers[0]!)).toBe(true);
     expect(fs.readdirSync(root)).toEqual([]);
   });
 
@@ -128,7 +130,7 @@ describe('storage driver selection', () => {
     try {
       const config = loadConfig({ CHATPORT_DATA_DIR: dataDir });
       expect(config.storageDriver).toBe('local');
-      const driver = createStorageDriver(config);
+      const driver = await createStorageDriver(config, pino({ level: 'silent' }));
       expect(driver.name).toBe('local');
       await writeObject(driver, 'exports/1/t/file.json', '{}');
       expect(fs.existsSync(path.join(dataDir, 'files', 'exports', '1', 't', 'file.json'))).toBe(true);
@@ -137,10 +139,29 @@ describe('storage driver selection', () => {
     }
   });
 
-  it('refuses an unknown driver name, listing the known ones', () => {
+  it('refuses an unknown driver name, listing the known ones', async () => {
+    const logger = pino({ level: 'silent' });
     const config = loadConfig({ CHATPORT_STORAGE: 'floppy', CHATPORT_DATA_DIR: '/tmp/unused' });
-    expect(() => createStorageDriver(config)).toThrow('CHATPORT_STORAGE must be one of local, got "floppy"');
-    const prototypeName = loadConfig({ CHATPORT_STORAGE: 'toString', CHATPORT_DATA_DIR: '/tmp/unused' });
-    expect(() => createStorageDriver(prototypeName)).toThrow('CHATPORT_STORAGE must be one of');
+    await expect(createStorageDriver(config, logger)).rejects.toThrow(
+      'CHATPORT_STORAGE must be one of local, s3://bucket/prefix, got "floppy"',
+    );
+    for (const name of ['toString', 'ftp://host/x', 's3']) {
+      const odd = loadConfig({ CHATPORT_STORAGE: name, CHATPORT_DATA_DIR: '/tmp/unused' });
+      await expect(createStorageDriver(odd, logger)).rejects.toThrow('CHATPORT_STORAGE');
+    }
+  });
+
+  it('removes only its own hidden temporaries under the root', async () => {
+    const root = temporaryRoot();
+    try {
+      const driver = createLocalDiskDriver({ root });
+      const outside = { key: 'x', name: '../etc/passwd', modifiedAt: 0 };
+      await expect(driver.removeTemporary(outside)).rejects.toThrow('not a temporary');
+      await expect(
+        driver.removeTemporary({ key: 'x', name: 'visible.json', modifiedAt: 0 }),
+      ).rejects.toThrow();
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -15,6 +15,16 @@ export interface DriverUnderTest {
   cleanup(): Promise<void>;
 }
 
+/** What a test server lacks, each with the reason shown in the skipped test's name. */
+export interface ContractGaps {
+  /** Two commits of one key racing each other may interleave (the store writes in place). */
+  concurrentWritesInterleave?: string;
+  /** `bytes=0-0` reads the whole object instead of its first byte. */
+  rangeEndingAtZero?: string;
+  /** Signatures are not checked (only the key id and the expiry): forged links are served. */
+  signaturesUnchecked?: string;
+}
+
 export async function writeObject(driver: StorageDriver, key: string, content: string | Buffer) {
   const write = await driver.openWrite(key);
   try {
@@ -44,7 +54,11 @@ const past = () => Date.now() * 1000 - 3_600_000_000;
  * The contract every storage driver keeps. Each driver's own test file calls this with a factory that
  * makes a fresh, empty driver per test.
  */
-export function describeStorageDriverContract(name: string, createDriver: () => Promise<DriverUnderTest>) {
+export function describeStorageDriverContract(
+  name: string,
+  createDriver: () => Promise<DriverUnderTest>,
+  gaps: ContractGaps = {},
+) {
   describe(`storage driver contract: ${name}`, () => {
     let subject: DriverUnderTest;
     let driver: StorageDriver;
@@ -128,22 +142,29 @@ export function describeStorageDriverContract(name: string, createDriver: () => 
       expect(await driver.stat('replaced.json')).toMatchObject({ size: 22, etag: second.etag });
     });
 
-    it('two writes racing for one key leave one of them whole, never a mix', async () => {
-      const [a, b] = await Promise.all([driver.openWrite('raced.json'), driver.openWrite('raced.json')]);
-      await writeChunk(a, 'a'.repeat(300_000));
-      await writeChunk(b, 'b'.repeat(200_000));
-      await Promise.all([a.commit(), b.commit()]);
-      const content = (await readObject(driver, 'raced.json')).toString();
-      expect([`${'a'.repeat(300_000)}`, `${'b'.repeat(200_000)}`]).toContain(content);
-      expect((await driver.stat('raced.json'))!.size).toBe(content.length);
-    });
+    it.skipIf(gaps.concurrentWritesInterleave)(
+      `two writes racing for one key leave one of them whole, never a mix${
+        gaps.concurrentWritesInterleave ? ` (skipped: ${gaps.concurrentWritesInterleave})` : ''
+      }`,
+      async () => {
+        const [a, b] = await Promise.all([driver.openWrite('raced.json'), driver.openWrite('raced.json')]);
+        await writeChunk(a, 'a'.repeat(300_000));
+        await writeChunk(b, 'b'.repeat(200_000));
+        await Promise.all([a.commit(), b.commit()]);
+        const content = (await readObject(driver, 'raced.json')).toString();
+        expect([`${'a'.repeat(300_000)}`, `${'b'.repeat(200_000)}`]).toContain(content);
+        expect((await driver.stat('raced.json'))!.size).toBe(content.length);
+      },
+    );
 
     it('reads inclusive byte ranges, clamped to the end of the object', async () => {
       const content = Buffer.from(Array.from({ length: 1000 }, (_, i) => i % 251));
       await writeObject(driver, 'ranges.bin', content);
-      expect(
-        (await readObject(driver, 'ranges.bin', { start: 0, end: 0 })).equals(content.subarray(0, 1)),
-      ).toBe(true);
+      // A test server may get this one wrong (ContractGaps.rangeEndingAtZero).
+      if (!gaps.rangeEndingAtZero) {
+        const first = await readObject(driver, 'ranges.bin', { start: 0, end: 0 });
+        expect(first.equals(content.subarray(0, 1))).toBe(true);
+      }
       expect(
         (await readObject(driver, 'ranges.bin', { start: 10, end: 19 })).equals(content.subarray(10, 20)),
       ).toBe(true);
@@ -207,17 +228,47 @@ export function describeStorageDriverContract(name: string, createDriver: () => 
       // started its temporary too.
       await writeChunk(dead, Buffer.alloc(6 * 1024 * 1024, 'x'));
       expect(await driver.listTemporary(past())).toEqual([]);
-      expect(await driver.sweepTemporary(past())).toBe(0);
       const leftovers = await driver.listTemporary(future());
       expect(leftovers).toHaveLength(1);
+      expect(leftovers[0]).toMatchObject({ key: 'exports/1/dead/file.json', name: expect.any(String) });
       expect(leftovers[0]!.modifiedAt).toBeLessThan(future());
-      expect(await driver.sweepTemporary(future())).toBe(1);
+      expect(await driver.listTemporary()).toEqual(leftovers);
+      expect(await driver.removeTemporary(leftovers[0]!)).toBe(true);
+      expect(await driver.removeTemporary(leftovers[0]!)).toBe(false);
       expect(await driver.listTemporary(future())).toEqual([]);
       expect((await readObject(driver, 'exports/1/done/file.json')).toString()).toBe('committed');
       // The swept write can no longer publish anything.
       await expect(dead.commit()).rejects.toThrow();
       expect(await driver.stat('exports/1/dead/file.json')).toBeUndefined();
       await dead.abort();
+    });
+
+    it('lists committed objects under a prefix, and nothing uncommitted', async () => {
+      await writeObject(driver, 'exports/1/a/1/one.json', '1');
+      await writeObject(driver, 'exports/1/a/2/two.json', '22');
+      await writeObject(driver, 'exports/2/b/1/three.json', '333');
+      await writeObject(driver, 'other/four.json', '4444');
+      const pending = await driver.openWrite('exports/1/c/1/pending.json');
+      await writeChunk(pending, 'not yet');
+      const list = async (prefix: string) => {
+        const found = [];
+        for await (const object of driver.listObjects(prefix)) found.push(object);
+        return found.sort((a, b) => (a.key < b.key ? -1 : 1));
+      };
+      expect((await list('exports/1/')).map(({ key, size }) => ({ key, size }))).toEqual([
+        { key: 'exports/1/a/1/one.json', size: 1 },
+        { key: 'exports/1/a/2/two.json', size: 2 },
+      ]);
+      expect((await list('exports/')).map((object) => object.key)).toEqual([
+        'exports/1/a/1/one.json',
+        'exports/1/a/2/two.json',
+        'exports/2/b/1/three.json',
+      ]);
+      expect((await list('')).length).toBe(4);
+      expect(await list('nothing/')).toEqual([]);
+      const [first] = await list('exports/1/a/1/');
+      expect(Number.isSafeInteger(first!.modifiedAt)).toBe(true);
+      await pending.abort();
     });
 
     it('streams a large write through with backpressure and stores every byte', async () => {
@@ -250,6 +301,48 @@ export function describeStorageDriverContract(name: string, createDriver: () => 
       }
       expect(readBytes).toBe(chunkSize * chunks);
       expect(readBack.digest('hex')).toBe(produced.digest('hex'));
+    });
+
+    it('presigns links that read the object with the asked headers, and stop at their expiry', async (test) => {
+      if (!driver.presignRead) {
+        test.skip();
+        return;
+      }
+      const content = '{"type":"channel"}\n'.repeat(100);
+      await writeObject(driver, 'exports/1/t/1/chatport-channels-t.jsonl', content);
+      const options = {
+        expiresInSeconds: 3600,
+        contentDisposition: 'attachment; filename="chatport-channels-t.jsonl"',
+        contentType: 'application/x-ndjson',
+      };
+      const url = await driver.presignRead('exports/1/t/1/chatport-channels-t.jsonl', {
+        ...options,
+        signedAtMicros: Date.now() * 1000,
+      });
+      const response = await fetch(url);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-disposition')).toBe(options.contentDisposition);
+      expect(response.headers.get('content-type')).toBe(options.contentType);
+      expect(await response.text()).toBe(content);
+      // Signed two hours ago for one hour: over.
+      const expired = await driver.presignRead('exports/1/t/1/chatport-channels-t.jsonl', {
+        ...options,
+        signedAtMicros: (Date.now() - 2 * 3600_000) * 1000,
+      });
+      expect((await fetch(expired)).status).toBe(403);
+      // A forged signature, or a link whose signed headers were changed, is refused.
+      if (!gaps.signaturesUnchecked) {
+        const forged = new URL(url);
+        const signature = forged.searchParams.get('X-Amz-Signature')!;
+        forged.searchParams.set(
+          'X-Amz-Signature',
+          signature.replace(/.$/, (c) => (c === '0' ? '1' : '0')),
+        );
+        expect((await fetch(forged)).status).toBe(403);
+        const renamed = new URL(url);
+        renamed.searchParams.set('response-content-disposition', 'attachment; filename="other.jsonl"');
+        expect((await fetch(renamed)).status).toBe(403);
+      }
     });
   });
 }

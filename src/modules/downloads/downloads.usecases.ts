@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../../database/database.types.js';
 import { notAllowed, notFound } from '../../lib/errors.js';
 import type { Clock } from '../../lib/time.js';
+import { fileExpiredAt } from '../retention/retention.policy.js';
 import { storageKeyFilename } from '../storage/storage.keys.js';
 import type { StorageDriver, StoredObject } from '../storage/storage.types.js';
 import { verifyDownloadSignature } from './download-links.js';
@@ -68,7 +69,7 @@ export async function findDownloadableFile({
   if (!file || file.file_key === null || storageKeyFilename(file.file_key) !== filename) {
     throw notFound(`Can't find a file published by task ${taskId}`);
   }
-  if (file.file_deleted_at !== null || (file.file_expires_at !== null && file.file_expires_at <= now)) {
+  if (fileExpiredAt(file, now) !== null) {
     throw notFound(`the file of task ${taskId} was deleted at the end of its retention period`);
   }
   const stored = await storage.stat(file.file_key);

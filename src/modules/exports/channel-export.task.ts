@@ -1,6 +1,6 @@
 import os from 'node:os';
-import { MICROS_PER_DAY } from '../../lib/time.js';
 import { findChannelsByCids } from '../channels/channels.repository.js';
+import { fileExpiresAt } from '../retention/retention.policy.js';
 import { exportFileKey } from '../storage/storage.keys.js';
 import { payloadParser } from '../tasks/tasks.payload.js';
 import type { TaskInvocation, TaskKind } from '../tasks/tasks.types.js';
@@ -85,7 +85,7 @@ const runChannelExport: TaskKind<ChannelExportRequest>['run'] = async ({ context
         started_at: started,
         finished_at: finished,
       },
-      file: { key, expiresAt: finished + config.retentionDays * MICROS_PER_DAY },
+      file: { key, expiresAt: fileExpiresAt(finished, config.retentionDays) },
     };
   } finally {
     await write.abort();

@@ -11,11 +11,12 @@ import {
   statFile,
   syncDirectory,
   unlinkIfPresent,
-  walkFiles,
 } from './local-disk.file-system.js';
+import { classifyLocalDiskError, classifyingLocalDiskErrors } from './local-disk.errors.js';
+import { listCommittedFiles, listLeftovers } from './local-disk.listing.js';
 import { InvalidStorageKeyError, StorageObjectNotFoundError } from './storage.errors.js';
-import { validateStorageKey } from './storage.keys.js';
-import type { CommittedObject, PendingWrite, StorageDriver, TemporaryObject } from './storage.types.js';
+import { validateByteRange, validateStorageKey } from './storage.keys.js';
+import type { CommittedObject, PendingWrite, StorageDriver } from './storage.types.js';
 
 /**
  * Files under `root`, one per key at `<root>/<key>`, so an operator can browse them. Beside each file,
@@ -38,7 +39,8 @@ export function createLocalDiskDriver({ root }: { root: string }): StorageDriver
     name: 'local',
 
     async openWrite(key) {
-      return openLocalWrite(pathOf(key));
+      const file = pathOf(key);
+      return classifyingLocalDiskErrors(() => openLocalWrite(file));
     },
 
     async stat(key) {
@@ -54,12 +56,7 @@ export function createLocalDiskDriver({ root }: { root: string }): StorageDriver
 
     async openRead(key, range) {
       const file = pathOf(key);
-      if (range) {
-        const { start, end } = range;
-        if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
-          throw new RangeError(`invalid byte range ${start}-${end}`);
-        }
-      }
+      if (range) validateByteRange(range);
       let handle: fs.FileHandle;
       try {
         handle = await fs.open(file, 'r');
@@ -85,16 +82,21 @@ export function createLocalDiskDriver({ root }: { root: string }): StorageDriver
       return existed;
     },
 
-    async listTemporary(olderThanMicros) {
+    listObjects(prefix) {
+      return listCommittedFiles(base, prefix);
+    },
+
+    async listTemporary(olderThanMicros = Number.POSITIVE_INFINITY) {
       return listLeftovers(base, olderThanMicros);
     },
 
-    async sweepTemporary(olderThanMicros) {
-      let removed = 0;
-      for (const leftover of await listLeftovers(base, olderThanMicros)) {
-        if (await unlinkIfPresent(path.join(base, leftover.name))) removed++;
+    async removeTemporary(temporary) {
+      const file = path.resolve(base, temporary.name);
+      // Only the driver's own hidden names under the root: a listing's name, never anything else.
+      if (!file.startsWith(base + path.sep) || !path.basename(file).startsWith('.')) {
+        throw new InvalidStorageKeyError(temporary.name, 'not a temporary of this storage');
       }
-      return removed;
+      return unlinkIfPresent(file);
     },
   };
 }
@@ -166,7 +168,7 @@ async function openLocalWrite(file: string): Promise<PendingWrite> {
       if (committing) return Promise.reject(new Error(`the write to ${file} was already committed`));
       committing = publish().catch(async (error: unknown) => {
         await discard();
-        throw error;
+        throw classifyLocalDiskError(error);
       });
       return committing;
     },
@@ -210,22 +212,4 @@ async function recordedEtag(file: string, stats: BigIntStats): Promise<string | 
  */
 function fallbackEtag(stats: BigIntStats): string {
   return `"${stats.size.toString(16)}-${stats.mtimeNs.toString(16)}"`;
-}
-
-/** Hidden temporaries, and records whose file is gone, last modified before the threshold. */
-async function listLeftovers(base: string, olderThanMicros: number): Promise<TemporaryObject[]> {
-  const leftovers: TemporaryObject[] = [];
-  for await (const file of walkFiles(base)) {
-    const name = path.basename(file);
-    if (!name.startsWith('.')) continue;
-    const leftover =
-      name.endsWith('.tmp') ||
-      (name.endsWith('.meta') && !(await statFile(path.join(path.dirname(file), name.slice(1, -5)))));
-    if (!leftover) continue;
-    const stats = await statFile(file);
-    if (!stats) continue;
-    const modifiedAt = Number(stats.mtimeNs / 1000n);
-    if (modifiedAt < olderThanMicros) leftovers.push({ name: path.relative(base, file), modifiedAt });
-  }
-  return leftovers;
 }

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { Writable } from 'node:stream';
+import { classifyLocalDiskError } from './local-disk.errors.js';
 
 /**
  * Bytes the sink holds before it pushes back. Chunks written meanwhile pile up while the previous write
@@ -33,7 +34,10 @@ export class HashingFileSink extends Writable {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.store([chunk]).then(() => callback(), callback);
+    this.store([chunk]).then(
+      () => callback(),
+      (error) => callback(classifyLocalDiskError(error) as Error),
+    );
   }
 
   // One writev, not a concatenation: export pages are megabytes each, and a copy of them would double
@@ -42,12 +46,18 @@ export class HashingFileSink extends Writable {
     chunks: Array<{ chunk: Buffer; encoding: BufferEncoding }>,
     callback: (error?: Error | null) => void,
   ): void {
-    this.store(chunks.map(({ chunk }) => chunk)).then(() => callback(), callback);
+    this.store(chunks.map(({ chunk }) => chunk)).then(
+      () => callback(),
+      (error) => callback(classifyLocalDiskError(error) as Error),
+    );
   }
 
   override _final(callback: (error?: Error | null) => void): void {
     // Durable before commit renames it into place: after a crash the visible file is whole or absent.
-    this.handle.sync().then(() => callback(), callback);
+    this.handle.sync().then(
+      () => callback(),
+      (error) => callback(classifyLocalDiskError(error) as Error),
+    );
   }
 
   private async store(chunks: Buffer[]): Promise<void> {

@@ -33,6 +33,13 @@ export function validateStorageKey(key: string): string {
   return key;
 }
 
+/** Throws RangeError unless `range` is `start <= end`, both non-negative safe integers. */
+export function validateByteRange({ start, end }: { start: number; end: number }): void {
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
+    throw new RangeError(`invalid byte range ${start}-${end}`);
+  }
+}
+
 /** The last segment of a key: the file name a download presents. */
 export function storageKeyFilename(key: string): string {
   return key.slice(key.lastIndexOf('/') + 1);
@@ -55,5 +62,33 @@ export function exportFileKey({
   filename: string;
 }): string {
   const folder = attempt === undefined ? '' : `${attempt}/`;
-  return validateStorageKey(`exports/${appId}/${taskId}/${folder}${filename}`);
+  return validateStorageKey(`${EXPORTS_PREFIX}${appId}/${taskId}/${folder}${filename}`);
+}
+
+/** The parts of a key exportFileKey made. */
+export interface ExportFileKey {
+  key: string;
+  appId: number;
+  taskId: string;
+  /** Absent for keys made without an attempt folder. */
+  attempt: number | undefined;
+  filename: string;
+}
+
+/** Where every export file is stored. */
+export const EXPORTS_PREFIX = 'exports/';
+
+const EXPORT_KEY = /^exports\/([1-9][0-9]{0,14})\/([^/]+)\/(?:([1-9][0-9]{0,8})\/)?([^/]+)$/;
+
+/** The parts of an export file's key, or undefined for any other key. */
+export function parseExportFileKey(key: string): ExportFileKey | undefined {
+  const match = EXPORT_KEY.exec(key);
+  if (!match) return undefined;
+  return {
+    key,
+    appId: Number(match[1]),
+    taskId: match[2]!,
+    attempt: match[3] === undefined ? undefined : Number(match[3]),
+    filename: match[4]!,
+  };
 }

@@ -6,7 +6,15 @@
  * - write: an open attempt to store an object. Its bytes are invisible until `commit`, which publishes
  *   them atomically (replacing an older object of the same key); `abort` leaves nothing behind.
  * - temporary: what an uncommitted write keeps meanwhile (a hidden file, an S3 multipart upload). A
- *   process that dies mid-write leaves one behind; `sweepTemporary` removes those of dead attempts.
+ *   process that dies mid-write leaves one behind; the retention sweeper finds it with `listTemporary`
+ *   and removes it with `removeTemporary` once the attempt that wrote it is over.
+ * - presigned link: a URL that reads one object straight from the store, without credentials, until it
+ *   expires. Only stores that serve clients themselves make them (S3); chatport serves local files.
+ *
+ * Resuming (not built yet): a write is one temporary that grows by appends (a hidden file, the parts of
+ * one multipart upload), never a chain of pieces, so a later `openWrite(key, { resume })` can reopen a
+ * dead attempt's temporary where its last checkpoint left it: append to the file from an offset, or
+ * list the upload's parts and upload the next ones.
  */
 import type { Readable, Writable } from 'node:stream';
 
@@ -46,9 +54,19 @@ export interface PendingWrite {
   abort(): Promise<void>;
 }
 
+/** A committed object, as a listing reports it. */
+export interface ListedObject {
+  key: string;
+  size: number;
+  /** When it was committed, in microseconds since the epoch (the storage's own clock). */
+  modifiedAt: number;
+}
+
 /** A leftover of a write that was neither committed nor aborted. */
 export interface TemporaryObject {
-  /** The driver's name for it (a path under the root, an upload id): for logs. */
+  /** The key the write was going to publish. */
+  key: string;
+  /** The driver's name for it (a path under the root, an upload id): what `removeTemporary` removes. */
   name: string;
   /**
    * When it was last written to, in microseconds since the epoch (the storage's own clock); where the
@@ -57,9 +75,22 @@ export interface TemporaryObject {
   modifiedAt: number;
 }
 
+/** What a presigned link serves beside the bytes. */
+export interface PresignOptions {
+  /** Seconds the link stays valid, counted from `signedAtMicros`. */
+  expiresInSeconds: number;
+  /** The time the link is signed at (the injected clock's now), in microseconds since the epoch. */
+  signedAtMicros: number;
+  /** The `Content-Disposition` the store answers with, e.g. `attachment; filename="x.jsonl"`. */
+  contentDisposition: string;
+  /** The `Content-Type` the store answers with. */
+  contentType: string;
+}
+
 /**
- * The storage every driver implements: local disk now, S3 next. Every method rejects an invalid key
- * with `InvalidStorageKeyError` (storage.errors.ts).
+ * The storage every driver implements (local disk, S3). Every method taking a key rejects an invalid
+ * one with `InvalidStorageKeyError`; errors retrying cannot fix (a full disk, access refused) are
+ * `PermanentStorageError`s (storage.errors.ts).
  */
 export interface StorageDriver {
   /** The name chosen by CHATPORT_STORAGE, e.g. `local`. */
@@ -75,11 +106,22 @@ export interface StorageDriver {
   openRead(key: string, range?: ByteRange): Promise<Readable>;
   /** Deletes the object under `key`; true when there was one. Deleting nothing is not an error. */
   delete(key: string): Promise<boolean>;
+  /** Every committed object whose key starts with `prefix` (`''`: all), in no particular order. */
+  listObjects(prefix: string): AsyncIterable<ListedObject>;
   /**
-   * Temporaries last written to before `olderThanMicros` (wall-clock microseconds). A live write keeps
-   * its temporary fresh while bytes flow, so a threshold well in the past only finds dead attempts.
+   * Temporaries last written to before `olderThanMicros` (wall-clock microseconds; omitted: all of them).
+   * A live write keeps its temporary fresh while bytes flow, so a threshold well in the past only finds
+   * dead attempts. A store that cannot list them (some S3-compatible ones) answers none: its bucket's
+   * lifecycle rule must clean them (docs/deploying.md).
    */
-  listTemporary(olderThanMicros: number): Promise<TemporaryObject[]>;
-  /** Removes the temporaries `listTemporary(olderThanMicros)` finds; answers how many it removed. */
-  sweepTemporary(olderThanMicros: number): Promise<number>;
+  listTemporary(olderThanMicros?: number): Promise<TemporaryObject[]>;
+  /** Removes one temporary `listTemporary` found; a write still using it can no longer commit. */
+  removeTemporary(temporary: TemporaryObject): Promise<boolean>;
+  /**
+   * A link that reads the object straight from the store (S3: a presigned GET). Absent on drivers whose
+   * files chatport serves itself (`/downloads`, local disk).
+   */
+  presignRead?(key: string, options: PresignOptions): Promise<string>;
+  /** Releases connections and the like; the driver is unusable afterwards. */
+  close?(): Promise<void>;
 }

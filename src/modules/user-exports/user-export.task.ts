@@ -1,7 +1,7 @@
 import { Type, type Static } from 'typebox';
-import { MICROS_PER_DAY } from '../../lib/time.js';
 import { ExportSink } from '../exports/export-sink.js';
 import { exportResultPresenter } from '../exports/export.presenter.js';
+import { fileExpiresAt } from '../retention/retention.policy.js';
 import { exportFileKey } from '../storage/storage.keys.js';
 import { payloadParser } from '../tasks/tasks.payload.js';
 import type { TaskKind } from '../tasks/tasks.types.js';
@@ -52,7 +52,7 @@ const runUserExport: TaskKind<ExportUsersPayload>['run'] = async ({ context, tas
         started_at: started,
         finished_at: finished,
       },
-      file: { key, expiresAt: finished + config.retentionDays * MICROS_PER_DAY },
+      file: { key, expiresAt: fileExpiresAt(finished, config.retentionDays) },
     };
   } finally {
     await write.abort();
