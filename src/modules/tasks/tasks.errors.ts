@@ -58,8 +58,10 @@ export function describeFailure(
   { attempt, maxAttempts, signal }: { attempt: number; maxAttempts: number; signal?: AbortSignal },
 ): FailureDescription {
   if (error instanceof UnrecoverableError) {
+    // The message is for the client; what caused it (a driver's error naming paths) only for operators.
+    const cause = error.cause instanceof Error ? { detail: shortMessage(error.cause.message) } : {};
     return {
-      error: { type: error.type, description: shortMessage(error.message) },
+      error: { type: error.type, description: shortMessage(error.message), ...cause },
       retryable: false,
       immediate: false,
     };
