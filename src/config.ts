@@ -10,6 +10,13 @@ export interface Config {
   dataDir: string;
   /** DATABASE_URL: postgres://... selects PostgreSQL; unset means the embedded SQLite file. */
   databaseUrl: string | undefined;
+  /**
+   * CHATPORT_DATABASE_READ_URL: a PostgreSQL read replica (or read-only role) that exports read from,
+   * once it has caught up with the primary as of the export's start. Unset: exports read the primary.
+   */
+  databaseReadUrl: string | undefined;
+  /** CHATPORT_DATABASE_POOL_SIZE, default 10: PostgreSQL connections per pool (two with a replica). */
+  databasePoolSize: number;
   /** CHATPORT_API_KEY / CHATPORT_API_SECRET: an app that must exist at start. */
   apiKey: string | undefined;
   apiSecret: string | undefined;
@@ -92,6 +99,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: env.CHATPORT_HOST || '127.0.0.1',
     dataDir: path.resolve(env.CHATPORT_DATA_DIR || './data'),
     databaseUrl: env.DATABASE_URL || undefined,
+    databaseReadUrl: env.CHATPORT_DATABASE_READ_URL || undefined,
+    databasePoolSize: integer(env, 'CHATPORT_DATABASE_POOL_SIZE', 10),
     apiKey: env.CHATPORT_API_KEY || undefined,
     apiSecret: env.CHATPORT_API_SECRET || undefined,
     publicUrl: (env.CHATPORT_PUBLIC_URL || '').replace(/\/+$/, ''),

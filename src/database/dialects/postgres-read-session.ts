@@ -49,9 +49,12 @@ export async function withPostgresReadSession<T>(
     return connections.reduce((a, b) => (b.busy < a.busy ? b : a));
   }
 
+  const { rows: setting } = await sql<{ read_only: string }>`
+    select current_setting('transaction_read_only') as read_only`.execute(db);
   const session: ReadSession = {
     db,
     parallelism,
+    readOnly: setting[0]?.read_only === 'on',
     async query<R>(query: CompiledQuery<R>): Promise<R[]> {
       const connection = pick();
       connection.busy++;

@@ -5,11 +5,12 @@ import type { Database } from '../database.types.js';
 import type { DatabaseDialect } from './dialect.js';
 import { withPostgresReadSession } from './postgres-read-session.js';
 import { withPostgresBulkWriter } from './postgres-bulk-writer.js';
+import { waitForReplica } from './postgres-replica.js';
 
 const INT8_OID = 20;
 
-/** A PostgreSQL pool whose BIGINT columns come back as numbers: every stored value fits in 2^53. */
-export function createPostgresDialect(connectionString: string, poolSize = 10): DatabaseDialect {
+/** A pool whose BIGINT columns come back as numbers: every stored value fits in 2^53. */
+function createPool(connectionString: string, poolSize: number): pg.Pool {
   const pool = new pg.Pool({
     connectionString,
     max: poolSize,
@@ -22,7 +23,30 @@ export function createPostgresDialect(connectionString: string, poolSize = 10): 
   });
   // An idle client that loses its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
+  return pool;
+}
+
+export interface PostgresOptions {
+  /** Connections the process opens at most (each pool, when there are two). Default 10. */
+  poolSize?: number;
+  /** A read replica (CHATPORT_DATABASE_READ_URL): read sessions (exports) run there. */
+  readUrl?: string;
+}
+
+/**
+ * PostgreSQL through one pool, and a second pool for read sessions when a replica is given: exports
+ * then read there, after waiting for it to catch up with the primary (postgres-replica.ts).
+ */
+export function createPostgresDialect(
+  connectionString: string,
+  { poolSize = 10, readUrl }: PostgresOptions = {},
+): DatabaseDialect {
+  const pool = createPool(connectionString, poolSize);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool, cursor: Cursor }) });
+  const readPool = readUrl ? createPool(readUrl, poolSize) : pool;
+  const readDb = readUrl
+    ? new Kysely<Database>({ dialect: new PostgresDialect({ pool: readPool, cursor: Cursor }) })
+    : db;
   return {
     name: 'postgres',
     db,
@@ -30,8 +54,14 @@ export function createPostgresDialect(connectionString: string, poolSize = 10): 
     serialType: 'serial',
     writeTransaction: (work) => db.transaction().execute(work),
     readSession: (options, work) =>
-      db.connection().execute((own) => withPostgresReadSession(own, pool, options, work)),
+      readDb.connection().execute(async (own) => {
+        if (readUrl) await waitForReplica(pool, own);
+        return withPostgresReadSession(own, readPool, options, work);
+      }),
     bulkWriteTransaction: (work) => db.transaction().execute((trx) => withPostgresBulkWriter(trx, work)),
-    close: () => db.destroy(),
+    close: async () => {
+      await db.destroy();
+      if (readDb !== db) await readDb.destroy();
+    },
   };
 }

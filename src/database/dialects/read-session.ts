@@ -18,6 +18,8 @@ export interface ReadSession {
   readonly db: Kysely<Database>;
   /** Most queries `query` runs at once: what to keep in flight. */
   readonly parallelism: number;
+  /** True on a read-only connection (a read replica): no temporary tables. */
+  readonly readOnly: boolean;
   /**
    * Runs a read-only query on one of the session's connections, which start when first needed and
    * first replay every `everywhere` statement; resolves with its rows. BLOB or bytea values are

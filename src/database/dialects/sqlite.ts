@@ -88,6 +88,7 @@ export function createSqliteDialect(filename: string): DatabaseDialect {
         return work({
           db,
           parallelism: 1,
+          readOnly: false,
           query: async (query) => (await db.executeQuery(query)).rows,
           everywhere: async (query) => void (await db.executeQuery(query)),
         });

@@ -133,11 +133,18 @@ async function forEachPage(
 }
 
 /**
+ * A relation with no user, for sessions that cannot create tables (a read replica): every user is
+ * then encoded from the users table, once per mention.
+ */
+const NO_USERS = '(select cast(null as text) as id, cast(null as text) as json where 1 = 0)';
+
+/**
  * The serialised users a v1 export embeds, in a temporary table on each of the session's connections,
  * so each user is encoded once rather than once per message; the SQL falls back on the users table for
- * any other.
+ * any other. Answers a relation for the export's SQL: the table's name, or NO_USERS.
  */
 async function createUserTable(session: ReadSession): Promise<string> {
+  if (session.readOnly) return NO_USERS;
   const name = `chatport_export_users_${crypto.randomBytes(6).toString('hex')}`;
   await session.everywhere(
     sql`create temporary table ${sql.table(name)} (id text primary key, json text not null)`.compile(
@@ -154,6 +161,7 @@ async function fillUserTable(
   appId: number,
   ids: Iterable<string>,
 ): Promise<void> {
+  if (table === NO_USERS) return;
   for (const batch of chunk([...new Set(ids)], 500)) {
     await session.everywhere(
       sql`insert into ${sql.table(table)} (id, json)
@@ -175,7 +183,7 @@ function v1PageQuery(
 ): (scope: MessageScope, range: PageRange) => PageQuery {
   const user = userLookupSql(exportSql, userTable, 'm.app_id');
   const author = joinedUserSql(exportSql, 'author', 'm.user_id', 'm.app_id');
-  const withAuthor = sql`from messages m left join ${sql.table(userTable)} author on author.id = m.user_id`;
+  const withAuthor = sql`from messages m left join ${sql.raw(userTable)} author on author.id = m.user_id`;
   const page = { orderBy: 'm.created_at, m.id', separator: ',' };
   if (exportSql.lateralJoins) {
     const encoded = messageJsonV1Sql(
@@ -218,7 +226,9 @@ async function writeV1(args: WriteExportArgs): Promise<ExportCounts> {
   try {
     return await writeV1Records(args, table);
   } finally {
-    await args.session.everywhere(sql`drop table if exists ${sql.table(table)}`.compile(args.session.db));
+    if (table !== NO_USERS) {
+      await args.session.everywhere(sql`drop table if exists ${sql.table(table)}`.compile(args.session.db));
+    }
   }
 }
 
