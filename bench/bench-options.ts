@@ -4,7 +4,7 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 
-export const FIGURE_GROUPS = ['exports', 'pickup', 'status', 'ingest'] as const;
+export const FIGURE_GROUPS = ['exports', 's3', 'pickup', 'status', 'ingest'] as const;
 export type FigureGroup = (typeof FIGURE_GROUPS)[number];
 
 export interface BenchOptions {

@@ -124,10 +124,10 @@ export async function startServer(
   return { ...child, url: url! };
 }
 
-/** `chatport worker`, with the default configuration (poll interval, concurrency). */
-export async function startWorker(env: ChatportEnv): Promise<Child> {
+/** `chatport worker`, with the default configuration (poll interval, concurrency) and `extra` settings. */
+export async function startWorker(env: ChatportEnv, extra: Record<string, string> = {}): Promise<Child> {
   await ensureBuilt();
-  const child = startChild(['bin/chatport.mjs', 'worker'], chatportEnv(env, {}));
+  const child = startChild(['bin/chatport.mjs', 'worker'], chatportEnv(env, extra));
   await child.waitForLine(/task worker \S+ running/);
   return child;
 }

@@ -17,6 +17,7 @@ import { exportFigures, pickupFigures, type BenchRun } from './export-figures.js
 import { ingestFigures } from './ingest-figures.js';
 import { profileChildrenInto, startServer, startWorker, type Child } from './processes.js';
 import { describeMachine, markdownTable, saveResults, textTable, type Figure } from './report.js';
+import { s3Figures } from './s3-figures.js';
 import { seedUsersAndChannels } from './seed.js';
 import { statusFigures } from './status-figures.js';
 
@@ -116,6 +117,7 @@ try {
     figures.push(...result.figures);
     importInput = result.mediumWithUsersTaskId;
   }
+  if (options.only.includes('s3')) figures.push(...(await s3Figures(run)));
   if (options.only.includes('pickup')) {
     const result = await pickupFigures(run);
     figures.push(...result.figures);
