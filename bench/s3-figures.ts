@@ -1,7 +1,7 @@
 import { startS3TestServer } from '../test/helpers/s3-server.js';
 import { median, runExport } from './api-client.js';
 import type { BenchRun } from './export-figures.js';
-import { startWorker } from './processes.js';
+import { peakRss, startWorker } from './processes.js';
 import { figure, type Figure } from './report.js';
 
 const MB = 1024 * 1024;
@@ -22,6 +22,7 @@ export async function s3Figures(run: BenchRun): Promise<Figure[]> {
   const ratios: number[] = [];
   const local: number[] = [];
   const remote: number[] = [];
+  const peaks: Record<string, number[]> = { 'local disk': [], S3: [] };
   try {
     for (let round = 0; round < run.options.repeat; round++) {
       for (const [where, extra, times] of [
@@ -32,8 +33,11 @@ export async function s3Figures(run: BenchRun): Promise<Figure[]> {
         try {
           const result = await runExport(run.client, large.cid, { version: 'v2' });
           times.push(result.millis);
+          const peak = (peakRss(worker.pid) ?? 0) / MB;
+          peaks[where]!.push(peak);
           run.log(
-            `  v2 export to ${where}: ${result.millis.toFixed(0)} ms, ${(Number(result.result.size) / MB).toFixed(0)} MB`,
+            `  v2 export to ${where}: ${result.millis.toFixed(0)} ms, ` +
+              `${(Number(result.result.size) / MB).toFixed(0)} MB, worker peak RSS ${peak.toFixed(0)} MB`,
           );
         } finally {
           await worker.stop();
@@ -55,5 +59,12 @@ export async function s3Figures(run: BenchRun): Promise<Figure[]> {
       ),
       ratio: median(ratios),
     },
+    figure(
+      'rss.v2.large.s3',
+      `worker peak RSS, v2 export of ${count(large.messages)} to S3`,
+      median(peaks.S3!),
+      'MB',
+      { label: 'same export to local disk', value: median(peaks['local disk']!) },
+    ),
   ];
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDialects } from '../helpers/databases.js';
 import { exportAndDownload, waitForTask } from '../helpers/exports.js';
+import { startS3TestServer, type S3TestServer } from '../helpers/s3-server.js';
 import { insertMessages } from '../helpers/seed.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
@@ -69,6 +70,42 @@ describe.skipIf(!isRoot).each(testDialects)('an export to a full disk (%s)', (di
     // The partial file was removed, so the space is free again.
     expect(filesUnder(files)).toEqual([]);
 
+    const { text } = await exportAndDownload(t.app.client, [{ cid: 'messaging:small' }], { version: 'v2' });
+    expect(text).toContain('"type":"channel"');
+  });
+});
+
+describe('an export to a full S3 store', () => {
+  let s3: S3TestServer;
+  let t: TestServer;
+
+  beforeAll(async () => {
+    s3 = await startS3TestServer();
+    t = await startTestServer('sqlite', { env: s3.env('full') });
+    await t.app.client.upsertUser({ id: 'writer' });
+    await t.app.client
+      .channel('messaging', 'small', { created_by_id: 'writer', members: ['writer'] } as never)
+      .create();
+  });
+  afterAll(async () => {
+    await t.close();
+    await s3.close();
+  });
+
+  it('fails at once with storage_full naming the store’s answer, and publishes nothing', async () => {
+    // As MinIO answers once its drives reach their free-space threshold.
+    s3.faults.refuseUploads = { code: 'XMinioStorageFull', status: 507 };
+    const { task_id } = await t.app.client.exportChannels([{ cid: 'messaging:small' }]);
+    const task = await waitForTask(t.app.client, task_id);
+    s3.faults.refuseUploads = undefined;
+    expect(task.status).toBe('failed');
+    expect(task.error).toEqual({
+      type: 'storage_full',
+      description: 'the export storage is full: the store has no space left (XMinioStorageFull)',
+    });
+    const objects = [];
+    for await (const object of t.server.context.storage.listObjects('')) objects.push(object.key);
+    expect(objects).toEqual([]);
     const { text } = await exportAndDownload(t.app.client, [{ cid: 'messaging:small' }], { version: 'v2' });
     expect(text).toContain('"type":"channel"');
   });
