@@ -5,7 +5,8 @@ import type { TaskPresenter } from '../tasks/tasks.types.js';
 
 /**
  * A completed export's `result`: its counts and size, and a download link signed afresh on every
- * request (valid 24 hours; presigned by the store with S3); after retention, no link but `expired: true` and a note saying so.
+ * request (valid 24 hours; presigned by the store with S3); after retention, no link but
+ * `expired: true` and a note saying so.
  */
 export const exportResultPresenter: TaskPresenter = async (task, { context, app }) => {
   const stored = parseObject(task.result);
