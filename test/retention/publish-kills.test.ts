@@ -3,7 +3,8 @@ import readline from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createManualClock } from '../../src/lib/time.js';
 import { sweepExpiredFiles } from '../../src/modules/retention/retention.sweeper.js';
-import { buildTaskHandlers } from '../../src/modules/tasks/task-handlers.js';
+import { taskHandlersOf } from '../../src/modules/tasks/tasks.kinds.js';
+import { taskKinds } from '../../src/task-kinds.js';
 import { createTaskWorker } from '../../src/modules/tasks/tasks.worker.js';
 import type { StorageDriver } from '../../src/modules/storage/storage.types.js';
 import { testDialects, type TestDialect } from '../helpers/databases.js';
@@ -117,7 +118,7 @@ describe.each(cases)(
 
         const worker = createTaskWorker({
           context,
-          handlers: buildTaskHandlers(context),
+          handlers: taskHandlersOf(taskKinds),
           leaseMillis: 1000,
           reapMillis: 100,
           pollMillis: 50,

@@ -63,6 +63,8 @@ export async function startStorm(options: StormOptions): Promise<Storm> {
     CHATPORT_TASK_LEASE_MS: String(options.leaseMillis),
     CHATPORT_TASK_POLL_MS: '50',
     CHATPORT_HOST: '127.0.0.1',
+    // One app queues every task of the storm at once: no per-app cap.
+    CHATPORT_MAX_TASKS_PER_APP: '0',
   };
   const context = await createContext(loadConfig(env), { logger: pino({ level: 'silent' }) });
   const app = await createApp({ db: context.db, clock: context.clock, name: 'storm' });
