@@ -118,6 +118,68 @@ export interface TasksTable {
   file_expires_at: number | null;
   /** When it did. */
   file_deleted_at: number | null;
+  /**
+   * 1 when an API request queued it (the per-app cap counts it); 0 when the server did (deliveries).
+   * Defaults to 1 on insert.
+   */
+  capped: Generated<number>;
+}
+
+/** An app's webhook settings from `PATCH /app`; an app without a row has none. */
+export interface AppSettingsTable {
+  app_id: number;
+  /** Where every event of `webhook_events` is posted; '' for nowhere. */
+  webhook_url: string;
+  /** JSON array of event types; empty: every type. */
+  webhook_events: string;
+  updated_at: number;
+}
+
+/** One of an app's `event_hooks`, in the order `PATCH /app` listed them (`position`). */
+export interface EventHooksTable {
+  app_id: number;
+  id: string;
+  position: number;
+  /** Always `webhook`: the only kind chatport sends. */
+  hook_type: string;
+  webhook_url: string;
+  /** JSON array of event types; empty: every type. */
+  event_types: string;
+  enabled: number;
+  timeout_ms: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** One event announced to one target, sent by the `webhook-delivery` task `queue_task_id`. */
+export interface WebhookDeliveriesTable {
+  /** Sent as `X-Webhook-Id`, the same on every attempt. */
+  id: string;
+  app_id: number;
+  queue_task_id: string;
+  /** The task the event is about (the export). */
+  task_id: string;
+  event_type: string;
+  /** The event hook it was configured by; null for the app's `webhook_url`. */
+  hook_id: string | null;
+  webhook_url: string;
+  timeout_ms: number;
+  /** JSON of the event body, without the `url` signed afresh for every attempt. */
+  event: string;
+  created_at: number;
+}
+
+/** One attempt to send a delivery; `finished_at` and `outcome` stay null while it runs. */
+export interface WebhookAttemptsTable {
+  delivery_id: string;
+  /** Sent as `X-Webhook-Attempt`, 1 first. */
+  attempt: number;
+  started_at: number;
+  finished_at: number | null;
+  /** delivered | failed | refused */
+  outcome: string | null;
+  response_status: number | null;
+  error: string | null;
 }
 
 export interface Database {
@@ -128,6 +190,10 @@ export interface Database {
   messages: MessagesTable;
   reactions: ReactionsTable;
   tasks: TasksTable;
+  app_settings: AppSettingsTable;
+  event_hooks: EventHooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
 }
 
 export type AppRow = Selectable<AppsTable>;
@@ -137,6 +203,10 @@ export type MemberRow = Selectable<MembersTable>;
 export type MessageRow = Selectable<MessagesTable>;
 export type ReactionRow = Selectable<ReactionsTable>;
 export type TaskRow = Selectable<TasksTable>;
+export type AppSettingsRow = Selectable<AppSettingsTable>;
+export type EventHookRow = Selectable<EventHooksTable>;
+export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
+export type WebhookAttemptRow = Selectable<WebhookAttemptsTable>;
 export type NewMessageRow = Insertable<MessagesTable>;
 export type MessageUpdate = Updateable<MessagesTable>;
 export type { ColumnType };

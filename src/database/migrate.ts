@@ -2,12 +2,14 @@ import { Migrator } from 'kysely';
 import type { DatabaseDialect } from './dialects/dialect.js';
 import { initialMigration } from './migrations/0001-initial.js';
 import { taskFairnessMigration } from './migrations/0004-task-fairness.js';
+import { webhooksMigration } from './migrations/0007-webhooks.js';
 
 /** Migrations in order. Add new ones at the end; never edit one that has shipped. */
 function migrations(dialect: DatabaseDialect) {
   return {
     '0001-initial': initialMigration(dialect),
     '0004-task-fairness': taskFairnessMigration(),
+    '0007-webhooks': webhooksMigration(),
   };
 }
 

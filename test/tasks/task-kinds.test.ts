@@ -53,7 +53,13 @@ describe('task kinds', () => {
   it('gives every built-in kind a distinct name, and a presenter to the two exports', () => {
     const names = taskKinds.map((kind) => kind.kind);
     expect(new Set(names).size).toBe(names.length);
-    expect(names.sort()).toEqual(['delete-channels', 'delete-users', 'export-channels', 'export-users']);
+    expect(names.sort()).toEqual([
+      'delete-channels',
+      'delete-users',
+      'export-channels',
+      'export-users',
+      'webhook-delivery',
+    ]);
     const presenting = taskKinds.filter((kind) => kind.presentResult).map((kind) => kind.kind);
     expect(presenting.sort()).toEqual(['export-channels', 'export-users']);
   });

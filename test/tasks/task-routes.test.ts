@@ -181,6 +181,7 @@ describe('task status presentation', () => {
     file_key: 'exports/1/task-1.json',
     file_expires_at: START_MICROS + 10,
     file_deleted_at: null,
+    capped: 1,
   };
   const presentation = {} as Parameters<TaskPresenter>[1];
 

@@ -13,13 +13,19 @@ export interface EnqueueTaskInput {
   payload: unknown;
   /** Attempts in all, failures and expired leases alike. Default 5. */
   maxAttempts?: number;
+  /**
+   * Whether the per-app cap counts it: true for what API requests queue (submitTask sets it). Default
+   * false: work the server queues itself (a webhook delivery) never keeps an app from queueing.
+   */
+  capped?: boolean;
 }
 
 /**
  * Queues a task as `waiting`, ready to run at once, and wakes this process's workers. `db` may be a
  * transaction, so the task commits together with the change that asked for it; workers are then not
- * woken here: call notifyTaskWorkers() after the commit. No cap applies: API requests queue through
- * submitTask (tasks.submit.ts), which counts the app's tasks first.
+ * woken here: call notifyTaskWorkers() after the commit. No cap applies, and the cap does not count
+ * the task unless `capped`: API requests queue through submitTask (tasks.submit.ts), which counts the
+ * app's capped tasks first.
  */
 export async function enqueueTask(
   db: Kysely<Database>,
@@ -64,6 +70,7 @@ export async function insertTask(
       file_key: null,
       file_expires_at: null,
       file_deleted_at: null,
+      capped: input.capped ? 1 : 0,
     })
     .returningAll()
     .executeTakeFirstOrThrow();

@@ -1,4 +1,6 @@
+import type { Config } from '../../config.js';
 import { storedResultPresenter } from './tasks.presenter.js';
+import type { RetryPolicy } from './tasks.retry.js';
 import type { TaskHandlers, TaskKind, TaskPresenters } from './tasks.types.js';
 
 function byKind<T>(kinds: readonly TaskKind[], entry: (kind: TaskKind) => T): Record<string, T> {
@@ -25,4 +27,11 @@ export function taskPresentersOf(kinds: readonly TaskKind[]): TaskPresenters {
       ? (task, presentation) => kind.presentResult!(task, presentation)
       : storedResultPresenter,
   );
+}
+
+/** The backoff of each kind in `kinds` that declares its own, under `config`; others use the worker's. */
+export function taskRetryPoliciesOf(kinds: readonly TaskKind[], config: Config): Record<string, RetryPolicy> {
+  const policies: Record<string, RetryPolicy> = {};
+  for (const kind of kinds) if (kind.retryPolicy) policies[kind.kind] = kind.retryPolicy(config);
+  return policies;
 }

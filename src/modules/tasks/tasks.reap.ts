@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../database/database.types.js';
 import type { Clock } from '../../lib/time.js';
 import { DEFAULT_RETRY_POLICY, nextAttemptAt, type RetryPolicy } from './tasks.retry.js';
+import type { TaskEnder } from './tasks.end.js';
 import type { StoredTaskError } from './tasks.types.js';
 
 export interface ReapResult {
@@ -19,12 +20,25 @@ export interface ReapResult {
 export async function reapExpiredLeases(
   db: Kysely<Database>,
   clock: Clock,
-  { policy = DEFAULT_RETRY_POLICY, limit = 100 }: { policy?: RetryPolicy; limit?: number } = {},
+  {
+    policy = DEFAULT_RETRY_POLICY,
+    policyOf = () => policy,
+    endTask,
+    limit = 100,
+  }: {
+    /** Backoff before the next attempt. Default 1 s doubling up to 5 min. */
+    policy?: RetryPolicy;
+    /** The backoff of a kind, when kinds have their own. Default: `policy` for every kind. */
+    policyOf?: (kind: string) => RetryPolicy;
+    /** Fails a task for good together with its kind's end hooks (createTaskEnder). Default: no hooks. */
+    endTask?: TaskEnder;
+    limit?: number;
+  } = {},
 ): Promise<ReapResult> {
   const now = clock.nowMicros();
   const expired = await db
     .selectFrom('tasks')
-    .select(['id', 'attempt', 'max_attempts', 'lease_owner'])
+    .select(['id', 'app_id', 'kind', 'attempt', 'max_attempts', 'lease_owner', 'created_at', 'started_at'])
     .where('status', '=', 'running')
     .where('lease_expires_at', '<', now)
     .orderBy('lease_expires_at')
@@ -38,7 +52,7 @@ export async function reapExpiredLeases(
       maxAttempts: task.max_attempts,
       retryable: true,
       nowMicros: now,
-      policy,
+      policy: policyOf(task.kind),
     });
     const error: StoredTaskError = {
       type: 'lease_expired',
@@ -46,23 +60,44 @@ export async function reapExpiredLeases(
     };
     // Fenced like a worker's own writes, and on the expiry too: a heartbeat that renewed the lease
     // since the read above, or another reaper that got here first, wins.
-    const result = await db
-      .updateTable('tasks')
-      .set({
-        status: retryAt === null ? 'failed' : 'pending',
-        error: JSON.stringify(error),
-        lease_expires_at: null,
-        run_after: retryAt ?? now,
-        updated_at: now,
-        ...(retryAt === null ? { finished_at: now } : {}),
-      })
-      .where('id', '=', task.id)
-      .where('attempt', '=', task.attempt)
-      .where('status', '=', 'running')
-      .where((eb) => (owner === null ? eb('lease_owner', 'is', null) : eb('lease_owner', '=', owner)))
-      .where('lease_expires_at', '<', now)
-      .executeTakeFirst();
-    if (Number(result.numUpdatedRows) === 1) {
+    const takeBack = async (write: Kysely<Database>) => {
+      const result = await write
+        .updateTable('tasks')
+        .set({
+          status: retryAt === null ? 'failed' : 'pending',
+          error: JSON.stringify(error),
+          lease_expires_at: null,
+          run_after: retryAt ?? now,
+          updated_at: now,
+          ...(retryAt === null ? { finished_at: now } : {}),
+        })
+        .where('id', '=', task.id)
+        .where('attempt', '=', task.attempt)
+        .where('status', '=', 'running')
+        .where((eb) => (owner === null ? eb('lease_owner', 'is', null) : eb('lease_owner', '=', owner)))
+        .where('lease_expires_at', '<', now)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    };
+    const { type, description } = error;
+    const won =
+      retryAt === null && endTask
+        ? await endTask(task.kind, async (write) =>
+            (await takeBack(write))
+              ? {
+                  id: task.id,
+                  appId: task.app_id,
+                  kind: task.kind,
+                  status: 'failed' as const,
+                  error: { type, description },
+                  createdAt: task.created_at,
+                  startedAt: task.started_at,
+                  finishedAt: now,
+                }
+              : null,
+          )
+        : await takeBack(db);
+    if (won) {
       if (retryAt === null) reaped.failed += 1;
       else reaped.retried += 1;
     }

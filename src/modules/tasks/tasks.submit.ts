@@ -14,13 +14,14 @@ export interface SubmitTaskInput<Payload> {
   maxAttempts?: number;
 }
 
-/** How many of an app's tasks are queued or running: what the cap counts. */
+/** How many of an app's tasks that API requests queued are queued or running: what the cap counts. */
 export async function countActiveTasks(db: Kysely<Database>, appId: number): Promise<number> {
   const { count } = await db
     .selectFrom('tasks')
     .select((eb) => eb.fn.countAll<number>().as('count'))
     .where('app_id', '=', appId)
     .where('status', 'in', activeStatuses)
+    .where('capped', '=', 1)
     .executeTakeFirstOrThrow();
   return Number(count);
 }
@@ -55,6 +56,7 @@ export async function submitTask<Payload>(
       kind: kind.kind,
       payload: input.payload,
       maxAttempts: input.maxAttempts,
+      capped: true,
     });
   });
   notifyTaskWorkers();

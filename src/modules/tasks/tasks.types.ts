@@ -27,12 +27,17 @@
  *   parser, handler and result presenter. The runtime registers every kind (src/task-kinds.ts).
  * - handler: the function that does one kind of work; `TaskHandlers` maps kinds to handlers.
  * - presenter: renders a completed task's `result` for the status routes, per kind.
+ * - end hook: work another feature does in the transaction that ends a task of the kinds it watches
+ *   (`TaskEndHook`), e.g. queueing the webhook that announces an export's end.
  *
  * Times are microseconds since the epoch (lib/time.ts), read from the injected clock of the process
  * doing the write: processes sharing a queue need clocks that agree to well within a lease.
  */
+import type { Kysely } from 'kysely';
+import type { Config } from '../../config.js';
 import type { Context } from '../../context.js';
-import type { AppRow, TaskRow } from '../../database/database.types.js';
+import type { AppRow, Database, TaskRow } from '../../database/database.types.js';
+import type { RetryPolicy } from './tasks.retry.js';
 
 export type { TaskRow };
 
@@ -135,6 +140,38 @@ export interface TaskKind<Payload = unknown> {
   run(args: TaskRunArgs<Payload>): Promise<TaskOutcome>;
   /** Renders a completed task's `result` on every status request. Default: the stored result JSON. */
   presentResult?(task: TaskStatusRow, presentation: TaskPresentation): PresentedResult;
+  /** The backoff between its failed attempts. Default: the worker's (1 s doubling up to 5 min). */
+  retryPolicy?(config: Config): RetryPolicy;
+}
+
+/** A task that has just ended for good, as the end hooks watching its kind are told. */
+export interface EndedTask {
+  id: string;
+  appId: number;
+  kind: string;
+  status: 'completed' | 'failed';
+  /** The result stored for a completed task, as its handler returned it. */
+  result?: Record<string, unknown>;
+  /** What clients see of a failed task's error. */
+  error?: TaskError;
+  /** Microseconds: when the task was queued. */
+  createdAt: number;
+  /** Microseconds: when its last attempt started. */
+  startedAt: number | null;
+  /** Microseconds: when it ended. */
+  finishedAt: number;
+}
+
+/**
+ * Work that must commit together with a task's end, or not at all: it runs on `db`, the transaction
+ * that marks a task of its kinds `completed`, or `failed` for good (by its worker or by the reaper).
+ * It never runs for an attempt that lost its lease, as that attempt ended nothing. When it throws, the
+ * end rolls back and the attempt counts as failed (retried like any other).
+ */
+export interface TaskEndHook {
+  /** The kinds whose end it watches. */
+  readonly kinds: readonly string[];
+  onEnd(args: { db: Kysely<Database>; context: Context; task: EndedTask }): Promise<void>;
 }
 
 /** What the status routes read of a task, and all a presenter sees of it. */

@@ -7,6 +7,7 @@ import { isPlainObject } from '../../lib/json.js';
 import { MICROS_PER_MILLI } from '../../lib/time.js';
 import { claimTasks } from './tasks.claim.js';
 import { completeTask } from './tasks.complete.js';
+import { createTaskEnder } from './tasks.end.js';
 import { describeFailure, LeaseLostError, WorkerStoppedError } from './tasks.errors.js';
 import { failTask } from './tasks.fail.js';
 import { keepLeaseAlive, type LeaseKeeper } from './tasks.heartbeat.js';
@@ -14,7 +15,7 @@ import { onTaskEnqueued } from './tasks.notify.js';
 import { hasDueTasks } from './tasks.probe.js';
 import { reapExpiredLeases } from './tasks.reap.js';
 import { DEFAULT_RETRY_POLICY, nextAttemptAt, type RetryPolicy } from './tasks.retry.js';
-import type { TaskHandlers, TaskLease, TaskOutcome } from './tasks.types.js';
+import type { EndedTask, TaskEndHook, TaskHandlers, TaskLease, TaskOutcome } from './tasks.types.js';
 
 export interface TaskWorkerOptions {
   context: Context;
@@ -36,6 +37,10 @@ export interface TaskWorkerOptions {
   reapMillis?: number;
   /** Backoff between attempts. Default 1 s doubling up to 5 min (tasks.retry.ts). */
   retryPolicy?: RetryPolicy;
+  /** Backoff of the kinds that declare their own (taskRetryPoliciesOf); others use `retryPolicy`. */
+  retryPolicies?: Record<string, RetryPolicy>;
+  /** Hooks run in the transaction that ends a task of the kinds they watch. Default none. */
+  endHooks?: readonly TaskEndHook[];
   /**
    * How long stop() waits for running handlers before aborting them, in ms. Default 8000, which with
    * the grace after the abort fits in the 10 s a container runtime allows between SIGTERM and SIGKILL.
@@ -100,6 +105,9 @@ export function createTaskWorker(options: TaskWorkerOptions): TaskWorker {
   const heartbeatMillis = Math.max(1, Math.floor(leaseMillis / 3));
   const reapMillis = options.reapMillis ?? Math.max(1, Math.floor(leaseMillis / 2));
   const policy = options.retryPolicy ?? DEFAULT_RETRY_POLICY;
+  const policies = options.retryPolicies ?? {};
+  const policyOf = (kind: string) => (Object.hasOwn(policies, kind) ? policies[kind]! : policy);
+  const endTask = createTaskEnder(context, options.endHooks);
   const shutdownTimeoutMillis = options.shutdownTimeoutMillis ?? 8000;
   const workerId = options.workerId ?? defaultWorkerId();
   const logger = context.logger.child({ component: 'task-worker', workerId });
@@ -201,11 +209,28 @@ export function createTaskWorker(options: TaskWorkerOptions): TaskWorker {
     return outcome;
   }
 
+  function endedTask(task: TaskRow, ending: Pick<EndedTask, 'status' | 'result' | 'error'>): EndedTask {
+    return {
+      id: task.id,
+      appId: task.app_id,
+      kind: task.kind,
+      createdAt: task.created_at,
+      startedAt: task.started_at,
+      finishedAt: clock.nowMicros(),
+      ...ending,
+    };
+  }
+
   async function runTask(task: TaskRow, lease: TaskLease, signal: AbortSignal): Promise<void> {
     const taskLog = logger.child({ taskId: task.id, kind: task.kind, attempt: task.attempt });
     try {
       const outcome = await invoke(task, signal);
-      if (await completeTask(db, clock, lease, outcome)) taskLog.debug('task completed');
+      const completed = await endTask(task.kind, async (write) =>
+        (await completeTask(write, clock, lease, outcome))
+          ? endedTask(task, { status: 'completed', result: outcome.result })
+          : null,
+      );
+      if (completed) taskLog.debug('task completed');
       else {
         taskLog.warn('attempt finished after losing its lease; its result was discarded');
         // The file this attempt published is referenced by no task: delete it, as nothing else will.
@@ -230,9 +255,18 @@ export function createTaskWorker(options: TaskWorkerOptions): TaskWorker {
         retryable: failure.retryable,
         immediate: failure.immediate,
         nowMicros: clock.nowMicros(),
-        policy,
+        policy: policyOf(task.kind),
       });
-      const won = await failTask(db, clock, lease, { error: failure.error, retryAt });
+      const failing = { error: failure.error, retryAt };
+      const { type, description } = failure.error;
+      const won =
+        retryAt === null
+          ? await endTask(task.kind, async (write) =>
+              (await failTask(write, clock, lease, failing))
+                ? endedTask(task, { status: 'failed', error: { type, description } })
+                : null,
+            )
+          : await failTask(db, clock, lease, failing);
       const fields = { type: failure.error.type, detail: failure.error.detail };
       if (!won) taskLog.warn(fields, 'attempt failed after losing its lease; nothing recorded');
       else if (retryAt === null) taskLog.warn(fields, 'task failed');
@@ -260,7 +294,7 @@ export function createTaskWorker(options: TaskWorkerOptions): TaskWorker {
 
   function reap(): void {
     if (reaping) return;
-    reaping = reapExpiredLeases(db, clock, { policy })
+    reaping = reapExpiredLeases(db, clock, { policy, policyOf, endTask })
       .then(
         (reaped) => {
           if (reaped.retried + reaped.failed === 0) return;
