@@ -75,6 +75,18 @@ export interface Config {
   s3PartSizeMb: number;
   /** CHATPORT_S3_UPLOAD_CONCURRENCY, default 2: parts one export uploads at once. */
   s3UploadConcurrency: number;
+  /**
+   * CHATPORT_WEBHOOK_ALLOW_PRIVATE, default false: let webhooks reach loopback, private, link-local,
+   * CGNAT and cloud-metadata addresses. Off, a target resolving to one is refused at delivery.
+   */
+  webhookAllowPrivate: boolean;
+  /** CHATPORT_WEBHOOK_MAX_ATTEMPTS, default 30: attempts to deliver one webhook event before giving up. */
+  webhookMaxAttempts: number;
+  /**
+   * CHATPORT_WEBHOOK_RETRY_BASE_MS, default 10000: wait after a webhook's first failed attempt, doubled
+   * after each further one up to an hour (30 attempts span about 21 hours).
+   */
+  webhookRetryBaseMillis: number;
 }
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -127,5 +139,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         : undefined,
     s3PartSizeMb: integer(env, 'CHATPORT_S3_PART_SIZE_MB', 8),
     s3UploadConcurrency: integer(env, 'CHATPORT_S3_UPLOAD_CONCURRENCY', 2),
+    webhookAllowPrivate: flag(env, 'CHATPORT_WEBHOOK_ALLOW_PRIVATE', false),
+    webhookMaxAttempts: Math.max(1, Math.floor(integer(env, 'CHATPORT_WEBHOOK_MAX_ATTEMPTS', 30))),
+    webhookRetryBaseMillis: integer(env, 'CHATPORT_WEBHOOK_RETRY_BASE_MS', 10_000),
   };
 }

@@ -7,12 +7,12 @@ import { migrateToLatest } from './database/migrate.js';
 import { makeDataDirectoryPrivate } from './data-directory.js';
 import { createSystemClock, type Clock } from './lib/time.js';
 import { ensureApp, ensureDevelopmentApp } from './modules/apps/apps.usecases.js';
-import { taskHandlersOf } from './modules/tasks/tasks.kinds.js';
+import { taskHandlersOf, taskRetryPoliciesOf } from './modules/tasks/tasks.kinds.js';
 import type { TaskHandlers } from './modules/tasks/tasks.types.js';
 import { createTaskWorker, type TaskWorker } from './modules/tasks/tasks.worker.js';
 import { createStorageDriver } from './modules/storage/storage.drivers.js';
 import { startRetentionSweeper } from './modules/retention/retention.sweeper.js';
-import { taskKinds } from './task-kinds.js';
+import { taskEndHooks, taskKinds } from './task-kinds.js';
 
 export interface RuntimeOptions {
   clock?: Clock;
@@ -47,6 +47,8 @@ export function startTaskWorker(context: Context, options: RuntimeOptions = {}):
   const worker = createTaskWorker({
     context,
     handlers: { ...taskHandlersOf(taskKinds), ...options.taskHandlers },
+    retryPolicies: taskRetryPoliciesOf(taskKinds, context.config),
+    endHooks: taskEndHooks,
     concurrency: context.config.workerConcurrency,
     leaseMillis: context.config.taskLeaseMillis,
     pollMillis: context.config.taskPollMillis,

@@ -1,8 +1,10 @@
 import { deleteChannelsTask } from './modules/channels/channels.deletion-task.js';
 import { exportChannelsTask } from './modules/exports/channel-export.task.js';
-import type { TaskKind } from './modules/tasks/tasks.types.js';
+import type { TaskEndHook, TaskKind } from './modules/tasks/tasks.types.js';
 import { exportUsersTask } from './modules/user-exports/user-export.task.js';
 import { deleteUsersTask } from './modules/users/users.deletion-task.js';
+import { webhookDeliveryTask } from './modules/webhooks/webhooks.delivery-task.js';
+import { exportWebhookEvents } from './modules/webhooks/webhooks.events.js';
 
 /**
  * Every kind of background task this build runs, each declared by the feature that does the work:
@@ -14,4 +16,8 @@ export const taskKinds: readonly TaskKind[] = [
   exportUsersTask,
   deleteUsersTask,
   deleteChannelsTask,
+  webhookDeliveryTask,
 ];
+
+/** Work features do in the transaction that ends a task of the kinds they watch (see TaskEndHook). */
+export const taskEndHooks: readonly TaskEndHook[] = [exportWebhookEvents];

@@ -10,6 +10,8 @@ import { registerMessageRoutes } from '../modules/messages/messages.routes.js';
 import { registerReactionRoutes } from '../modules/reactions/reactions.routes.js';
 import { registerUserExportRoutes } from '../modules/user-exports/user-export.routes.js';
 import { registerExportRoutes } from '../modules/exports/exports.routes.js';
+import { registerAppRoutes } from '../modules/apps/apps.routes.js';
+import { registerWebhookRoutes } from '../modules/webhooks/webhooks.routes.js';
 import { taskKinds } from '../task-kinds.js';
 
 /**
@@ -25,6 +27,8 @@ export async function registerRoutes(app: HttpApp, context: Context): Promise<vo
         registerTaskRoutes(common, context, taskKinds);
         registerUserRoutes(common, context, form);
         registerUserExportRoutes(common, context, form);
+        registerAppRoutes(common, context);
+        registerWebhookRoutes(common, context);
       },
       { prefix: commonPrefix },
     );

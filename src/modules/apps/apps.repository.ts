@@ -26,3 +26,8 @@ export async function updateAppSecret(db: Kysely<Database>, appId: number, apiSe
   await db.updateTable('apps').set({ api_secret: apiSecret }).where('id', '=', appId).execute();
   forgetCachedApps(db);
 }
+
+/** An app by its numeric id (`apps.id`), as tasks and stored rows name it. */
+export async function findAppById(db: Kysely<Database>, appId: number): Promise<AppRow | undefined> {
+  return db.selectFrom('apps').selectAll().where('id', '=', appId).executeTakeFirst();
+}

@@ -5,7 +5,10 @@ import type { Kysely } from 'kysely';
 import type { AppRow, Database } from '../../database/database.types.js';
 import { writePrivateFile } from '../../lib/private-files.js';
 import type { Clock } from '../../lib/time.js';
+import type { Context } from '../../context.js';
+import { readWebhookSettings, saveWebhookSettings } from '../webhooks/webhooks.repository.js';
 import { findAppByKey, insertApp, updateAppSecret } from './apps.repository.js';
+import { parseAppSettingsUpdate, presentAppSettings } from './apps.settings.js';
 
 export interface AppCredentials {
   apiKey: string;
@@ -91,4 +94,23 @@ export async function ensureDevelopmentApp({
   }
   const app = await ensureApp({ db, clock, credentials, name: 'development' });
   return { app, created };
+}
+
+/** `GET /app`: the app's settings in Stream's shape (apps.settings.ts). */
+export async function getAppSettings(context: Pick<Context, 'db'>, app: Pick<AppRow, 'id' | 'name'>) {
+  return presentAppSettings(app, await readWebhookSettings(context.db, app.id));
+}
+
+/**
+ * `PATCH /app`: validates the whole body first (a refused field changes nothing), then applies the
+ * webhook settings in one transaction.
+ */
+export async function updateAppSettings(
+  context: Pick<Context, 'dialect' | 'clock' | 'config'>,
+  appId: number,
+  body: unknown,
+): Promise<void> {
+  const change = parseAppSettingsUpdate(body, { allowPrivateWebhooks: context.config.webhookAllowPrivate });
+  const now = context.clock.nowMicros();
+  await context.dialect.writeTransaction((trx) => saveWebhookSettings(trx, appId, change, now));
 }
