@@ -14,10 +14,11 @@ export interface ReceivedWebhook {
   answeredWith: number;
 }
 
-/** What the receiver does with a request: answer `status`, after `delayMillis`. */
+/** What the receiver does with a request: answer `status`, after `delayMillis` or once `held` settles. */
 export interface ReceiverAnswer {
   status: number;
   delayMillis?: number;
+  held?: Promise<void>;
   headers?: Record<string, string>;
 }
 
@@ -65,7 +66,8 @@ export async function startWebhookReceiver(secrets: Map<string, string>): Promis
         record.answeredWith = answer.status;
         response.writeHead(answer.status, answer.headers).end('ok');
       };
-      if (answer.delayMillis) setTimeout(reply, answer.delayMillis);
+      if (answer.held) void answer.held.then(reply);
+      else if (answer.delayMillis) setTimeout(reply, answer.delayMillis);
       else reply();
     });
   });

@@ -249,6 +249,75 @@ describe.each(testDialects)('export webhooks (%s)', (dialect) => {
     expect((await app.client.getTask(taskId)).status).toBe('completed');
   });
 
+  it('stops retrying once the hook is removed: the next attempt is cancelled, nothing more is sent', async () => {
+    const app = await newApp();
+    await hookTo(app, '/removed');
+    let release!: () => void;
+    receiver.script('/removed', [{ status: 500, held: new Promise<void>((resolve) => (release = resolve)) }]);
+    const { task_id: taskId } = await app.client.exportChannels([{ type: 'messaging', id: 'general' }]);
+    await waitFor(
+      () => receiver.at('/removed').length,
+      (count) => count === 1,
+    );
+    await app.client.updateAppSettings({ event_hooks: [] });
+    release();
+    const [delivery] = await settledDeliveries(app, taskId);
+    expect(delivery).toMatchObject({ status: 'failed' });
+    expect(delivery!.attempts).toMatchObject([
+      { attempt: 1, status: 'failed', response_code: 500 },
+      {
+        attempt: 2,
+        status: 'cancelled',
+        response_code: null,
+        error: 'the webhook was removed or disabled; not sent',
+      },
+    ]);
+    expect(receiver.at('/removed')).toHaveLength(1);
+  });
+
+  it('answers one delivery by id, newest first in the list, and 404 for another app’s or an unknown id', async () => {
+    const app = await newApp();
+    await hookTo(app, '/by-id');
+    // One after the other, so that the second export's event is the newer.
+    const first = await app.client.exportChannels([{ type: 'messaging', id: 'general' }]);
+    const [delivery] = await settledDeliveries(app, first.task_id);
+    const second = await app.client.exportChannels([{ type: 'messaging', id: 'general' }]);
+    await settledDeliveries(app, second.task_id);
+    const token = await signToken(app.apiSecret, { server: true });
+    const get = (path: string, as = { apiKey: app.apiKey, token }) => rawRequest(t.baseURL, 'GET', path, as);
+
+    const one = await get(`/webhook_deliveries/${delivery!.id}`);
+    expect(one.status).toBe(200);
+    expect(one.body.delivery).toEqual(delivery);
+    expectTimestampsEverywhere(one.body);
+    const list = await get('/webhook_deliveries?limit=2');
+    expect((list.body.deliveries as Delivery[]).map((d) => d.task_id)).toEqual([
+      second.task_id,
+      first.task_id,
+    ]);
+    expect(
+      ((await get('/webhook_deliveries?limit=1&offset=1')).body.deliveries as Delivery[])[0]!.task_id,
+    ).toBe(first.task_id);
+
+    const other = await newApp();
+    const otherToken = await signToken(other.apiSecret, { server: true });
+    const foreign = await get(`/webhook_deliveries/${delivery!.id}`, {
+      apiKey: other.apiKey,
+      token: otherToken,
+    });
+    expect(foreign).toMatchObject({ status: 404, body: { code: 16 } });
+    expect(await get('/webhook_deliveries/unknown')).toMatchObject({ status: 404, body: { code: 16 } });
+    for (const query of ['limit=0', 'limit=101', 'offset=-1', 'status=failed']) {
+      expect(await get(`/webhook_deliveries?${query}`), query).toMatchObject({
+        status: 400,
+        body: { code: 4 },
+      });
+    }
+    const userToken = await signToken(app.apiSecret, { user_id: 'ann' });
+    const asUser = await get('/webhook_deliveries', { apiKey: app.apiKey, token: userToken });
+    expect(asUser).toMatchObject({ status: 403, body: { code: 17 } });
+  });
+
   it('sends an event to every subscribed target, and none to disabled hooks or other event types', async () => {
     const app = await newApp();
     await app.client.updateAppSettings({
