@@ -1,5 +1,6 @@
 import swagger from '@fastify/swagger';
 import type { HttpApp } from './http-app.js';
+import { webhookEventsOpenApi } from '../modules/webhooks/webhooks.openapi.js';
 
 /**
  * The OpenAPI document, generated from the TypeBox schemas every route declares. Registered before
@@ -23,6 +24,7 @@ export async function registerOpenApi(app: HttpApp): Promise<void> {
         },
       },
       security: [{ apiKey: [], jwt: [] }],
+      webhooks: webhookEventsOpenApi,
     },
   });
   app.get(

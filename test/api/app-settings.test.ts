@@ -232,6 +232,32 @@ describe.each(testDialects)('app settings, GET and PATCH /app (%s)', (dialect) =
     }
   });
 
+  it('is documented in the OpenAPI document, with the webhook events chatport posts', async () => {
+    const document = (await (await fetch(`${t.baseURL}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, unknown>>;
+      webhooks: Record<string, { post: { requestBody: unknown; parameters: Array<{ name: string }> } }>;
+    };
+    expect(Object.keys(document.paths['/app']!).sort()).toEqual(['get', 'patch']);
+    expect(JSON.stringify(document.paths['/app']!.patch)).toContain('event_hooks');
+    expect(document.paths).toHaveProperty(['/webhook_deliveries', 'get']);
+    expect(document.paths).toHaveProperty(['/webhook_deliveries/{id}', 'get']);
+    expect(Object.keys(document.webhooks).sort()).toEqual([
+      'export.channels.error',
+      'export.channels.success',
+      'export.users.error',
+      'export.users.success',
+    ]);
+    const success = document.webhooks['export.channels.success']!.post;
+    expect(success.parameters.map((header) => header.name)).toEqual([
+      'X-Signature',
+      'X-Webhook-Id',
+      'X-Webhook-Attempt',
+      'X-Api-Key',
+    ]);
+    expect(JSON.stringify(success.requestBody)).toContain('"url"');
+    expect(JSON.stringify(document.webhooks['export.users.error']!.post.requestBody)).toContain('"error"');
+  });
+
   it('keeps each app’s settings to itself', async () => {
     const other = await t.createTestApp('other');
     await other.client.updateAppSettings({ webhook_url: 'https://hooks.example.com/other' });
