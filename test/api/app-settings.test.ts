@@ -158,6 +158,20 @@ describe.each(testDialects)('app settings, GET and PATCH /app (%s)', (dialect) =
     expect(app).toMatchObject({ webhook_url: '', webhook_events: [], event_hooks: [] });
   });
 
+  it('loses no hook when updates that each add one arrive at once', async () => {
+    await client.updateAppSettings({ event_hooks: [] });
+    await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        client.updateAppSettings({
+          explicit_event_hooks_deletion: true,
+          event_hooks: [hook(`/${i}`, { id: `h${i}` })],
+        }),
+      ),
+    );
+    const ids = (await settings()).event_hooks!.map((h) => h.id);
+    expect(ids.sort()).toEqual(Array.from({ length: 8 }, (_, i) => `h${i}`));
+  });
+
   it('accepts a setting chatport does not implement only with the value GET /app shows', async () => {
     await client.updateAppSettings({
       disable_auth_checks: false,

@@ -31,3 +31,17 @@ export async function updateAppSecret(db: Kysely<Database>, appId: number, apiSe
 export async function findAppById(db: Kysely<Database>, appId: number): Promise<AppRow | undefined> {
   return db.selectFrom('apps').selectAll().where('id', '=', appId).executeTakeFirst();
 }
+
+/**
+ * Holds an app's row until the transaction `db` ends, so that changes to the app's settings made at
+ * once queue behind each other. `rowLocks`: the database has row locks (PostgreSQL); SQLite's write
+ * transaction already holds the whole database.
+ */
+export async function lockApp(db: Kysely<Database>, appId: number, rowLocks: boolean): Promise<void> {
+  await db
+    .selectFrom('apps')
+    .select('id')
+    .where('id', '=', appId)
+    .$if(rowLocks, (query) => query.forUpdate())
+    .execute();
+}

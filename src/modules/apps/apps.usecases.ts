@@ -7,7 +7,7 @@ import { writePrivateFile } from '../../lib/private-files.js';
 import type { Clock } from '../../lib/time.js';
 import type { Context } from '../../context.js';
 import { readWebhookSettings, saveWebhookSettings } from '../webhooks/webhooks.repository.js';
-import { findAppByKey, insertApp, updateAppSecret } from './apps.repository.js';
+import { findAppByKey, insertApp, lockApp, updateAppSecret } from './apps.repository.js';
 import { parseAppSettingsUpdate, presentAppSettings } from './apps.settings.js';
 
 export interface AppCredentials {
@@ -112,5 +112,10 @@ export async function updateAppSettings(
 ): Promise<void> {
   const change = parseAppSettingsUpdate(body, { allowPrivateWebhooks: context.config.webhookAllowPrivate });
   const now = context.clock.nowMicros();
-  await context.dialect.writeTransaction((trx) => saveWebhookSettings(trx, appId, change, now));
+  const { dialect } = context;
+  await dialect.writeTransaction(async (trx) => {
+    // Two updates at once would each rewrite the hooks from what they read: one waits for the other.
+    await lockApp(trx, appId, dialect.skipLockedSuffix);
+    await saveWebhookSettings(trx, appId, change, now);
+  });
 }
