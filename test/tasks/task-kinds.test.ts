@@ -6,7 +6,12 @@ import { UnrecoverableError } from '../../src/lib/errors.js';
 import { parseChannelExportRequest } from '../../src/modules/exports/channel-export.request.js';
 import { exportChannelsTask } from '../../src/modules/exports/channel-export.task.js';
 import { enqueueTask } from '../../src/modules/tasks/tasks.enqueue.js';
-import { taskHandlersOf, taskPresentersOf } from '../../src/modules/tasks/tasks.kinds.js';
+import { loadConfig } from '../../src/config.js';
+import {
+  taskHandlersOf,
+  taskPresentersOf,
+  taskRetryPoliciesOf,
+} from '../../src/modules/tasks/tasks.kinds.js';
 import { payloadParser } from '../../src/modules/tasks/tasks.payload.js';
 import type { TaskKind } from '../../src/modules/tasks/tasks.types.js';
 import { createTaskWorker, type TaskWorker } from '../../src/modules/tasks/tasks.worker.js';
@@ -133,6 +138,32 @@ describe.each(testDialects)('a task kind run by the worker (%s)', (dialectName) 
     expect(seen).toEqual([{ name: 'ann', times: 2 }]);
   });
 
+  it('backs a failed attempt off by its kind’s own policy, not the worker’s', async () => {
+    const failing: TaskKind = {
+      kind: 'flaky',
+      parsePayload: (payload) => payload,
+      run: async () => {
+        throw new Error('not yet');
+      },
+    };
+    worker = createTaskWorker({
+      context: t.context,
+      handlers: taskHandlersOf([failing]),
+      retryPolicy: { baseMillis: 10, capMillis: 10 },
+      retryPolicies: { flaky: { baseMillis: 600_000, capMillis: 600_000 } },
+    });
+    worker.start();
+    const { db, clock } = t.context;
+    const queued = await enqueueTask(db, clock, { appId: 1, kind: 'flaky', payload: {} });
+    const backingOff = await waitFor(
+      () => readTask(db, queued.id),
+      (task) => task.status === 'pending',
+    );
+    // The backoff is computed just before the failure is written: within a second of 10 minutes.
+    expect(backingOff.run_after - backingOff.updated_at).toBeGreaterThan(599_000_000);
+    expect(backingOff.run_after - backingOff.updated_at).toBeLessThanOrEqual(600_000_000);
+  });
+
   it('fails a task whose stored payload does not match at once, without running it', async () => {
     const seen: GreetingPayload[] = [];
     start(seen);
@@ -149,6 +180,14 @@ describe.each(testDialects)('a task kind run by the worker (%s)', (dialectName) 
     expect(error.type).toBe('invalid_payload');
     expect(error.description).toMatch(/^the greet task’s payload is not valid at \/times/);
     expect(seen).toEqual([]);
+  });
+});
+
+describe('a kind’s own backoff', () => {
+  it('is read from the configuration by taskRetryPoliciesOf; kinds without one use the worker’s', () => {
+    const config = loadConfig({ CHATPORT_WEBHOOK_RETRY_BASE_MS: '250' });
+    const policies = taskRetryPoliciesOf(taskKinds, config);
+    expect(policies).toEqual({ 'webhook-delivery': { baseMillis: 250, capMillis: 3_600_000 } });
   });
 });
 
@@ -206,6 +245,7 @@ describe('the task queue’s room', () => {
       'reactions',
       'user-exports',
       'users',
+      'webhooks',
     ]);
     const offending: string[] = [];
     for (const file of fs.readdirSync(folder)) {
