@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StreamClient } from '@stream-io/node-sdk';
 import type { StreamChat } from 'stream-chat';
 import { expectStreamError, expectTimestampsEverywhere } from '../helpers/assertions.js';
 import { testDialects } from '../helpers/databases.js';
 import { rawRequest, signToken } from '../helpers/raw-client.js';
+import { sdkTypeProblems } from '../helpers/sdk-types.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 
 /** The fields Stream's AppResponseFields requires (reference spec), every one of which GET /app answers. */
@@ -277,5 +279,33 @@ describe.each(testDialects)('app settings, GET and PATCH /app (%s)', (dialect) =
     await other.client.updateAppSettings({ webhook_url: 'https://hooks.example.com/other' });
     expect((await settings()).webhook_url).not.toBe('https://hooks.example.com/other');
     expect((await other.client.getAppSettings()).app!.webhook_url).toBe('https://hooks.example.com/other');
+  });
+});
+
+describe.each(testDialects)('app settings through @stream-io/node-sdk, /api/v2/app (%s)', (dialect) => {
+  let t: TestServer;
+  let client: StreamClient;
+
+  beforeAll(async () => {
+    t = await startTestServer(dialect);
+    client = new StreamClient(t.app.apiKey, t.app.apiSecret, { basePath: t.baseURL, timeout: 20_000 });
+  });
+  afterAll(() => t.close());
+
+  it('stores the webhooks updateApp sends, and getApp keeps every promise of the SDK’s AppResponseFields', async () => {
+    await client.updateApp({
+      webhook_url: 'https://hooks.example.com/v2',
+      event_hooks: [hook('/v2-hook', { id: 'v2', event_types: ['export.users.success'] })],
+    });
+    const { app } = await client.getApp();
+    expect(sdkTypeProblems(app, 'AppResponseFields')).toEqual([]);
+    expect(app.webhook_url).toBe('https://hooks.example.com/v2');
+    expect(app.event_hooks).toMatchObject([
+      { id: 'v2', hook_type: 'webhook', webhook_url: 'https://hooks.example.com/v2-hook', enabled: true },
+    ]);
+    await expect(client.updateApp({ multi_tenant_enabled: true })).rejects.toMatchObject({
+      code: 4,
+      metadata: { responseCode: 400 },
+    });
   });
 });

@@ -289,5 +289,6 @@ function task(id: string, status: string): Omit<TaskRow, 'app_id'> {
     file_key: null,
     file_expires_at: null,
     file_deleted_at: null,
+    capped: 1,
   };
 }
