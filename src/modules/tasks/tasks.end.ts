@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Context } from '../../context.js';
-import type { Database } from '../../database/database.types.js';
+import type { Database, TaskRow } from '../../database/database.types.js';
 import type { EndedTask, TaskEndHook } from './tasks.types.js';
 
 /**
@@ -29,5 +29,22 @@ export function createTaskEnder(context: Context, hooks: readonly TaskEndHook[] 
       for (const hook of watching) await hook.onEnd({ db: trx, context, task: ended });
       return true;
     });
+  };
+}
+
+/** The EndedTask of `row`, ended at `finishedAt` (microseconds) with the given status and outcome. */
+export function endedTaskOf(
+  row: Pick<TaskRow, 'id' | 'app_id' | 'kind' | 'created_at' | 'started_at'>,
+  ending: Pick<EndedTask, 'status' | 'result' | 'error'>,
+  finishedAt: number,
+): EndedTask {
+  return {
+    id: row.id,
+    appId: row.app_id,
+    kind: row.kind,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    finishedAt,
+    ...ending,
   };
 }

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../database/database.types.js';
 import type { Clock } from '../../lib/time.js';
 import { DEFAULT_RETRY_POLICY, nextAttemptAt, type RetryPolicy } from './tasks.retry.js';
-import type { TaskEnder } from './tasks.end.js';
+import { endedTaskOf, type TaskEnder } from './tasks.end.js';
 import type { StoredTaskError } from './tasks.types.js';
 
 export interface ReapResult {
@@ -84,16 +84,7 @@ export async function reapExpiredLeases(
       retryAt === null && endTask
         ? await endTask(task.kind, async (write) =>
             (await takeBack(write))
-              ? {
-                  id: task.id,
-                  appId: task.app_id,
-                  kind: task.kind,
-                  status: 'failed' as const,
-                  error: { type, description },
-                  createdAt: task.created_at,
-                  startedAt: task.started_at,
-                  finishedAt: now,
-                }
+              ? endedTaskOf(task, { status: 'failed', error: { type, description } }, now)
               : null,
           )
         : await takeBack(db);

@@ -7,7 +7,7 @@ import { isPlainObject } from '../../lib/json.js';
 import { MICROS_PER_MILLI } from '../../lib/time.js';
 import { claimTasks } from './tasks.claim.js';
 import { completeTask } from './tasks.complete.js';
-import { createTaskEnder } from './tasks.end.js';
+import { createTaskEnder, endedTaskOf } from './tasks.end.js';
 import { describeFailure, LeaseLostError, WorkerStoppedError } from './tasks.errors.js';
 import { failTask } from './tasks.fail.js';
 import { keepLeaseAlive, type LeaseKeeper } from './tasks.heartbeat.js';
@@ -15,7 +15,7 @@ import { onTaskEnqueued } from './tasks.notify.js';
 import { hasDueTasks } from './tasks.probe.js';
 import { reapExpiredLeases } from './tasks.reap.js';
 import { DEFAULT_RETRY_POLICY, nextAttemptAt, type RetryPolicy } from './tasks.retry.js';
-import type { EndedTask, TaskEndHook, TaskHandlers, TaskLease, TaskOutcome } from './tasks.types.js';
+import type { TaskEndHook, TaskHandlers, TaskLease, TaskOutcome } from './tasks.types.js';
 
 export interface TaskWorkerOptions {
   context: Context;
@@ -209,25 +209,13 @@ export function createTaskWorker(options: TaskWorkerOptions): TaskWorker {
     return outcome;
   }
 
-  function endedTask(task: TaskRow, ending: Pick<EndedTask, 'status' | 'result' | 'error'>): EndedTask {
-    return {
-      id: task.id,
-      appId: task.app_id,
-      kind: task.kind,
-      createdAt: task.created_at,
-      startedAt: task.started_at,
-      finishedAt: clock.nowMicros(),
-      ...ending,
-    };
-  }
-
   async function runTask(task: TaskRow, lease: TaskLease, signal: AbortSignal): Promise<void> {
     const taskLog = logger.child({ taskId: task.id, kind: task.kind, attempt: task.attempt });
     try {
       const outcome = await invoke(task, signal);
       const completed = await endTask(task.kind, async (write) =>
         (await completeTask(write, clock, lease, outcome))
-          ? endedTask(task, { status: 'completed', result: outcome.result })
+          ? endedTaskOf(task, { status: 'completed', result: outcome.result }, clock.nowMicros())
           : null,
       );
       if (completed) taskLog.debug('task completed');
@@ -263,7 +251,7 @@ export function createTaskWorker(options: TaskWorkerOptions): TaskWorker {
         retryAt === null
           ? await endTask(task.kind, async (write) =>
               (await failTask(write, clock, lease, failing))
-                ? endedTask(task, { status: 'failed', error: { type, description } })
+                ? endedTaskOf(task, { status: 'failed', error: { type, description } }, clock.nowMicros())
                 : null,
             )
           : await failTask(db, clock, lease, failing);
