@@ -10,6 +10,8 @@ const MAX_LIMIT = 100;
 const DEFAULT_LIMIT = 25;
 
 const Timestamp = Type.String({ description: 'RFC 3339, microseconds' });
+// PostgreSQL text cannot hold NUL: an id carrying one names nothing, and is refused as input.
+const Id = (description?: string) => Type.String({ minLength: 1, pattern: '^[^\\u0000]*$', description });
 
 const Attempt = Type.Object({
   attempt: Type.Integer({ description: 'the X-Webhook-Attempt it was sent with, 1 first' }),
@@ -48,7 +50,7 @@ const Delivery = Type.Object({
 const DeliveriesQuery = Type.Object(
   {
     api_key: Type.Optional(Type.String()),
-    task_id: Type.Optional(Type.String({ minLength: 1, description: 'only the events about this task' })),
+    task_id: Type.Optional(Id('only the events about this task')),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT })),
     offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
   },
@@ -95,7 +97,7 @@ export function registerWebhookRoutes(app: HttpApp, context: Context): void {
     {
       config: { operation: 'GetWebhookDelivery' },
       schema: {
-        params: Type.Object({ id: Type.String({ minLength: 1 }) }),
+        params: Type.Object({ id: Id() }),
         response: { 200: Type.Object({ delivery: Delivery, duration }) },
       },
     },
