@@ -307,12 +307,13 @@ describe.each(testDialects)('export webhooks (%s)', (dialect) => {
     });
     expect(foreign).toMatchObject({ status: 404, body: { code: 16 } });
     expect(await get('/webhook_deliveries/unknown')).toMatchObject({ status: 404, body: { code: 16 } });
-    for (const query of ['limit=0', 'limit=101', 'offset=-1', 'status=failed']) {
+    for (const query of ['limit=0', 'limit=101', 'offset=-1', 'status=failed', 'task_id=a%00b']) {
       expect(await get(`/webhook_deliveries?${query}`), query).toMatchObject({
         status: 400,
         body: { code: 4 },
       });
     }
+    expect(await get('/webhook_deliveries/a%00b')).toMatchObject({ status: 400, body: { code: 4 } });
     const userToken = await signToken(app.apiSecret, { user_id: 'ann' });
     const asUser = await get('/webhook_deliveries', { apiKey: app.apiKey, token: userToken });
     expect(asUser).toMatchObject({ status: 403, body: { code: 17 } });
