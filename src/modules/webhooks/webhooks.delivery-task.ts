@@ -30,7 +30,13 @@ async function downloadUrl(context: Context, app: AppRow, taskId: string): Promi
     ...context.config,
     publicUrl: context.config.publicUrl || `http://localhost:${context.config.port}`,
   };
-  const download = presentDownload({ task, app, config, clock: context.clock });
+  const download = await presentDownload({
+    task,
+    app,
+    config,
+    clock: context.clock,
+    storage: context.storage,
+  });
   return 'url' in download ? download.url : '';
 }
 
