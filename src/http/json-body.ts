@@ -1,41 +1,32 @@
+import type { FastifyRequest } from 'fastify';
 import type { HttpApp } from './http-app.js';
 import { ApiError } from '../lib/errors.js';
+import { parseJsonInput } from '../lib/json.js';
+
+function parseBody(
+  _request: FastifyRequest,
+  body: string | Buffer,
+  done: (error: Error | null, value?: unknown) => void,
+): void {
+  const text = typeof body === 'string' ? body : body.toString('utf8');
+  if (text.trim() === '') return done(null, {});
+  let value: unknown;
+  try {
+    value = parseJsonInput(text);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : 'invalid JSON';
+    return done(new ApiError('inputError', `invalid JSON body: ${reason}`, { body: 'invalid JSON' }));
+  }
+  done(null, value);
+}
 
 /**
  * JSON bodies: an empty body counts as `{}` (SDKs send DELETE and some POSTs without one), and
- * malformed JSON is an input error naming the body. A `__proto__` key is refused (prototype poisoning).
+ * malformed JSON is an input error naming the body, as is what parseJsonInput refuses (deep nesting,
+ * NUL characters, `__proto__` keys). Clients that send a body as `text/plain` still mean JSON.
  */
 export function registerJsonBodyParser(app: HttpApp): void {
-  app.removeContentTypeParser(['application/json']);
-  app.addContentTypeParser(
-    /^application\/([\w.+-]+\+)?json/,
-    { parseAs: 'string' },
-    (_request, body, done) => {
-      const text = typeof body === 'string' ? body : body.toString('utf8');
-      if (text.trim() === '') return done(null, {});
-      try {
-        done(
-          null,
-          JSON.parse(text, (key, value: unknown) => {
-            if (key === '__proto__') {
-              throw new SyntaxError(`forbidden key "${key}"`);
-            }
-            // PostgreSQL text cannot hold NUL, and no chat text needs it: refused on both databases alike.
-            if (typeof value === 'string' && value.includes('\u0000')) {
-              throw new SyntaxError(`the value of "${key}" contains a NUL character`);
-            }
-            return value;
-          }),
-        );
-      } catch (error) {
-        const reason = error instanceof Error ? error.message : 'invalid JSON';
-        done(new ApiError('inputError', `invalid JSON body: ${reason}`, { body: 'invalid JSON' }), undefined);
-      }
-    },
-  );
-  // Clients that send a body without a content type still mean JSON.
-  app.addContentTypeParser('text/plain', { parseAs: 'string' }, (request, body, done) => {
-    const parser = app.getDefaultJsonParser('error', 'error');
-    parser(request, typeof body === 'string' ? body : body.toString('utf8'), done);
-  });
+  app.removeContentTypeParser(['application/json', 'text/plain']);
+  app.addContentTypeParser(/^application\/([\w.+-]+\+)?json/, { parseAs: 'string' }, parseBody);
+  app.addContentTypeParser('text/plain', { parseAs: 'string' }, parseBody);
 }

@@ -1,18 +1,20 @@
 import type { Expression, ExpressionBuilder, SqlBool } from 'kysely';
 import { inputError } from './errors.js';
-import { isPlainObject } from './json.js';
+import { isPlainObject, ownValue } from './json.js';
 import { parseTimestamp } from './time.js';
 
 /**
  * Stream's filter language (a subset of MongoDB's) compiled to Kysely expressions:
  * `{field: value}`, `{field: {$eq|$ne|$in|$nin|$gt|$gte|$lt|$lte: value}}`, `$and`, `$or`, `$nor`.
  * Each queryable field is declared with its column and value kind; anything else is an input error
- * naming the field, so a filter can never reach SQL unchecked.
+ * naming the field, so a filter can never reach SQL unchecked. Field names and operators are looked up
+ * among own properties only: `constructor` or `toString` is an unknown field, not Object's.
  */
-export type FieldKind = 'string' | 'time' | 'number' | 'boolean';
+export type FieldKind = 'string' | 'time' | 'integer' | 'boolean';
 
 export interface FieldSpec {
   column: string;
+  /** `integer`: a 32-bit INTEGER column, so values outside its range are refused before PostgreSQL sees them. */
   kind: FieldKind;
 }
 
@@ -23,7 +25,26 @@ export type CustomField<DB, TB extends keyof DB> = (
   value: unknown,
 ) => Expression<SqlBool>;
 
-const COMPARISONS: Record<string, string> = {
+/**
+ * How large one filter may be, wherever it arrives (a body or `?payload=`). Within these, the SQL it
+ * compiles to stays far inside both databases' limits: bound values (SQLite 32,766, PostgreSQL 65,535)
+ * and expression depth (SQLite 1,000).
+ */
+export const FILTER_LIMITS = {
+  /** Levels of `$and` / `$or` / `$nor` inside one another: 10. */
+  depth: 10,
+  /** Conditions in all, each field/operator pair and each branch of `$and` / `$or` / `$nor`: 100. */
+  conditions: 100,
+  /** Values in all, each value of an `$in` / `$nin` list counted: 1,000. */
+  values: 1000,
+} as const;
+
+const INTEGER_MIN = -2_147_483_648;
+const INTEGER_MAX = 2_147_483_647;
+
+const LOGICAL_OPERATORS = new Set(['$and', '$or', '$nor']);
+
+const COMPARISONS: Record<string, '=' | '<>' | '>' | '>=' | '<' | '<='> = {
   $eq: '=',
   $ne: '<>',
   $gt: '>',
@@ -37,9 +58,18 @@ function coerce(field: string, kind: FieldKind, value: unknown): string | number
     case 'string':
       if (typeof value === 'string') return value;
       break;
-    case 'number':
-      if (typeof value === 'number' && Number.isFinite(value)) return value;
-      break;
+    case 'integer':
+      if (
+        typeof value === 'number' &&
+        Number.isInteger(value) &&
+        value >= INTEGER_MIN &&
+        value <= INTEGER_MAX
+      )
+        return value;
+      throw inputError(
+        `filter_conditions.${field}`,
+        `expects an integer from ${INTEGER_MIN} to ${INTEGER_MAX}`,
+      );
     case 'boolean':
       if (typeof value === 'boolean') return value ? 1 : 0;
       break;
@@ -56,55 +86,107 @@ function coerce(field: string, kind: FieldKind, value: unknown): string | number
   );
 }
 
+/** `{$gt: 1, $lt: 5}` holds operators; anything else (`"x"`, `{a: 1}`, a list) is a value for `$eq`. */
+function operationsOf(condition: unknown): Array<[string, unknown]> {
+  return isPlainObject(condition) && Object.keys(condition).some((k) => k.startsWith('$'))
+    ? Object.entries(condition)
+    : [['$eq', condition]];
+}
+
+/** Refuses a filter past FILTER_LIMITS before any of it is compiled; stops as soon as one is passed. */
+function checkFilterSize(filter: unknown): void {
+  let conditions = 0;
+  let values = 0;
+  const count = (addedConditions: number, addedValues: number) => {
+    conditions += addedConditions;
+    values += addedValues;
+    if (conditions > FILTER_LIMITS.conditions)
+      throw inputError('filter_conditions', `has more than ${FILTER_LIMITS.conditions} conditions`);
+    if (values > FILTER_LIMITS.values)
+      throw inputError('filter_conditions', `has more than ${FILTER_LIMITS.values} values`);
+  };
+  const visit = (node: unknown, depth: number): void => {
+    if (!isPlainObject(node)) return; // compileFilter names the misshapen part
+    for (const [key, condition] of Object.entries(node)) {
+      if (LOGICAL_OPERATORS.has(key)) {
+        if (!Array.isArray(condition)) continue;
+        if (depth >= FILTER_LIMITS.depth) {
+          throw inputError(
+            'filter_conditions',
+            `nests $and, $or and $nor more than ${FILTER_LIMITS.depth} levels deep`,
+          );
+        }
+        count(condition.length, 0);
+        for (const branch of condition) visit(branch, depth + 1);
+        continue;
+      }
+      for (const [, value] of operationsOf(condition)) count(1, Array.isArray(value) ? value.length : 1);
+    }
+  };
+  visit(filter, 0);
+}
+
+/** Compiles a filter (undefined or null: everything) after checking it against FILTER_LIMITS. */
 export function compileFilter<DB, TB extends keyof DB>(
   eb: ExpressionBuilder<DB, TB>,
   filter: unknown,
-  fields: Record<string, FieldSpec>,
-  customFields: Record<string, CustomField<DB, TB>> = {},
+  fields: Readonly<Record<string, FieldSpec>>,
+  customFields: Readonly<Record<string, CustomField<DB, TB>>> = {},
+): Expression<SqlBool> {
+  checkFilterSize(filter);
+  return compileChecked(eb, filter, fields, customFields);
+}
+
+function compileChecked<DB, TB extends keyof DB>(
+  eb: ExpressionBuilder<DB, TB>,
+  filter: unknown,
+  fields: Readonly<Record<string, FieldSpec>>,
+  customFields: Readonly<Record<string, CustomField<DB, TB>>>,
 ): Expression<SqlBool> {
   if (filter === undefined || filter === null) return eb.lit(true) as unknown as Expression<SqlBool>;
   if (!isPlainObject(filter)) throw inputError('filter_conditions', 'must be an object');
   const parts: Expression<SqlBool>[] = [];
   for (const [key, condition] of Object.entries(filter)) {
-    if (key === '$and' || key === '$or' || key === '$nor') {
+    if (LOGICAL_OPERATORS.has(key)) {
       if (!Array.isArray(condition) || condition.length === 0) {
         throw inputError(`filter_conditions.${key}`, 'must be a non-empty list of filters');
       }
-      const inner = condition.map((c) => compileFilter(eb, c, fields, customFields));
+      const inner = condition.map((c) => compileChecked(eb, c, fields, customFields));
       parts.push(key === '$and' ? eb.and(inner) : key === '$or' ? eb.or(inner) : eb.not(eb.or(inner)));
       continue;
     }
-    const custom = customFields[key];
-    const spec = fields[key];
-    if (!custom && !spec) throw inputError(`filter_conditions.${key}`, 'is not a field you can filter on');
-    const operations: Array<[string, unknown]> =
-      isPlainObject(condition) && Object.keys(condition).some((k) => k.startsWith('$'))
-        ? Object.entries(condition)
-        : [['$eq', condition]];
-    for (const [operator, value] of operations) {
+    const custom = ownValue(customFields, key);
+    const spec = ownValue(fields, key);
+    for (const [operator, value] of operationsOf(condition)) {
       if (custom) {
         parts.push(custom(eb, operator, value));
         continue;
       }
-      const column = eb.ref(spec!.column as never);
-      if (operator === '$in' || operator === '$nin') {
-        if (!Array.isArray(value)) throw inputError(`filter_conditions.${key}.${operator}`, 'must be a list');
-        if (value.length === 0) {
-          parts.push(eb.lit(operator === '$nin') as unknown as Expression<SqlBool>);
-          continue;
-        }
-        const values = value.map((v) => coerce(key, spec!.kind, v));
-        parts.push(eb(column, operator === '$in' ? 'in' : 'not in', values as never));
-      } else if (operator === '$exists') {
-        parts.push(value ? eb(column, 'is not', null) : eb(column, 'is', null));
-      } else if (COMPARISONS[operator]) {
-        parts.push(eb(column, COMPARISONS[operator] as '=', coerce(key, spec!.kind, value) as never));
-      } else {
-        throw inputError(`filter_conditions.${key}`, `operator ${operator} is not supported`);
-      }
+      if (!spec) throw inputError(`filter_conditions.${key}`, 'is not a field you can filter on');
+      parts.push(compileCondition(eb, key, spec, operator, value));
     }
   }
   return parts.length === 0 ? (eb.lit(true) as unknown as Expression<SqlBool>) : eb.and(parts);
+}
+
+function compileCondition<DB, TB extends keyof DB>(
+  eb: ExpressionBuilder<DB, TB>,
+  key: string,
+  spec: FieldSpec,
+  operator: string,
+  value: unknown,
+): Expression<SqlBool> {
+  const column = eb.ref(spec.column as never);
+  if (operator === '$in' || operator === '$nin') {
+    if (!Array.isArray(value)) throw inputError(`filter_conditions.${key}.${operator}`, 'must be a list');
+    if (value.length === 0) return eb.lit(operator === '$nin') as unknown as Expression<SqlBool>;
+    const values = value.map((v) => coerce(key, spec.kind, v));
+    return eb(column, operator === '$in' ? 'in' : 'not in', values as never);
+  }
+  if (operator === '$exists') return value ? eb(column, 'is not', null) : eb(column, 'is', null);
+  const comparison = ownValue(COMPARISONS, operator);
+  if (!comparison) throw inputError(`filter_conditions.${key}`, `operator ${operator} is not supported`);
+  return eb(column, comparison, coerce(key, spec.kind, value) as never);
 }
 
 export interface SortSpec {
@@ -112,20 +194,23 @@ export interface SortSpec {
   direction: 'asc' | 'desc';
 }
 
+/** Sort keys one query may name, as Stream's API allows: 5. */
+export const MAX_SORT_FIELDS = 5;
+
 /** `[{field, direction: 1|-1}]` (or Stream's older `{field: direction}`) → checked sort keys. */
 export function parseSort(sort: unknown, allowed: ReadonlySet<string>): SortSpec[] {
   if (sort === undefined || sort === null) return [];
+  if (!Array.isArray(sort) && !isPlainObject(sort))
+    throw inputError('sort', 'must be a list of {field, direction}');
+  if ((Array.isArray(sort) ? sort.length : Object.keys(sort).length) > MAX_SORT_FIELDS)
+    throw inputError('sort', `can name at most ${MAX_SORT_FIELDS} fields`);
   const entries: Array<[string, unknown]> = Array.isArray(sort)
     ? sort.map((s: unknown) => {
         if (!isPlainObject(s) || typeof s.field !== 'string')
           throw inputError('sort', 'each entry needs a field');
         return [s.field, s.direction ?? 1];
       })
-    : isPlainObject(sort)
-      ? Object.entries(sort)
-      : (() => {
-          throw inputError('sort', 'must be a list of {field, direction}');
-        })();
+    : Object.entries(sort);
   return entries.map(([field, direction]) => {
     if (!allowed.has(field)) throw inputError(`sort.${field}`, 'is not a field you can sort on');
     if (direction !== 1 && direction !== -1) throw inputError(`sort.${field}`, 'direction must be 1 or -1');

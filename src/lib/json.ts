@@ -27,3 +27,66 @@ export function splitCustom(input: JsonObject, known: ReadonlySet<string>): { cu
 export function isPlainObject(value: unknown): value is JsonObject {
   return Boolean(value) && typeof value === 'object' && !Array.isArray(value);
 }
+
+/** A client-given key looked up among a record's own properties only, never its prototype's. */
+export function ownValue<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
+/**
+ * Deepest nesting of objects and arrays accepted in JSON a client sends, in a body or a query string
+ * (MongoDB's limit for documents). SQLite's JSON functions stop at 1000 levels, and JavaScript's
+ * recursive walks (revivers, JSON.stringify) overflow the stack far short of what 1 MiB can nest.
+ */
+export const MAX_JSON_DEPTH = 100;
+
+/** Why a client's JSON text is refused; the caller names the field it came in. */
+export class JsonInputError extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'JsonInputError';
+  }
+}
+
+/** Whether objects and arrays nest deeper than `limit`, found without recursion (no stack to overflow). */
+function nestsDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // a backslash escapes the next character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
+}
+
+/**
+ * Parses JSON a client sent, refusing what no request needs and later steps cannot take: nesting
+ * deeper than MAX_JSON_DEPTH, a NUL character in any key or string (PostgreSQL text cannot hold one,
+ * and refusing it on SQLite too keeps the two databases alike), and `__proto__` keys (prototype
+ * poisoning). Throws JsonInputError with the reason.
+ */
+export function parseJsonInput(text: string): unknown {
+  if (text.length > MAX_JSON_DEPTH && nestsDeeperThan(text, MAX_JSON_DEPTH)) {
+    throw new JsonInputError(`objects and arrays nest deeper than ${MAX_JSON_DEPTH} levels`);
+  }
+  try {
+    return JSON.parse(text, (key, value: unknown) => {
+      if (key === '__proto__') throw new JsonInputError(`forbidden key "${key}"`);
+      if (key.includes('\u0000')) throw new JsonInputError('a key contains a NUL character');
+      if (typeof value === 'string' && value.includes('\u0000')) {
+        throw new JsonInputError(`the value of "${key}" contains a NUL character`);
+      }
+      return value;
+    });
+  } catch (error) {
+    if (error instanceof JsonInputError) throw error;
+    throw new JsonInputError(error instanceof Error ? error.message : 'invalid JSON');
+  }
+}

@@ -11,7 +11,7 @@ const CHANNEL_FILTER_FIELDS: Record<string, FieldSpec> = {
   created_by_id: { column: 'created_by_id', kind: 'string' },
   frozen: { column: 'frozen', kind: 'boolean' },
   disabled: { column: 'disabled', kind: 'boolean' },
-  member_count: { column: 'member_count', kind: 'number' },
+  member_count: { column: 'member_count', kind: 'integer' },
   created_at: { column: 'created_at', kind: 'time' },
   updated_at: { column: 'updated_at', kind: 'time' },
   last_message_at: { column: 'last_message_at', kind: 'time' },

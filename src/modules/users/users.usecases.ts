@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database, UserRow } from '../../database/database.types.js';
 import { inputError, notFound } from '../../lib/errors.js';
 import { compileFilter, parseSort, type FieldSpec } from '../../lib/filters.js';
-import { isPlainObject, type JsonObject } from '../../lib/json.js';
+import { isPlainObject, parseJsonInput, type JsonObject } from '../../lib/json.js';
 import type { Clock } from '../../lib/time.js';
 import { applyUserUpdate, userFieldsFromInput, userFieldsOf } from './users.models.js';
 import { findUser, findUsersByIds, missingUserIds, upsertUserRow } from './users.repository.js';
@@ -129,9 +129,9 @@ export async function queryUsers(
   let payload: unknown = {};
   if (payloadText !== undefined) {
     try {
-      payload = JSON.parse(payloadText);
-    } catch {
-      throw inputError('payload', 'must be URL-encoded JSON');
+      payload = parseJsonInput(payloadText);
+    } catch (error) {
+      throw inputError('payload', `must be URL-encoded JSON: ${(error as Error).message}`);
     }
   }
   if (!isPlainObject(payload)) throw inputError('payload', 'must be a JSON object');
