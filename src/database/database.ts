@@ -3,7 +3,7 @@ import type { DatabaseDialect } from './dialects/dialect.js';
 import { createPostgresDialect } from './dialects/postgres.js';
 import { createSqliteDialect } from './dialects/sqlite.js';
 
-export type { DatabaseDialect, DialectName } from './dialects/dialect.js';
+export type { DatabaseDialect, DatabaseErrorKind, DialectName } from './dialects/dialect.js';
 export { sqliteFilesOf } from './dialects/sqlite.js';
 
 /** The embedded database's file when DATABASE_URL names none: `<dataDir>/chatport.sqlite`. */

@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { DatabaseErrorKind } from '../database/database.js';
 import { ApiError, errorKinds, type ErrorKind } from '../lib/errors.js';
 
 export interface StreamErrorBody {
@@ -51,70 +52,88 @@ function fieldOf(issue: ValidationIssue, context: string | undefined): string {
   return name || context || 'body';
 }
 
+/** Field names come from the client's keys: a Map, so `constructor` or `__proto__` is just a name. */
 function validationFields(error: FastifyError): Record<string, string> {
-  const fields: Record<string, string> = {};
+  const fields = new Map<string, string>();
   for (const issue of (error.validation ?? []) as ValidationIssue[]) {
     const field = fieldOf(issue, error.validationContext);
-    fields[field] ??= issue.message ?? 'is invalid';
+    if (!fields.has(field)) fields.set(field, issue.message ?? 'is invalid');
   }
-  return fields;
+  return Object.fromEntries(fields);
 }
 
-const CONFLICT_CODES = new Set(['23505', 'SQLITE_CONSTRAINT_PRIMARYKEY', 'SQLITE_CONSTRAINT_UNIQUE']);
-const BUSY_CODES = new Set(['40001', '40P01', '55P03', 'SQLITE_BUSY', 'SQLITE_LOCKED']);
+/** What a client sees of a database error the dialect recognised (see DatabaseErrorKind). */
+const DATABASE_ERRORS: Readonly<
+  Record<
+    DatabaseErrorKind,
+    { kind: ErrorKind; detail: string; fields?: Record<string, string>; retryAfterSeconds?: number }
+  >
+> = {
+  // Two requests raced to create the same id; the loser gets what a sequential request would.
+  conflict: {
+    kind: 'inputError',
+    detail: 'a record with this id already exists',
+    fields: { id: 'already exists' },
+  },
+  busy: { kind: 'rateLimited', detail: 'the database is busy, retry the request', retryAfterSeconds: 1 },
+  storageFull: {
+    kind: 'storageFull',
+    detail: 'the server has no storage space left, nothing was saved; retry once space is freed',
+    retryAfterSeconds: 30,
+  },
+};
 
-/** Database errors a client caused or can retry, told apart by the drivers' error codes. */
-function databaseErrorKind(error: Error): 'conflict' | 'busy' | undefined {
-  const code = (error as { code?: unknown }).code;
-  if (typeof code !== 'string') return undefined;
-  if (CONFLICT_CODES.has(code)) return 'conflict';
-  if (BUSY_CODES.has(code) || code.startsWith('SQLITE_BUSY')) return 'busy';
-  return undefined;
-}
-
-/** Renders every error in Stream's shape; internal errors are logged and never leak their message. */
-export function handleError(
-  error: FastifyError | ApiError | Error,
-  request: FastifyRequest,
-  reply: FastifyReply,
-) {
-  const operation = request.routeOptions.config?.operation ?? 'Request';
-  const elapsed = reply.elapsedTime;
-  let body: StreamErrorBody;
-  if (error instanceof ApiError) {
-    body = errorBody(operation, error.kind, error.detail, elapsed, error.exceptionFields);
-    if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
-  } else if ('validation' in error && error.validation) {
-    const fields = validationFields(error);
-    const detail = Object.entries(fields)
-      .map(([field, why]) => `${field} ${why}`)
-      .join(', ');
-    body = errorBody(operation, 'inputError', detail, elapsed, fields);
-  } else if ('statusCode' in error && error.statusCode === 413) {
-    body = errorBody(operation, 'payloadTooBig', 'request body is too large', elapsed);
-  } else if ('statusCode' in error && error.statusCode === 415) {
-    body = errorBody(operation, 'inputError', 'unsupported content type, send application/json', elapsed, {
-      body: 'unsupported content type',
-    });
-  } else if (
-    'statusCode' in error &&
-    typeof error.statusCode === 'number' &&
-    error.statusCode >= 400 &&
-    error.statusCode < 500
-  ) {
-    // Fastify's own client errors (malformed JSON, bad URL encoding, ...): safe to describe.
-    body = errorBody(operation, 'inputError', error.message, elapsed, { body: error.message });
-  } else if (databaseErrorKind(error) === 'conflict') {
-    // Two requests raced to create the same id; the loser gets what a sequential request would.
-    body = errorBody(operation, 'inputError', 'a record with this id already exists', elapsed, {
-      id: 'already exists',
-    });
-  } else if (databaseErrorKind(error) === 'busy') {
-    request.log.warn({ err: error }, 'database busy');
-    body = errorBody(operation, 'rateLimited', 'the database is busy, retry the request', elapsed);
-  } else {
-    request.log.error({ err: error }, 'internal error');
-    body = errorBody(operation, 'internal', 'internal error', elapsed);
-  }
+function send(reply: FastifyReply, body: StreamErrorBody) {
   return reply.code(body.StatusCode).type('application/json; charset=utf-8').send(body);
+}
+
+/**
+ * Renders every error in Stream's shape; internal errors are logged and never leak their message.
+ * Database errors are told apart by the dialect's `classifyDatabaseError`, not by driver codes here.
+ */
+export function createErrorHandler(classifyDatabaseError: (error: unknown) => DatabaseErrorKind | undefined) {
+  return function handleError(
+    error: FastifyError | ApiError | Error,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ) {
+    const operation = request.routeOptions.config?.operation ?? 'Request';
+    const elapsed = reply.elapsedTime;
+    if (error instanceof ApiError) {
+      if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
+      return send(reply, errorBody(operation, error.kind, error.detail, elapsed, error.exceptionFields));
+    }
+    if ('validation' in error && error.validation) {
+      const fields = validationFields(error);
+      const detail = Object.entries(fields)
+        .map(([field, why]) => `${field} ${why}`)
+        .join(', ');
+      return send(reply, errorBody(operation, 'inputError', detail, elapsed, fields));
+    }
+    const statusCode = 'statusCode' in error ? error.statusCode : undefined;
+    if (statusCode === 413) {
+      return send(reply, errorBody(operation, 'payloadTooBig', 'request body is too large', elapsed));
+    }
+    if (statusCode === 415) {
+      return send(
+        reply,
+        errorBody(operation, 'inputError', 'unsupported content type, send application/json', elapsed, {
+          body: 'unsupported content type',
+        }),
+      );
+    }
+    if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
+      // Fastify's own client errors (a body that does not match its content length, ...): safe to describe.
+      return send(reply, errorBody(operation, 'inputError', error.message, elapsed, { body: error.message }));
+    }
+    const databaseError = classifyDatabaseError(error);
+    if (databaseError !== undefined) {
+      const { kind, detail, fields, retryAfterSeconds } = DATABASE_ERRORS[databaseError];
+      if (databaseError !== 'conflict') request.log.warn({ err: error }, `database error: ${databaseError}`);
+      if (retryAfterSeconds !== undefined) reply.header('retry-after', String(retryAfterSeconds));
+      return send(reply, errorBody(operation, kind, detail, elapsed, fields));
+    }
+    request.log.error({ err: error }, 'internal error');
+    return send(reply, errorBody(operation, 'internal', 'internal error', elapsed));
+  };
 }

@@ -4,7 +4,7 @@ import type { HttpApp } from './http-app.js';
 import type { Context } from '../context.js';
 import { ApiError } from '../lib/errors.js';
 import { registerAuth } from './auth.js';
-import { formatDuration, handleError } from './error-handler.js';
+import { createErrorHandler, formatDuration } from './error-handler.js';
 import { registerJsonBodyParser } from './json-body.js';
 import { registerValidators } from './validation.js';
 import { registerRoutes } from './routes.js';
@@ -12,12 +12,14 @@ import { registerOpenApi } from './openapi.js';
 
 /** Builds the HTTP API over a context. Listening and closing are the caller's. */
 export async function buildHttpServer(context: Context): Promise<HttpApp> {
+  const { config } = context;
+  const handleError = createErrorHandler(context.dialect.classifyError);
   const app = Fastify({
     loggerInstance: context.logger as FastifyBaseLogger,
-    bodyLimit: context.config.bodyLimit,
+    bodyLimit: config.bodyLimit,
     // Per-request log lines only at debug: at info they would dominate the log of a busy server.
     logController: new LogController({
-      disableRequestLogging: context.config.logLevel !== 'debug' && context.config.logLevel !== 'trace',
+      disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace',
     }),
     requestTimeout: 120_000,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },

@@ -15,6 +15,11 @@ export const errorKinds = {
   notAllowed: { statusCode: 403, code: 17 },
   rateLimited: { statusCode: 429, code: 9 },
   payloadTooBig: { statusCode: 413, code: 22 },
+  /**
+   * The database has no room left for a write (a full disk): nothing was saved, and the same request
+   * succeeds once space is freed. 503 with `Retry-After`; -1 is the code Stream's SDKs treat as retryable.
+   */
+  storageFull: { statusCode: 503, code: -1 },
   /** A download's `Range` starts past the end of the file. Stream has no code for it: an input error. */
   rangeNotSatisfiable: { statusCode: 416, code: 4 },
   internal: { statusCode: 500, code: -1 },

@@ -6,6 +6,19 @@ import type { ReadSession, ReadSessionOptions } from './read-session.js';
 export type DialectName = 'sqlite' | 'postgres';
 
 /**
+ * What a database error means to a client, whichever the driver: `conflict`, a unique key is already
+ * taken (two requests raced to create one id); `busy`, a lock or serialization failure that the same
+ * request can retry at once; `storageFull`, no room left to write (a full disk), nothing was saved.
+ */
+export type DatabaseErrorKind = 'conflict' | 'busy' | 'storageFull';
+
+/** The driver's error code (`SQLITE_FULL`, `23505`, ...), when the error carries one. */
+export function driverErrorCode(error: unknown): string | undefined {
+  const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/**
  * The only place where the two databases differ. Everything else goes through `db` with Kysely's
  * dialect-neutral query builder.
  */
@@ -33,6 +46,8 @@ export interface DatabaseDialect {
   readSession<T>(options: ReadSessionOptions, work: (session: ReadSession) => Promise<T>): Promise<T>;
   /** `FOR UPDATE SKIP LOCKED` where row locks exist; nothing on SQLite, whose write lock covers the file. */
   readonly skipLockedSuffix: boolean;
+  /** Tells what a driver's error means to a client, by its code; undefined for every other error. */
+  classifyError(error: unknown): DatabaseErrorKind | undefined;
   /** Column type of an auto-incrementing integer primary key, for migrations. */
   readonly serialType: 'serial' | 'integer';
   close(): Promise<void>;

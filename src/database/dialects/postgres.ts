@@ -2,12 +2,28 @@ import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import Cursor from 'pg-cursor';
 import type { Database } from '../database.types.js';
-import type { DatabaseDialect } from './dialect.js';
+import { driverErrorCode, type DatabaseDialect, type DatabaseErrorKind } from './dialect.js';
 import { withPostgresReadSession } from './postgres-read-session.js';
 import { withPostgresBulkWriter } from './postgres-bulk-writer.js';
 import { waitForReplica } from './postgres-replica.js';
 
 const INT8_OID = 20;
+
+/** PostgreSQL's SQLSTATE codes, by what they mean to a client. */
+const ERROR_KINDS: Readonly<Record<string, DatabaseErrorKind>> = {
+  '23505': 'conflict', // unique_violation
+  '40001': 'busy', // serialization_failure
+  '40P01': 'busy', // deadlock_detected
+  '55P03': 'busy', // lock_not_available
+  '53300': 'busy', // too_many_connections
+  '57P03': 'busy', // cannot_connect_now (starting up or shutting down)
+  '53100': 'storageFull', // disk_full
+};
+
+function classifyPostgresError(error: unknown): DatabaseErrorKind | undefined {
+  const code = driverErrorCode(error);
+  return code !== undefined && Object.hasOwn(ERROR_KINDS, code) ? ERROR_KINDS[code] : undefined;
+}
 
 /** A pool whose BIGINT columns come back as numbers: every stored value fits in 2^53. */
 function createPool(connectionString: string, poolSize: number): pg.Pool {
@@ -52,6 +68,7 @@ export function createPostgresDialect(
     db,
     skipLockedSuffix: true,
     serialType: 'serial',
+    classifyError: classifyPostgresError,
     writeTransaction: (work) => db.transaction().execute(work),
     readSession: (options, work) =>
       readDb.connection().execute(async (own) => {

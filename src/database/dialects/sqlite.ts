@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, SqliteDialect, sql } from 'kysely';
+import { Kysely, SqliteDialect, sql, type DatabaseConnection, type Driver } from 'kysely';
 import { ensurePrivateFile, restrictToOwner } from '../../lib/private-files.js';
 import type { Database } from '../database.types.js';
-import type { DatabaseDialect } from './dialect.js';
+import { driverErrorCode, type DatabaseDialect, type DatabaseErrorKind } from './dialect.js';
 import { createSqliteBulkScope } from './sqlite-bulk-writer.js';
 import { withSqliteReadSession } from './sqlite-read-session.js';
 
@@ -52,6 +52,40 @@ export function sqliteFilesOf(filename: string): string[] {
   return ['', '-wal', '-shm', '-journal'].map((suffix) => filename + suffix);
 }
 
+/** better-sqlite3's (extended) result codes, by what they mean to a client. */
+function classifySqliteError(error: unknown): DatabaseErrorKind | undefined {
+  const code = driverErrorCode(error);
+  if (code === undefined) return undefined;
+  if (code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE') return 'conflict';
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return 'busy';
+  // A full disk: SQLite reports a failed write for want of space (ENOSPC) as SQLITE_FULL too.
+  if (code === 'SQLITE_FULL') return 'storageFull';
+  return undefined;
+}
+
+/**
+ * After some errors (SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM) SQLite may already have rolled the
+ * transaction back itself; Kysely's `rollback` would then fail with "no transaction is active" and
+ * that error would replace the one that tells what happened. This driver rolls back only what is open.
+ */
+class RollbackWhatIsOpenDialect extends SqliteDialect {
+  constructor(
+    config: ConstructorParameters<typeof SqliteDialect>[0],
+    private readonly native: SqliteDatabase.Database,
+  ) {
+    super(config);
+  }
+
+  override createDriver(): Driver {
+    const driver = super.createDriver();
+    const rollback = driver.rollbackTransaction.bind(driver);
+    driver.rollbackTransaction = async (connection: DatabaseConnection) => {
+      if (this.native.inTransaction) await rollback(connection);
+    };
+    return driver;
+  }
+}
+
 /** Opens (creating if needed) the SQLite file in WAL mode, shared safely by a server and worker processes. */
 export function createSqliteDialect(filename: string): DatabaseDialect {
   if (filename !== ':memory:') prepareDatabaseFile(filename);
@@ -62,13 +96,16 @@ export function createSqliteDialect(filename: string): DatabaseDialect {
   native.pragma('busy_timeout = 10000');
   native.pragma('cache_size = -65536');
   native.pragma('temp_store = MEMORY');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(native) }) });
+  const db = new Kysely<Database>({
+    dialect: new RollbackWhatIsOpenDialect({ database: withStatementCache(native) }, native),
+  });
   const bulkScope = createSqliteBulkScope(native);
   const dialect: DatabaseDialect = {
     name: 'sqlite',
     db,
     skipLockedSuffix: false,
     serialType: 'integer',
+    classifyError: classifySqliteError,
     async writeTransaction(work) {
       return db.connection().execute(async (connection) => {
         await sql`begin immediate`.execute(connection);
@@ -77,7 +114,7 @@ export function createSqliteDialect(filename: string): DatabaseDialect {
           await sql`commit`.execute(connection);
           return result;
         } catch (error) {
-          await sql`rollback`.execute(connection);
+          if (native.inTransaction) await sql`rollback`.execute(connection);
           throw error;
         }
       });
