@@ -1,6 +1,8 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { DatabaseErrorKind } from '../database/database.js';
-import { ApiError, errorKinds, type ErrorKind } from '../lib/errors.js';
+import { ApiError, errorKinds, inputError, type ErrorKind } from '../lib/errors.js';
 
 export interface StreamErrorBody {
   code: number;
@@ -136,4 +138,56 @@ export function createErrorHandler(classifyDatabaseError: (error: unknown) => Da
     request.log.error({ err: error }, 'internal error');
     return send(reply, errorBody(operation, 'internal', 'internal error', elapsed));
   };
+}
+
+/**
+ * Fastify's `frameworkErrors`: a URL it cannot route (malformed percent-encoding, a path parameter
+ * longer than the router takes) answers in Stream's shape, without echoing the URL back.
+ */
+export function createFrameworkErrorHandler(
+  maxParamLength: number,
+  handleError: ReturnType<typeof createErrorHandler>,
+) {
+  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    if (error.code === 'FST_ERR_BAD_URL') {
+      return handleError(inputError('url', 'is not validly percent-encoded'), request, reply);
+    }
+    if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+      return handleError(
+        inputError('url', `has a path parameter longer than ${maxParamLength} characters`),
+        request,
+        reply,
+      );
+    }
+    return handleError(error, request, reply);
+  };
+}
+
+/** What Node's HTTP parser reports before any route runs, as Stream's error kinds. */
+function clientErrorKind(code: string | undefined): { kind: ErrorKind; detail: string } {
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT')
+    return { kind: 'requestTimeout', detail: 'the request was not received in time' };
+  if (code === 'HPE_HEADER_OVERFLOW')
+    return { kind: 'headersTooLarge', detail: 'the request line and headers are too large' };
+  return { kind: 'inputError', detail: 'the request is not valid HTTP' };
+}
+
+/**
+ * Fastify's `clientErrorHandler`, for errors of Node's HTTP parser (malformed requests, oversized
+ * headers, a request not received within the timeouts): Stream's error body written on the raw socket,
+ * as Node would write its own, and only when no response has started on it; then the socket is closed.
+ */
+export function handleClientError(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (socket.writable && !inFlight?.headersSent) {
+    const { kind, detail } = clientErrorKind(error.code);
+    const body = JSON.stringify(errorBody('Request', kind, detail, 0));
+    const status = errorKinds[kind].statusCode;
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }

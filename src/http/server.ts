@@ -4,11 +4,20 @@ import type { HttpApp } from './http-app.js';
 import type { Context } from '../context.js';
 import { ApiError } from '../lib/errors.js';
 import { registerAuth } from './auth.js';
-import { createErrorHandler, formatDuration } from './error-handler.js';
+import {
+  createErrorHandler,
+  createFrameworkErrorHandler,
+  formatDuration,
+  handleClientError,
+} from './error-handler.js';
+import { registerNulGuard } from './nul-guard.js';
 import { registerJsonBodyParser } from './json-body.js';
 import { registerValidators } from './validation.js';
 import { registerRoutes } from './routes.js';
 import { registerOpenApi } from './openapi.js';
+
+/** Longest path parameter the router takes (ids are at most 255 characters). */
+const MAX_PARAM_LENGTH = 500;
 
 /** Builds the HTTP API over a context. Listening and closing are the caller's. */
 export async function buildHttpServer(context: Context): Promise<HttpApp> {
@@ -22,12 +31,15 @@ export async function buildHttpServer(context: Context): Promise<HttpApp> {
       disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace',
     }),
     requestTimeout: 120_000,
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+    clientErrorHandler: handleClientError,
+    frameworkErrors: createFrameworkErrorHandler(MAX_PARAM_LENGTH, handleError),
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
     ajv: { customOptions: { coerceTypes: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   registerValidators(app);
   registerJsonBodyParser(app);
+  registerNulGuard(app);
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((request, reply) =>
     handleError(

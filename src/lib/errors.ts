@@ -15,6 +15,10 @@ export const errorKinds = {
   notAllowed: { statusCode: 403, code: 17 },
   rateLimited: { statusCode: 429, code: 9 },
   payloadTooBig: { statusCode: 413, code: 22 },
+  /** The client took longer than a connection timeout allows to send its request (Stream's code 23). */
+  requestTimeout: { statusCode: 408, code: 23 },
+  /** The request line and headers are larger than the server accepts (Stream's code 24). */
+  headersTooLarge: { statusCode: 431, code: 24 },
   /**
    * The database has no room left for a write (a full disk): nothing was saved, and the same request
    * succeeds once space is freed. 503 with `Retry-After`; -1 is the code Stream's SDKs treat as retryable.
