@@ -29,6 +29,30 @@ export interface Config {
   logLevel: string;
   /** CHATPORT_BODY_LIMIT, bytes, default 1048576 (1 MiB). Larger bodies get 413 code 22. */
   bodyLimit: number;
+  /**
+   * CHATPORT_HEADERS_TIMEOUT_MS, default 20000: how long a new connection (or the next request on a
+   * kept-alive one) may take to send its request line and headers; a connection that sends nothing is
+   * closed after it too. At most CHATPORT_REQUEST_TIMEOUT_MS.
+   */
+  headersTimeoutMillis: number;
+  /** CHATPORT_REQUEST_TIMEOUT_MS, default 120000: how long a client may take to send a whole request. */
+  requestTimeoutMillis: number;
+  /**
+   * CHATPORT_KEEP_ALIVE_TIMEOUT_MS, default 72000: how long a connection is kept open, idle, after a
+   * response for the next request; longer than the 60 s idle timeout common load balancers use.
+   */
+  keepAliveTimeoutMillis: number;
+  /**
+   * CHATPORT_IDLE_TIMEOUT_MS, default 120000: a connection on which nothing is sent or received for
+   * this long is closed, even in the middle of a response (a client that stopped reading a download).
+   */
+  idleTimeoutMillis: number;
+  /**
+   * CHATPORT_MAX_CONNECTIONS, default 800: open connections the server accepts; past it new ones are
+   * refused until others close. Below the common 1,024 file-descriptor limit, which database
+   * connections and export files share.
+   */
+  maxConnections: number;
   /** CHATPORT_WORKER, default true: run the task worker inside the server process. */
   inProcessWorker: boolean;
   /** CHATPORT_WORKER_CONCURRENCY, default 2: tasks one worker process runs at once. */
@@ -106,6 +130,11 @@ function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean 
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = integer(env, 'CHATPORT_PORT', 3030);
+  const headersTimeoutMillis = integer(env, 'CHATPORT_HEADERS_TIMEOUT_MS', 20_000);
+  const requestTimeoutMillis = integer(env, 'CHATPORT_REQUEST_TIMEOUT_MS', 120_000);
+  if (headersTimeoutMillis > requestTimeoutMillis) {
+    throw new Error('CHATPORT_HEADERS_TIMEOUT_MS must not be longer than CHATPORT_REQUEST_TIMEOUT_MS');
+  }
   return {
     port,
     host: env.CHATPORT_HOST || '127.0.0.1',
@@ -118,6 +147,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: (env.CHATPORT_PUBLIC_URL || '').replace(/\/+$/, ''),
     logLevel: env.CHATPORT_LOG_LEVEL || 'info',
     bodyLimit: integer(env, 'CHATPORT_BODY_LIMIT', 1024 * 1024),
+    headersTimeoutMillis,
+    requestTimeoutMillis,
+    keepAliveTimeoutMillis: integer(env, 'CHATPORT_KEEP_ALIVE_TIMEOUT_MS', 72_000),
+    idleTimeoutMillis: integer(env, 'CHATPORT_IDLE_TIMEOUT_MS', 120_000),
+    maxConnections: integer(env, 'CHATPORT_MAX_CONNECTIONS', 800),
     inProcessWorker: flag(env, 'CHATPORT_WORKER', true),
     workerConcurrency: integer(env, 'CHATPORT_WORKER_CONCURRENCY', 2),
     taskLeaseMillis: integer(env, 'CHATPORT_TASK_LEASE_MS', 30_000),

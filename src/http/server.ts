@@ -30,12 +30,24 @@ export async function buildHttpServer(context: Context): Promise<HttpApp> {
     logController: new LogController({
       disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace',
     }),
-    requestTimeout: 120_000,
+    requestTimeout: config.requestTimeoutMillis,
+    keepAliveTimeout: config.keepAliveTimeoutMillis,
+    connectionTimeout: config.idleTimeoutMillis,
+    http: {
+      headersTimeout: config.headersTimeoutMillis,
+      // Node looks for connections past the headers and request timeouts only this often (30 s by
+      // default): a quarter of the timeout closes a silent connection within 1.25 times it.
+      connectionsCheckingInterval: Math.max(
+        100,
+        Math.min(30_000, Math.floor((config.headersTimeoutMillis || config.requestTimeoutMillis) / 4)),
+      ),
+    },
     clientErrorHandler: handleClientError,
     frameworkErrors: createFrameworkErrorHandler(MAX_PARAM_LENGTH, handleError),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
     ajv: { customOptions: { coerceTypes: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  app.server.maxConnections = config.maxConnections;
 
   registerValidators(app);
   registerJsonBodyParser(app);
