@@ -1,12 +1,16 @@
 import { inputError } from './errors.js';
 
-/** Stream's id alphabet, plus `.` and `!` (used by member-derived channel ids): letters, digits, @ _ - . ! */
-const ID_PATTERN = /^[\w@.!-]{1,255}$/;
+/**
+ * Stream's id alphabet, plus `.` and `!` (used by member-derived channel ids): letters, digits, @ _ - . !
+ * Not `__proto__`: ids become keys of JSON objects (users by id, results by id), where JavaScript
+ * would take that one for the object's prototype and lose the entry.
+ */
+const ID_PATTERN = /^(?!__proto__$)[\w@.!-]{1,255}$/;
 const CHANNEL_TYPE_PATTERN = /^[\w-]{1,64}$/;
 
 export function assertId(field: string, value: string): string {
   if (!ID_PATTERN.test(value)) {
-    throw inputError(field, 'must be 1 to 255 letters, digits or @ _ - . ! characters');
+    throw inputError(field, 'must be 1 to 255 letters, digits or @ _ - . ! characters, and not __proto__');
   }
   return value;
 }

@@ -61,6 +61,9 @@ describe('file headers', () => {
     expect(contentTypeOf('channels.jsonl')).toBe('application/x-ndjson');
     expect(contentTypeOf('channels.NDJSON')).toBe('application/x-ndjson');
     expect(contentTypeOf('archive')).toBe('application/octet-stream');
+    // An extension named like an object's built-in property is just unknown.
+    expect(contentTypeOf('archive.constructor')).toBe('application/octet-stream');
+    expect(contentTypeOf('archive.__proto__')).toBe('application/octet-stream');
   });
 
   it('offers the file as an attachment under its own name', () => {

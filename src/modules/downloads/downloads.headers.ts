@@ -1,3 +1,5 @@
+import { ownValue } from '../../lib/json.js';
+
 /** The HTTP semantics of serving a file (RFC 9110 ranges and validators), as pure functions. */
 
 /** What a request's `Range` asks for, given the file's size. */
@@ -58,7 +60,7 @@ const CONTENT_TYPES: Record<string, string> = {
 export function contentTypeOf(filename: string): string {
   const dot = filename.lastIndexOf('.');
   const extension = dot < 0 ? '' : filename.slice(dot + 1).toLowerCase();
-  return CONTENT_TYPES[extension] ?? 'application/octet-stream';
+  return ownValue(CONTENT_TYPES, extension) ?? 'application/octet-stream';
 }
 
 /** `attachment; filename="..."`. Storage keys only hold `[A-Za-z0-9._-]`, so quoting is enough. */

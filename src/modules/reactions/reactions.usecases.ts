@@ -18,7 +18,8 @@ interface Deps {
 /** Scores are stored as 32-bit integers on both databases. */
 const MAX_SCORE = 2_147_483_647;
 
-export const REACTION_TYPE_PATTERN = /^[\w@.:+-]{1,64}$/;
+/** Not `__proto__`: a type is a key of `reaction_counts`, where JavaScript would drop that one. */
+export const REACTION_TYPE_PATTERN = /^(?!__proto__$)[\w@.:+-]{1,64}$/;
 
 async function liveMessage(db: Kysely<Database>, appId: number, id: string): Promise<MessageRow> {
   const message = await findMessage(db, appId, id);
@@ -41,7 +42,7 @@ export async function sendReaction(
 ): Promise<{ message: MessageRow; reaction: ReactionRow }> {
   const type = reaction.type;
   if (typeof type !== 'string' || !REACTION_TYPE_PATTERN.test(type)) {
-    throw inputError('reaction.type', 'must be 1 to 64 letters, digits or _ - . : + @');
+    throw inputError('reaction.type', 'must be 1 to 64 letters, digits or _ - . : + @, and not __proto__');
   }
   const score = reaction.score ?? 1;
   if (typeof score !== 'number' || !Number.isInteger(score) || score < 0 || score > MAX_SCORE) {
