@@ -43,8 +43,9 @@ export interface Config {
    */
   keepAliveTimeoutMillis: number;
   /**
-   * CHATPORT_IDLE_TIMEOUT_MS, default 120000: a connection on which nothing is sent or received for
+   * CHATPORT_IDLE_TIMEOUT_MS, default 180000: a connection on which nothing is sent or received for
    * this long is closed, even in the middle of a response (a client that stopped reading a download).
+   * Longer than the request timeout by default, so a stalled request gets its 408 first.
    */
   idleTimeoutMillis: number;
   /**
@@ -150,7 +151,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     headersTimeoutMillis,
     requestTimeoutMillis,
     keepAliveTimeoutMillis: integer(env, 'CHATPORT_KEEP_ALIVE_TIMEOUT_MS', 72_000),
-    idleTimeoutMillis: integer(env, 'CHATPORT_IDLE_TIMEOUT_MS', 120_000),
+    idleTimeoutMillis: integer(env, 'CHATPORT_IDLE_TIMEOUT_MS', 180_000),
     maxConnections: integer(env, 'CHATPORT_MAX_CONNECTIONS', 800),
     inProcessWorker: flag(env, 'CHATPORT_WORKER', true),
     workerConcurrency: integer(env, 'CHATPORT_WORKER_CONCURRENCY', 2),

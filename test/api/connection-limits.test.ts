@@ -77,6 +77,23 @@ describe.each(testDialects)('connection timeouts close idle and stalled connecti
   });
 });
 
+describe.each(testDialects)('the idle timeout (%s)', (dialect) => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer(dialect, {
+      env: { CHATPORT_HEADERS_TIMEOUT_MS: '20000', CHATPORT_IDLE_TIMEOUT_MS: '400' },
+    });
+  });
+  afterAll(() => t.close());
+
+  it('closes a connection on which nothing moves for that long, before any other timeout', async () => {
+    const silent = openSocket(portOf(t));
+    await silent.closed();
+    // Closed by the idle timeout, silently: the headers timeout (20 s) would have answered 408.
+    expect(silent.state.received).toBe('');
+  });
+});
+
 describe.each(testDialects)('past the connection cap (%s)', (dialect) => {
   let t: TestServer;
   beforeAll(async () => {
