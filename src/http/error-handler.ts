@@ -65,24 +65,21 @@ function validationFields(error: FastifyError): Record<string, string> {
 }
 
 /** What a client sees of a database error the dialect recognised (see DatabaseErrorKind). */
-const DATABASE_ERRORS: Readonly<
-  Record<
-    DatabaseErrorKind,
-    { kind: ErrorKind; detail: string; fields?: Record<string, string>; retryAfterSeconds?: number }
-  >
-> = {
+const DATABASE_ERRORS: Readonly<Record<DatabaseErrorKind, () => ApiError>> = {
   // Two requests raced to create the same id; the loser gets what a sequential request would.
-  conflict: {
-    kind: 'inputError',
-    detail: 'a record with this id already exists',
-    fields: { id: 'already exists' },
-  },
-  busy: { kind: 'rateLimited', detail: 'the database is busy, retry the request', retryAfterSeconds: 1 },
-  storageFull: {
-    kind: 'storageFull',
-    detail: 'the server has no storage space left, nothing was saved; retry once space is freed',
-    retryAfterSeconds: 30,
-  },
+  conflict: () =>
+    new ApiError('inputError', 'a record with this id already exists', { id: 'already exists' }),
+  busy: () =>
+    new ApiError('rateLimited', 'the database is busy, retry the request', undefined, {
+      retryAfterSeconds: 1,
+    }),
+  storageFull: () =>
+    new ApiError(
+      'storageFull',
+      'the server has no storage space left, nothing was saved; retry once space is freed',
+      undefined,
+      { retryAfterSeconds: 30 },
+    ),
 };
 
 function send(reply: FastifyReply, body: StreamErrorBody) {
@@ -98,7 +95,7 @@ export function createErrorHandler(classifyDatabaseError: (error: unknown) => Da
     error: FastifyError | ApiError | Error,
     request: FastifyRequest,
     reply: FastifyReply,
-  ) {
+  ): FastifyReply {
     const operation = request.routeOptions.config?.operation ?? 'Request';
     const elapsed = reply.elapsedTime;
     if (error instanceof ApiError) {
@@ -130,10 +127,8 @@ export function createErrorHandler(classifyDatabaseError: (error: unknown) => Da
     }
     const databaseError = classifyDatabaseError(error);
     if (databaseError !== undefined) {
-      const { kind, detail, fields, retryAfterSeconds } = DATABASE_ERRORS[databaseError];
       if (databaseError !== 'conflict') request.log.warn({ err: error }, `database error: ${databaseError}`);
-      if (retryAfterSeconds !== undefined) reply.header('retry-after', String(retryAfterSeconds));
-      return send(reply, errorBody(operation, kind, detail, elapsed, fields));
+      return handleError(DATABASE_ERRORS[databaseError](), request, reply);
     }
     request.log.error({ err: error }, 'internal error');
     return send(reply, errorBody(operation, 'internal', 'internal error', elapsed));
