@@ -5,6 +5,7 @@ import {
   NASTY_HEADERS,
   NASTY_JSON,
   NASTY_KINDS,
+  NASTY_QUERY_JSON,
   NASTY_TEXT,
   ODD_BODY_ENCODINGS,
   PROTOTYPE_NAMES,
@@ -130,7 +131,7 @@ export function systematicCases(route: RouteSpec, known: KnownRecords): FuzzRequ
           cases.push(withQuery([plainText(name), { text: 'ann', encoding: { kind: 'broken', escape } }]));
       }
       if (schema.type === 'string') {
-        for (const json of NASTY_JSON[kind]) {
+        for (const json of NASTY_QUERY_JSON[kind]) {
           for (const payload of inQueryJson(json)) {
             const text = toJsonText(payload);
             cases.push(
