@@ -34,40 +34,47 @@ const deepObject = (levels: number) => new RawJson(`${'{"a":'.repeat(levels)}1${
 const hugeStrings = (count: number) =>
   new RawJson(`[${Array.from({ length: count }, (_, i) => `"u${i}"`).join(',')}]`);
 
-/** JSON values of each kind, for bodies and for JSON sent in the query string. */
+/**
+ * JSON values of each kind, for bodies and for JSON sent in the query string. The first
+ * PROBES_PER_POSITION of each are the likeliest to break something: those go in every position, the
+ * rest only as a whole body, a whole `?payload=` and in the random phase.
+ */
 export const NASTY_JSON: Record<NastyKind, JsonModel[]> = {
   nul: ['a\u0000b', new JsonObject([['a\u0000b', 'x']]), object({ id: '\u0000' })],
   prototypeName: [
-    ...PROTOTYPE_NAMES,
     new JsonObject(PROTOTYPE_NAMES.map((name) => [name, 'x'])),
     new JsonObject([['__proto__', object({ role: 'admin' })]]),
     object({ constructor: object({ $gt: 1 }), toString: ['x'] }),
+    ...PROTOTYPE_NAMES,
   ],
   hugeList: [hugeStrings(40_000), object({ $in: hugeStrings(40_000) })],
   deepNesting: [deepOr(12), deepOr(1_500), deepArray(100_000), deepObject(150)],
   extremeNumber: [
-    1.5,
-    -0.5,
+    new RawJson('9223372036854775808'),
     1e300,
+    1.5,
+    object({ $gt: new RawJson('9223372036854775808') }),
+    new RawJson('1e400'),
+    new RawJson('-9223372036854775809'),
+    new RawJson('-0'),
+    -0.5,
     -1e300,
     2 ** 31,
     2 ** 53 + 2,
     5e-324,
-    new RawJson('9223372036854775808'),
-    new RawJson('-9223372036854775809'),
-    new RawJson('1e400'),
-    new RawJson('-0'),
-    object({ $gt: new RawJson('9223372036854775808') }),
   ],
   oddEncoding: [
     new RawJson('"\\ud800"'),
+    'x'.repeat(70_000),
     new RawJson('"\\udfff\\ud800x"'),
     '\u202e\ufeff\u200b',
     '😀'.repeat(50),
-    'x'.repeat(70_000),
     '%E0%A4%A%zz',
   ],
 };
+
+/** How many of each kind's NASTY_JSON values go in every single position (see NASTY_JSON). */
+export const PROBES_PER_POSITION = 4;
 
 /**
  * JSON of each kind small enough for a query string (16 KiB of request line and headers): larger

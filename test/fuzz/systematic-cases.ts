@@ -7,6 +7,7 @@ import {
   NASTY_KINDS,
   NASTY_QUERY_JSON,
   NASTY_TEXT,
+  PROBES_PER_POSITION,
   ODD_BODY_ENCODINGS,
   PROTOTYPE_NAMES,
   type BodyEncoding,
@@ -132,12 +133,14 @@ export function systematicCases(route: RouteSpec, known: KnownRecords): FuzzRequ
       }
       if (schema.type === 'string') {
         for (const json of NASTY_QUERY_JSON[kind]) {
-          for (const payload of inQueryJson(json)) {
-            const text = toJsonText(payload);
-            cases.push(
-              withQuery([plainText(name), plainText(text)]),
-              withQuery([plainText(name), { text, encoding: { kind: 'raw' } }]),
-            );
+          const [whole, ...wrapped] = inQueryJson(json).map(toJsonText);
+          // Unescaped too: what overflowed the stack was JSON punctuation sent as it is.
+          cases.push(
+            withQuery([plainText(name), plainText(whole!)]),
+            withQuery([plainText(name), { text: whole!, encoding: { kind: 'raw' } }]),
+          );
+          if (NASTY_QUERY_JSON[kind].indexOf(json) < PROBES_PER_POSITION) {
+            for (const text of wrapped) cases.push(withQuery([plainText(name), plainText(text)]));
           }
         }
       }
@@ -149,15 +152,18 @@ export function systematicCases(route: RouteSpec, known: KnownRecords): FuzzRequ
     for (const headers of NASTY_HEADERS[kind]) cases.push({ ...base, headers });
 
     if (!route.body) continue;
-    for (const json of NASTY_JSON[kind]) {
-      cases.push(withBody(json));
+    for (const json of NASTY_JSON[kind]) cases.push(withBody(json));
+    for (const json of NASTY_JSON[kind].slice(0, PROBES_PER_POSITION)) {
       for (const [name] of Object.entries(route.body.properties ?? {})) {
         cases.push(withBody(withEntries(base.body!.json, [[name, json]])));
       }
     }
     const [first] = NASTY_JSON[kind];
+    // Three keys a kind, a different three for each kind: every key meets two kinds.
+    const kindIndex = NASTY_KINDS.indexOf(kind);
+    const keys = [0, 1, 2].map((i) => NESTED_KEYS[(kindIndex * 3 + i) % NESTED_KEYS.length]!);
     for (const [name, schema] of Object.entries(route.body.properties ?? {})) {
-      for (const key of NESTED_KEYS) {
+      for (const key of keys) {
         const inner = nestedProbe(schema, key, first!, known);
         if (inner !== undefined) cases.push(withBody(withEntries(base.body!.json, [[name, inner]])));
       }
