@@ -52,7 +52,8 @@ const DeliveriesQuery = Type.Object(
     api_key: Type.Optional(Type.String()),
     task_id: Type.Optional(Id('only the events about this task')),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT })),
-    offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+    // Past 2^53 a number is no longer exact, and past 2^63 no database takes it (a 500 before).
+    offset: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0 })),
   },
   { additionalProperties: false, description: 'any other parameter is refused with 400 code 4' },
 );
