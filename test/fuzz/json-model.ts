@@ -157,11 +157,11 @@ function validFromSchema(
     case 'string':
       return fc.oneof(fc.constantFrom(...KNOWN_IDS), fc.string({ maxLength: 16 }));
     case 'integer':
-    case 'number':
-      return fc.oneof(
-        fc.integer({ min: schema.minimum ?? -5, max: Math.min(schema.maximum ?? 50, 50) }),
-        fc.constantFrom(schema.minimum ?? 0, schema.maximum ?? 100),
-      );
+    case 'number': {
+      const min = schema.minimum ?? -5;
+      const max = Math.min(schema.maximum ?? min + 55, min + 55);
+      return fc.oneof(fc.integer({ min, max }), fc.constantFrom(min, schema.maximum ?? min + 100));
+    }
     case 'boolean':
       return fc.boolean();
     case 'null':
