@@ -46,6 +46,11 @@ export interface DatabaseDialect {
   readSession<T>(options: ReadSessionOptions, work: (session: ReadSession) => Promise<T>): Promise<T>;
   /** `FOR UPDATE SKIP LOCKED` where row locks exist; nothing on SQLite, whose write lock covers the file. */
   readonly skipLockedSuffix: boolean;
+  /**
+   * Whether `SELECT ... FOR UPDATE` locks rows (PostgreSQL). False on SQLite, where a write transaction
+   * already excludes every other writer, so the rows it reads cannot change under it.
+   */
+  readonly rowLocks: boolean;
   /** Tells what a driver's error means to a client, by its code; undefined for every other error. */
   classifyError(error: unknown): DatabaseErrorKind | undefined;
   /** Column type of an auto-incrementing integer primary key, for migrations. */

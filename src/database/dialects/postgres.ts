@@ -67,6 +67,7 @@ export function createPostgresDialect(
     name: 'postgres',
     db,
     skipLockedSuffix: true,
+    rowLocks: true,
     serialType: 'serial',
     classifyError: classifyPostgresError,
     writeTransaction: (work) => db.transaction().execute(work),

@@ -104,6 +104,7 @@ export function createSqliteDialect(filename: string): DatabaseDialect {
     name: 'sqlite',
     db,
     skipLockedSuffix: false,
+    rowLocks: false,
     serialType: 'integer',
     classifyError: classifySqliteError,
     async writeTransaction(work) {

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { ChannelRow, Database, MemberRow } from '../../database/database.types.js';
 import { chunk, unique } from '../../lib/ids.js';
+import { hardDeleteChannelMessages } from '../messages/messages.repository.js';
 
 export async function findChannel(
   db: Kysely<Database>,
@@ -75,34 +76,155 @@ export async function membersOfChannels(
   return byChannel;
 }
 
-/** Adds members that are not there yet (existing memberships keep their role and time). */
-export async function addMemberRows(db: Kysely<Database>, rows: MemberRow[]): Promise<void> {
-  for (const batch of chunk(rows, 200)) {
-    await db
+/** Inserts the channel unless one with its cid exists; returns the row when this call created it. */
+export async function insertChannelIfAbsent(
+  db: Kysely<Database>,
+  row: ChannelRow,
+): Promise<ChannelRow | undefined> {
+  return db
+    .insertInto('channels')
+    .values(row)
+    .onConflict((oc) => oc.columns(['app_id', 'cid']).doNothing())
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/**
+ * Clears a soft deletion, hiding the channel's earlier messages as if truncated at the deletion.
+ * Returns the revived row, or nothing when the channel is not (or no longer) soft-deleted.
+ */
+export async function reviveChannel(
+  db: Kysely<Database>,
+  appId: number,
+  cid: string,
+  now: number,
+): Promise<ChannelRow | undefined> {
+  return db
+    .updateTable('channels')
+    .set((eb) => ({
+      deleted_at: null,
+      truncated_at: eb
+        .case()
+        .when(eb.and([eb('truncated_at', 'is not', null), eb('truncated_at', '>', eb.ref('deleted_at'))]))
+        .then(eb.ref('truncated_at'))
+        .else(eb.ref('deleted_at'))
+        .end(),
+      updated_at: now,
+    }))
+    .where('app_id', '=', appId)
+    .where('cid', '=', cid)
+    .where('deleted_at', 'is not', null)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/**
+ * Moves a live channel's last_message_at forward to `at` (never back: a writer that read the clock
+ * earlier may commit later). Returns false when the channel is gone or soft-deleted.
+ */
+export async function advanceLastMessageAt(
+  db: Kysely<Database>,
+  appId: number,
+  cid: string,
+  at: number,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('channels')
+    .set((eb) => ({
+      last_message_at: eb
+        .case()
+        .when(eb.or([eb('last_message_at', 'is', null), eb('last_message_at', '<', at)]))
+        .then(at)
+        .else(eb.ref('last_message_at'))
+        .end(),
+    }))
+    .where('app_id', '=', appId)
+    .where('cid', '=', cid)
+    .where('deleted_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/**
+ * Adds members that are not there yet (existing memberships keep their role and time); returns how
+ * many were added. Rows go in key order, so two transactions adding overlapping members queue.
+ */
+export async function addMemberRows(db: Kysely<Database>, rows: MemberRow[]): Promise<number> {
+  const sorted = [...rows].sort((a, b) => compareKeys(a.cid, b.cid) || compareKeys(a.user_id, b.user_id));
+  let added = 0;
+  for (const batch of chunk(sorted, 200)) {
+    const inserted = await db
       .insertInto('members')
       .values(batch)
       .onConflict((oc) => oc.columns(['app_id', 'cid', 'user_id']).doNothing())
+      .returning('user_id')
       .execute();
+    added += inserted.length;
   }
+  return added;
 }
 
+/** Removes these members of a channel; returns how many were members. */
 export async function removeMemberRows(
   db: Kysely<Database>,
   appId: number,
   cid: string,
   userIds: string[],
-): Promise<void> {
-  for (const batch of chunk(unique(userIds), 500)) {
-    await db
+): Promise<number> {
+  let removed = 0;
+  for (const batch of chunk(unique(userIds).sort(), 500)) {
+    const result = await db
       .deleteFrom('members')
       .where('app_id', '=', appId)
       .where('cid', '=', cid)
       .where('user_id', 'in', batch)
+      .executeTakeFirst();
+    removed += Number(result.numDeletedRows);
+  }
+  return removed;
+}
+
+/**
+ * Adds `delta` to a channel's member_count (atomic `member_count + n`, safe beside concurrent writers)
+ * and returns the updated row, or nothing when the channel is gone.
+ */
+export async function adjustMemberCount(
+  db: Kysely<Database>,
+  appId: number,
+  cid: string,
+  delta: number,
+): Promise<ChannelRow | undefined> {
+  return db
+    .updateTable('channels')
+    .set((eb) => ({ member_count: eb('member_count', '+', delta) }))
+    .where('app_id', '=', appId)
+    .where('cid', '=', cid)
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** Removes a user from every channel they are a member of, taking one off each member_count. */
+export async function removeMemberships(db: Kysely<Database>, appId: number, userId: string): Promise<void> {
+  const removed = await db
+    .deleteFrom('members')
+    .where('app_id', '=', appId)
+    .where('user_id', '=', userId)
+    .returning('cid')
+    .execute();
+  for (const batch of chunk(removed.map((r) => r.cid).sort(), 500)) {
+    await db
+      .updateTable('channels')
+      .set((eb) => ({ member_count: eb('member_count', '-', 1) }))
+      .where('app_id', '=', appId)
+      .where('cid', 'in', batch)
       .execute();
   }
 }
 
-/** Recounts `member_count` of these channels from their member rows. */
+/**
+ * Recounts `member_count` of these channels from their member rows (the importer's path). Exact only
+ * while the caller holds the channels' row locks (see refreshReplyCounts).
+ */
 export async function refreshMemberCounts(
   db: Kysely<Database>,
   appId: number,
@@ -124,16 +246,23 @@ export async function refreshMemberCounts(
   }
 }
 
-/** Removes a channel for good with its members, messages and reactions. Run inside a transaction. */
-export async function hardDeleteChannel(db: Kysely<Database>, appId: number, cid: string): Promise<void> {
-  await db
-    .deleteFrom('reactions')
-    .where('app_id', '=', appId)
-    .where('message_id', 'in', (eb) =>
-      eb.selectFrom('messages').select('id').where('app_id', '=', appId).where('cid', '=', cid),
-    )
-    .execute();
-  await db.deleteFrom('messages').where('app_id', '=', appId).where('cid', '=', cid).execute();
-  await db.deleteFrom('members').where('app_id', '=', appId).where('cid', '=', cid).execute();
+/**
+ * Removes a channel for good with its members, messages and reactions. Run inside a transaction. The
+ * channel row goes first: that locks it, so writers that touch it (new messages, members) either
+ * committed before, and are deleted here, or find it gone and roll back.
+ */
+export async function hardDeleteChannel(
+  db: Kysely<Database>,
+  appId: number,
+  cid: string,
+  rowLocks: boolean,
+): Promise<void> {
   await db.deleteFrom('channels').where('app_id', '=', appId).where('cid', '=', cid).execute();
+  await hardDeleteChannelMessages(db, appId, cid, rowLocks);
+  await db.deleteFrom('members').where('app_id', '=', appId).where('cid', '=', cid).execute();
+}
+
+/** Orders keys by UTF-16 code unit, as every database compares them under a binary collation. */
+function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

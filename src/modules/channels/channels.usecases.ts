@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import type { Kysely } from 'kysely';
+import type { DatabaseDialect } from '../../database/database.js';
 import type { ChannelRow, Database, MemberRow } from '../../database/database.types.js';
 import type { Caller } from '../../lib/caller.js';
 import { inputError, notFound } from '../../lib/errors.js';
@@ -12,14 +13,17 @@ import { assertUsersExist } from '../users/users.usecases.js';
 import { channelShape } from './channels.shape.js';
 import {
   addMemberRows,
+  adjustMemberCount,
   findChannel,
   hardDeleteChannel,
-  refreshMemberCounts,
+  insertChannelIfAbsent,
   removeMemberRows,
+  reviveChannel,
 } from './channels.repository.js';
 
 interface Deps {
   db: Kysely<Database>;
+  dialect: DatabaseDialect;
   clock: Clock;
 }
 
@@ -68,10 +72,11 @@ export interface GetOrCreateInput {
 /**
  * `POST /channels/{type}/{id}/query` and `/channels/{type}/query`: returns the channel, creating it
  * (with its creator and members) when it does not exist. A soft-deleted channel is revived empty, as
- * Stream does: its old messages stay stored but are hidden as if truncated at the deletion.
+ * Stream does: its old messages stay stored but are hidden as if truncated at the deletion. Racing
+ * calls for the same new channel all succeed: one creates it, the others answer with what it created.
  */
 export async function getOrCreateChannel(
-  { db, clock }: Deps,
+  { dialect, clock }: Deps,
   appId: number,
   caller: Caller,
   input: GetOrCreateInput,
@@ -85,22 +90,14 @@ export async function getOrCreateChannel(
     id = distinctChannelId(members.map((m) => m.userId));
   } else assertId('id', id);
   const cid = `${input.type}:${id}`;
-  return db.transaction().execute(async (trx) => {
+  return dialect.writeTransaction(async (trx) => {
     const existing = await findChannel(trx, appId, cid);
-    const now = clock.nowMicros();
     if (existing && existing.deleted_at === null) return { channel: existing, created: false };
     if (existing) {
-      const hiddenUntil = Math.max(existing.truncated_at ?? 0, existing.deleted_at!);
-      await trx
-        .updateTable('channels')
-        .set({ deleted_at: null, truncated_at: hiddenUntil, updated_at: now })
-        .where('app_id', '=', appId)
-        .where('cid', '=', cid)
-        .execute();
-      return {
-        channel: { ...existing, deleted_at: null, truncated_at: hiddenUntil, updated_at: now },
-        created: false,
-      };
+      const revived = await reviveChannel(trx, appId, cid, clock.nowMicros());
+      // Nothing revived: another call revived it first, or it was removed for good meanwhile.
+      const channel = revived ?? (await findChannel(trx, appId, cid));
+      if (channel) return { channel, created: false };
     }
     const createdBy = creatorOf(caller, input.data);
     if (createdBy === undefined) {
@@ -118,7 +115,8 @@ export async function getOrCreateChannel(
     );
     const { custom } = splitCustom(input.data, channelShape.known);
     if (isPlainObject(input.data.custom)) Object.assign(custom, input.data.custom);
-    const channel: ChannelRow = {
+    const now = clock.nowMicros();
+    const inserted = await insertChannelIfAbsent(trx, {
       app_id: appId,
       cid,
       type: input.type,
@@ -134,22 +132,36 @@ export async function getOrCreateChannel(
       truncated_at: null,
       truncated_by_id: null,
       last_message_at: null,
-    };
-    await trx.insertInto('channels').values(channel).execute();
-    await addMembers(trx, appId, cid, members, now);
-    return { channel: (await findChannel(trx, appId, cid))!, created: true };
+    });
+    if (!inserted) {
+      // Another call created it since the look-up (PostgreSQL waited for that call to commit).
+      const channel = await findChannel(trx, appId, cid);
+      if (!channel) throw notFound(`channel ${cid} does not exist`);
+      return { channel, created: false };
+    }
+    return { channel: (await addMembers(trx, appId, cid, members, now)) ?? inserted, created: true };
   });
 }
 
+/**
+ * Adds the members not there yet and counts them into member_count; returns the updated channel row
+ * (undefined when nobody was added). Throws not-found when the channel was removed meanwhile.
+ */
 async function addMembers(
   db: Kysely<Database>,
   appId: number,
   cid: string,
   members: MemberInput[],
   now: number,
-): Promise<void> {
-  if (members.length === 0) return;
-  const rows: MemberRow[] = members.map((m) => ({
+): Promise<ChannelRow | undefined> {
+  if (members.length === 0) return undefined;
+  const added = await addMemberRows(db, memberRows(appId, cid, members, now));
+  if (added === 0) return undefined;
+  return countMembers(db, appId, cid, added);
+}
+
+function memberRows(appId: number, cid: string, members: MemberInput[], now: number): MemberRow[] {
+  return members.map((m) => ({
     app_id: appId,
     cid,
     user_id: m.userId,
@@ -157,13 +169,30 @@ async function addMembers(
     created_at: now,
     updated_at: now,
   }));
-  await addMemberRows(db, rows);
-  await refreshMemberCounts(db, appId, [cid]);
+}
+
+/** Adds `delta` to member_count: the last statement on the channel row, so its lock is held briefly. */
+async function countMembers(
+  db: Kysely<Database>,
+  appId: number,
+  cid: string,
+  delta: number,
+): Promise<ChannelRow> {
+  const channel = await adjustMemberCount(db, appId, cid, delta);
+  if (!channel) throw notFound(`channel ${cid} does not exist`);
+  return channel;
 }
 
 async function liveChannel(db: Kysely<Database>, appId: number, cid: string): Promise<ChannelRow> {
   const channel = await findChannel(db, appId, cid);
   if (!channel || channel.deleted_at !== null) throw notFound(`channel ${cid} does not exist`);
+  return channel;
+}
+
+/** The channel as this transaction left it; it may have been removed meanwhile by another. */
+async function channelAfterChange(db: Kysely<Database>, appId: number, cid: string): Promise<ChannelRow> {
+  const channel = await findChannel(db, appId, cid);
+  if (!channel) throw notFound(`channel ${cid} does not exist`);
   return channel;
 }
 
@@ -175,14 +204,14 @@ export interface UpdateChannelInput {
 
 /** `POST /channels/{type}/{id}`: replaces custom data (when `data` is sent) and adds or removes members. */
 export async function updateChannel(
-  { db, clock }: Deps,
+  { dialect, clock }: Deps,
   appId: number,
   cid: string,
   input: UpdateChannelInput,
 ): Promise<ChannelRow> {
   const adding = membersFromInput(input.addMembers, 'add_members');
   const removing = membersFromInput(input.removeMembers, 'remove_members').map((m) => m.userId);
-  return db.transaction().execute(async (trx) => {
+  return dialect.writeTransaction(async (trx) => {
     const channel = await liveChannel(trx, appId, cid);
     const now = clock.nowMicros();
     if (input.data) {
@@ -207,13 +236,11 @@ export async function updateChannel(
         adding.map((m) => m.userId),
         'add_members',
       );
-      await addMembers(trx, appId, cid, adding, now);
     }
-    if (removing.length > 0) {
-      await removeMemberRows(trx, appId, cid, removing);
-      await refreshMemberCounts(trx, appId, [cid]);
-    }
-    return (await findChannel(trx, appId, cid))!;
+    const added = adding.length > 0 ? await addMemberRows(trx, memberRows(appId, cid, adding, now)) : 0;
+    const removed = removing.length > 0 ? await removeMemberRows(trx, appId, cid, removing) : 0;
+    if (added !== removed) return countMembers(trx, appId, cid, added - removed);
+    return channelAfterChange(trx, appId, cid);
   });
 }
 
@@ -262,16 +289,26 @@ export interface TruncateInput {
  * their replies and their reactions.
  */
 export async function truncateChannel(
-  { db, clock }: Deps,
+  { dialect, clock }: Deps,
   appId: number,
   cid: string,
   input: TruncateInput,
 ): Promise<ChannelRow> {
-  return db.transaction().execute(async (trx) => {
-    await liveChannel(trx, appId, cid);
-    if (input.userId !== undefined) await assertUsersExist(trx, appId, [input.userId], 'user_id');
+  return dialect.writeTransaction(async (trx) => {
     const now = clock.nowMicros();
     const truncatedAt = input.truncatedAt ?? now;
+    // The channel row first (which locks it), then its messages: the order every writer keeps. Any
+    // refusal below rolls this update back.
+    const channel = await trx
+      .updateTable('channels')
+      .set({ truncated_at: truncatedAt, truncated_by_id: input.userId ?? null, updated_at: now })
+      .where('app_id', '=', appId)
+      .where('cid', '=', cid)
+      .where('deleted_at', 'is', null)
+      .returningAll()
+      .executeTakeFirst();
+    if (!channel) throw notFound(`channel ${cid} does not exist`);
+    if (input.userId !== undefined) await assertUsersExist(trx, appId, [input.userId], 'user_id');
     if (truncatedAt > now) throw inputError('truncated_at', 'cannot be in the future');
     if (input.hardDelete) {
       const doomed = await trx
@@ -285,32 +322,27 @@ export async function truncateChannel(
         trx,
         appId,
         doomed.map((m) => m.id),
+        dialect.rowLocks,
       );
     }
-    await trx
-      .updateTable('channels')
-      .set({ truncated_at: truncatedAt, truncated_by_id: input.userId ?? null, updated_at: now })
-      .where('app_id', '=', appId)
-      .where('cid', '=', cid)
-      .execute();
-    return (await findChannel(trx, appId, cid))!;
+    return channel;
   });
 }
 
 /** Soft delete marks the channel deleted (kept for exports that ask for it); hard removes everything. */
 export async function deleteChannel(
-  { db, clock }: Deps,
+  { dialect, clock }: Deps,
   appId: number,
   cid: string,
   hard: boolean,
 ): Promise<ChannelRow> {
-  return db.transaction().execute(async (trx) => {
+  return dialect.writeTransaction(async (trx) => {
     const channel = await findChannel(trx, appId, cid);
     if (!channel) throw notFound(`channel ${cid} does not exist`);
     if (!hard && channel.deleted_at !== null) throw notFound(`channel ${cid} does not exist`);
     const now = clock.nowMicros();
     if (hard) {
-      await hardDeleteChannel(trx, appId, cid);
+      await hardDeleteChannel(trx, appId, cid, dialect.rowLocks);
       return { ...channel, deleted_at: channel.deleted_at ?? now, updated_at: now };
     }
     await trx

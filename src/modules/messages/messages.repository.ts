@@ -1,7 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database, MessageRow, NewMessageRow } from '../../database/database.types.js';
 import { chunk, unique } from '../../lib/ids.js';
-import { refreshReactionSummaries } from '../reactions/reactions.repository.js';
 
 export async function findMessage(
   db: Kysely<Database>,
@@ -68,7 +67,88 @@ export async function channelMessagePage(
   return rows.reverse();
 }
 
-/** Recounts the replies held by these thread parents. */
+/**
+ * The message, locked until the transaction ends (PostgreSQL `FOR UPDATE`): the lock every writer of
+ * a message's reactions takes first, so that its reaction summary changes one writer at a time.
+ */
+export async function lockMessage(
+  db: Kysely<Database>,
+  appId: number,
+  id: string,
+  rowLocks: boolean,
+): Promise<MessageRow | undefined> {
+  return db
+    .selectFrom('messages')
+    .selectAll()
+    .where('app_id', '=', appId)
+    .where('id', '=', id)
+    .$if(rowLocks, (query) => query.forUpdate())
+    .executeTakeFirst();
+}
+
+type MessageKey = Pick<MessageRow, 'id' | 'parent_id'>;
+
+/**
+ * Locks the stored messages among `ids`, or the replies of the thread parents among them
+ * (`repliesOf`), in id order so that two transactions locking overlapping sets queue rather than
+ * deadlock. Returns the keys of the rows it locked.
+ */
+export async function lockMessageKeys(
+  db: Kysely<Database>,
+  appId: number,
+  ids: Iterable<string>,
+  rowLocks: boolean,
+  repliesOf = false,
+): Promise<MessageKey[]> {
+  const locked: MessageKey[] = [];
+  for (const batch of chunk(unique(ids).sort(), 500)) {
+    const rows = await db
+      .selectFrom('messages')
+      .select(['id', 'parent_id'])
+      .where('app_id', '=', appId)
+      .where(repliesOf ? 'parent_id' : 'id', 'in', batch)
+      .orderBy('id')
+      .$if(rowLocks, (query) => query.forUpdate())
+      .execute();
+    locked.push(...rows);
+  }
+  return locked;
+}
+
+/**
+ * Adds each delta to its message's reply_count, in one atomic `reply_count + n` a message: safe beside
+ * concurrent writers, since each increments the newest committed count. Returns the rows updated.
+ */
+export async function adjustReplyCounts(
+  db: Kysely<Database>,
+  appId: number,
+  deltas: ReadonlyMap<string, number>,
+): Promise<number> {
+  const byDelta = new Map<number, string[]>();
+  for (const [id, delta] of deltas) {
+    if (delta !== 0) byDelta.set(delta, [...(byDelta.get(delta) ?? []), id]);
+  }
+  let updated = 0;
+  for (const [delta, ids] of byDelta) {
+    for (const batch of chunk(ids.sort(), 500)) {
+      const result = await db
+        .updateTable('messages')
+        .set((eb) => ({ reply_count: eb('reply_count', '+', delta) }))
+        .where('app_id', '=', appId)
+        .where('id', 'in', batch)
+        .executeTakeFirst();
+      updated += Number(result.numUpdatedRows);
+    }
+  }
+  return updated;
+}
+
+/**
+ * Recounts the replies of these thread parents (the importer's path). Exact only while the caller
+ * holds the parents' row locks, taken before this statement: a recount in an UPDATE counts with the
+ * snapshot taken before the UPDATE waited for another writer's lock, and would overwrite that
+ * writer's increment.
+ */
 export async function refreshReplyCounts(
   db: Kysely<Database>,
   appId: number,
@@ -91,28 +171,34 @@ export async function refreshReplyCounts(
 }
 
 /**
- * Removes messages for good, with their thread replies and every reaction on them, and recounts the
- * replies of surviving parents. Run inside a transaction.
+ * Removes messages for good, with their thread replies and every reaction on them, and takes the
+ * removed replies off the reply_count of parents that stay. Run inside a transaction.
+ *
+ * The messages are locked before their replies are looked up: a reply is added by a writer that then
+ * updates its parent's reply_count, so once the parents are locked every reply that will ever commit
+ * is visible (later writers find their parent gone and roll back). The replies are locked too, so no
+ * reaction writer is left in flight when the reactions go.
  */
 export async function hardDeleteMessages(
   db: Kysely<Database>,
   appId: number,
   ids: Iterable<string>,
+  rowLocks: boolean,
 ): Promise<number> {
-  const roots = unique(ids);
+  const roots = await lockMessageKeys(db, appId, ids, rowLocks);
   if (roots.length === 0) return 0;
-  const parents = new Set<string>();
-  const doomed = new Set<string>(roots);
-  for (const batch of chunk(roots, 500)) {
-    const rows = await db
-      .selectFrom('messages')
-      .select(['id', 'parent_id'])
-      .where('app_id', '=', appId)
-      .where((eb) => eb.or([eb('id', 'in', batch), eb('parent_id', 'in', batch)]))
-      .execute();
-    for (const row of rows) {
-      doomed.add(row.id);
-      if (row.parent_id) parents.add(row.parent_id);
+  const replies = await lockMessageKeys(
+    db,
+    appId,
+    roots.map((r) => r.id),
+    rowLocks,
+    true,
+  );
+  const doomed = new Set([...roots, ...replies].map((row) => row.id));
+  const survivingParents = new Map<string, number>();
+  for (const row of [...roots, ...replies]) {
+    if (row.parent_id !== null && !doomed.has(row.parent_id)) {
+      survivingParents.set(row.parent_id, (survivingParents.get(row.parent_id) ?? 0) - 1);
     }
   }
   let deleted = 0;
@@ -125,27 +211,62 @@ export async function hardDeleteMessages(
       .executeTakeFirst();
     deleted += Number(result.numDeletedRows);
   }
-  const survivors = [...parents].filter((id) => !doomed.has(id));
-  await refreshReplyCounts(db, appId, survivors);
+  await adjustReplyCounts(db, appId, survivingParents);
   return deleted;
 }
 
-/** Removes a user's reactions everywhere and recounts the messages they were on. */
-export async function deleteReactionsOfUser(
+/**
+ * Locks every message of a channel (PostgreSQL only), a page at a time in the channel's time order.
+ * Returns how many it locked.
+ */
+async function lockChannelMessages(db: Kysely<Database>, appId: number, cid: string): Promise<number> {
+  const PAGE = 5000;
+  let locked = 0;
+  let after: { created_at: number; id: string } | undefined;
+  for (;;) {
+    const from = after;
+    const page = await db
+      .selectFrom('messages')
+      .select(['created_at', 'id'])
+      .where('app_id', '=', appId)
+      .where('cid', '=', cid)
+      .$if(from !== undefined, (query) =>
+        query.where((eb) => eb(eb.refTuple('created_at', 'id'), '>', eb.tuple(from!.created_at, from!.id))),
+      )
+      .orderBy('created_at')
+      .orderBy('id')
+      .limit(PAGE)
+      .forUpdate()
+      .execute();
+    locked += page.length;
+    if (page.length < PAGE) return locked;
+    after = page[page.length - 1];
+  }
+}
+
+/**
+ * Removes every message of a channel with its reactions. The caller has locked (or deleted) the
+ * channel row, so no new top-level message can commit. On PostgreSQL the messages are then locked
+ * twice over: the first pass waits out every writer holding a message (a reply writer holds its
+ * parent), so the second sees every reply that will ever commit and waits out the reaction writers on
+ * them; after it nothing in the channel can change but by this transaction.
+ */
+export async function hardDeleteChannelMessages(
   db: Kysely<Database>,
   appId: number,
-  userId: string,
+  cid: string,
+  rowLocks: boolean,
 ): Promise<void> {
-  const touched = await db
-    .selectFrom('reactions')
-    .select('message_id')
+  if (rowLocks) {
+    await lockChannelMessages(db, appId, cid);
+    await lockChannelMessages(db, appId, cid);
+  }
+  await db
+    .deleteFrom('reactions')
     .where('app_id', '=', appId)
-    .where('user_id', '=', userId)
+    .where('message_id', 'in', (eb) =>
+      eb.selectFrom('messages').select('id').where('app_id', '=', appId).where('cid', '=', cid),
+    )
     .execute();
-  await db.deleteFrom('reactions').where('app_id', '=', appId).where('user_id', '=', userId).execute();
-  await refreshReactionSummaries(
-    db,
-    appId,
-    touched.map((r) => r.message_id),
-  );
+  await db.deleteFrom('messages').where('app_id', '=', appId).where('cid', '=', cid).execute();
 }

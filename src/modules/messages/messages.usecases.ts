@@ -1,23 +1,31 @@
 import type { Kysely } from 'kysely';
+import type { DatabaseDialect } from '../../database/database.js';
 import type { Database, MessageRow } from '../../database/database.types.js';
 import { actingUserId, type Caller } from '../../lib/caller.js';
 import { inputError, notAllowed, notFound } from '../../lib/errors.js';
 import { parseObject, type JsonObject } from '../../lib/json.js';
 import { applyPartialUpdate, type PartialUpdate } from '../../lib/partial-update.js';
 import type { Clock } from '../../lib/time.js';
-import { findChannel } from '../channels/channels.repository.js';
+import { advanceLastMessageAt, findChannel } from '../channels/channels.repository.js';
 import { assertUsersExist } from '../users/users.usecases.js';
 import { messageFromInput, newMessageId, renderHtml, type MessageInput } from './messages.models.js';
-import { findMessage, hardDeleteMessages, insertMessage, refreshReplyCounts } from './messages.repository.js';
+import { adjustReplyCounts, findMessage, hardDeleteMessages, insertMessage } from './messages.repository.js';
 import { messageShape } from './messages.shape.js';
 
 interface Deps {
   db: Kysely<Database>;
+  dialect: DatabaseDialect;
   clock: Clock;
 }
 
+/**
+ * Stores a message and counts it: a reply adds one to its parent's reply_count, a message the channel
+ * shows moves the channel's last_message_at. Both are atomic updates of the newest committed row, made
+ * last so their row locks are held only until the commit; each also finds out whether its row is
+ * still there, so a message never outlives a channel or parent deleted at the same moment.
+ */
 export async function sendMessage(
-  { db, clock }: Deps,
+  { dialect, clock }: Deps,
   appId: number,
   caller: Caller,
   cid: string,
@@ -27,7 +35,7 @@ export async function sendMessage(
   if (input.type === 'system' && caller.kind !== 'server')
     throw notAllowed('only a server token can send system messages');
   const userId = actingUserId(caller, input.userId, 'message.user_id');
-  return db.transaction().execute(async (trx) => {
+  return dialect.writeTransaction(async (trx) => {
     const channel = await findChannel(trx, appId, cid);
     if (!channel || channel.deleted_at !== null) throw notFound(`channel ${cid} does not exist`);
     await assertUsersExist(trx, appId, [userId], 'message.user_id');
@@ -83,14 +91,15 @@ export async function sendMessage(
       deleted_at: null,
     };
     await insertMessage(trx, row);
-    if (row.parent_id !== null) await refreshReplyCounts(trx, appId, [row.parent_id]);
+    // The channel before the parent: every transaction that locks both takes them in this order.
     if (row.parent_id === null || row.show_in_channel === 1) {
-      await trx
-        .updateTable('channels')
-        .set({ last_message_at: now })
-        .where('app_id', '=', appId)
-        .where('cid', '=', cid)
-        .execute();
+      if (!(await advanceLastMessageAt(trx, appId, cid, now)))
+        throw notFound(`channel ${cid} does not exist`);
+    }
+    if (row.parent_id !== null) {
+      if ((await adjustReplyCounts(trx, appId, new Map([[row.parent_id, 1]]))) !== 1) {
+        throw inputError('message.parent_id', `message ${row.parent_id} does not exist`);
+      }
     }
     return row;
   });
@@ -151,7 +160,7 @@ export async function updateMessage(
   const input = messageFromInput(body);
   if (input.id !== undefined && input.id !== id)
     throw inputError('message.id', 'does not match the message in the path');
-  return deps.db.transaction().execute(async (trx) => {
+  return deps.dialect.writeTransaction(async (trx) => {
     const message = await ownedMessage(trx, appId, caller, id);
     if (input.userId !== undefined && input.userId !== message.user_id) {
       throw inputError('message.user_id', 'cannot change the author of a message');
@@ -175,7 +184,7 @@ export async function partialUpdateMessage(
   id: string,
   update: PartialUpdate,
 ): Promise<MessageRow> {
-  return deps.db.transaction().execute(async (trx) => {
+  return deps.dialect.writeTransaction(async (trx) => {
     const message = await ownedMessage(trx, appId, caller, id);
     const applied = applyPartialUpdate(parseObject(message.custom), update, messageShape.known);
     const edited: JsonObject = {
@@ -204,18 +213,18 @@ export async function partialUpdateMessage(
  * delete removes it, its replies and its reactions for good.
  */
 export async function deleteMessage(
-  { db, clock }: Deps,
+  { dialect, clock }: Deps,
   appId: number,
   caller: Caller,
   id: string,
   hard: boolean,
 ): Promise<MessageRow> {
-  return db.transaction().execute(async (trx) => {
+  return dialect.writeTransaction(async (trx) => {
     const message = await ownedMessage(trx, appId, caller, id);
     const now = clock.nowMicros();
     const deleted = { ...message, deleted_at: message.deleted_at ?? now, updated_at: now };
     if (hard) {
-      await hardDeleteMessages(trx, appId, [id]);
+      await hardDeleteMessages(trx, appId, [id], dialect.rowLocks);
     } else {
       await trx
         .updateTable('messages')
@@ -229,12 +238,12 @@ export async function deleteMessage(
 }
 
 export async function undeleteMessage(
-  { db, clock }: Deps,
+  { dialect, clock }: Deps,
   appId: number,
   id: string,
   undeletedBy: string | undefined,
 ): Promise<MessageRow> {
-  return db.transaction().execute(async (trx) => {
+  return dialect.writeTransaction(async (trx) => {
     const message = await findMessage(trx, appId, id);
     if (!message) throw notFound(`message ${id} does not exist`);
     if (message.deleted_at === null) throw inputError('message_id', `message ${id} is not deleted`);

@@ -1,17 +1,25 @@
 import type { Kysely } from 'kysely';
+import type { DatabaseDialect } from '../../database/database.js';
 import type { Database, MessageRow, ReactionRow } from '../../database/database.types.js';
 import { actingUserId, type Caller } from '../../lib/caller.js';
 import { inputError, notFound } from '../../lib/errors.js';
 import { isPlainObject, splitCustom, type JsonObject } from '../../lib/json.js';
 import type { Clock } from '../../lib/time.js';
-import { findMessage } from '../messages/messages.repository.js';
+import { findMessage, lockMessage } from '../messages/messages.repository.js';
 import { userIdOf } from '../messages/messages.models.js';
 import { assertUsersExist } from '../users/users.usecases.js';
 import { reactionShape } from './reactions.shape.js';
-import { findReaction, refreshReactionSummaries } from './reactions.repository.js';
+import {
+  deleteReactionsOfUserOn,
+  findReaction,
+  saveReactionSummary,
+  upsertReaction,
+} from './reactions.repository.js';
+import { parseReactionSummary, tallyReaction } from './reactions.summary.js';
 
 interface Deps {
   db: Kysely<Database>;
+  dialect: DatabaseDialect;
   clock: Clock;
 }
 
@@ -28,12 +36,23 @@ async function liveMessage(db: Kysely<Database>, appId: number, id: string): Pro
 }
 
 /**
+ * The message whose reactions are about to change, locked until the commit: every writer of a
+ * message's reactions takes this lock before reading anything it changes, so the summary on the row is
+ * exact when read and each writer adds its own changes to it.
+ */
+async function lockedMessage(trx: Kysely<Database>, dialect: DatabaseDialect, appId: number, id: string) {
+  const message = await lockMessage(trx, appId, id, dialect.rowLocks);
+  if (!message) throw notFound(`message ${id} does not exist`);
+  return message;
+}
+
+/**
  * Adds a reaction, or updates the user's reaction of the same type. With `enforce_unique` the user's
- * other reactions on the message are removed, so each user keeps one. Counts and scores on the message
- * are recomputed from the reactions in the same transaction.
+ * other reactions on the message are removed, so each user keeps one. The message's counts and scores
+ * change by exactly what this call added and removed.
  */
 export async function sendReaction(
-  { db, clock }: Deps,
+  { dialect, clock }: Deps,
   appId: number,
   caller: Caller,
   messageId: string,
@@ -51,21 +70,20 @@ export async function sendReaction(
   const userId = actingUserId(caller, userIdOf(reaction, 'reaction'), 'reaction.user_id');
   const { custom } = splitCustom(reaction, reactionShape.known);
   if (isPlainObject(reaction.custom)) Object.assign(custom, reaction.custom);
-  return db.transaction().execute(async (trx) => {
-    const message = await liveMessage(trx, appId, messageId);
-    if (message.deleted_at !== null) throw inputError('message_id', `message ${messageId} is deleted`);
+  return dialect.writeTransaction(async (trx) => {
     await assertUsersExist(trx, appId, [userId], 'reaction.user_id');
+    const message = await lockedMessage(trx, dialect, appId, messageId);
+    if (message.deleted_at !== null) throw inputError('message_id', `message ${messageId} is deleted`);
+    const summary = parseReactionSummary(message);
     if (enforceUnique) {
-      await trx
-        .deleteFrom('reactions')
-        .where('app_id', '=', appId)
-        .where('message_id', '=', messageId)
-        .where('user_id', '=', userId)
-        .where('type', '<>', type)
-        .execute();
+      const others = await deleteReactionsOfUserOn(trx, appId, { messageId, userId }, { type, equal: false });
+      for (const other of others) tallyReaction(summary, other, -1);
     }
-    const now = clock.nowMicros();
+    // Read after the lock: a reaction read in the locking statement would come from the snapshot
+    // taken before it waited for the writer ahead of it.
     const existing = await findReaction(trx, appId, { messageId, userId, type });
+    if (existing) tallyReaction(summary, existing, -1);
+    const now = clock.nowMicros();
     const row: ReactionRow = {
       app_id: appId,
       message_id: messageId,
@@ -76,22 +94,15 @@ export async function sendReaction(
       created_at: existing?.created_at ?? now,
       updated_at: now,
     };
-    await trx
-      .insertInto('reactions')
-      .values(row)
-      .onConflict((oc) =>
-        oc
-          .columns(['app_id', 'message_id', 'user_id', 'type'])
-          .doUpdateSet({ score: row.score, custom: row.custom, updated_at: row.updated_at }),
-      )
-      .execute();
-    await refreshReactionSummaries(trx, appId, [messageId]);
-    return { message: await liveMessage(trx, appId, messageId), reaction: row };
+    await upsertReaction(trx, row);
+    tallyReaction(summary, row, 1);
+    const stored = await saveReactionSummary(trx, appId, messageId, summary);
+    return { message: { ...message, ...stored }, reaction: row };
   });
 }
 
 export async function deleteReaction(
-  { db }: Deps,
+  { dialect }: Deps,
   appId: number,
   caller: Caller,
   messageId: string,
@@ -99,20 +110,14 @@ export async function deleteReaction(
   namedUserId: string | undefined,
 ): Promise<{ message: MessageRow; reaction: ReactionRow }> {
   const userId = actingUserId(caller, namedUserId, 'user_id');
-  return db.transaction().execute(async (trx) => {
-    await liveMessage(trx, appId, messageId);
-    const existing = await findReaction(trx, appId, { messageId, userId, type });
-    if (!existing)
-      throw notFound(`reaction ${type} of user ${userId} on message ${messageId} does not exist`);
-    await trx
-      .deleteFrom('reactions')
-      .where('app_id', '=', appId)
-      .where('message_id', '=', messageId)
-      .where('user_id', '=', userId)
-      .where('type', '=', type)
-      .execute();
-    await refreshReactionSummaries(trx, appId, [messageId]);
-    return { message: await liveMessage(trx, appId, messageId), reaction: existing };
+  return dialect.writeTransaction(async (trx) => {
+    const message = await lockedMessage(trx, dialect, appId, messageId);
+    const [removed] = await deleteReactionsOfUserOn(trx, appId, { messageId, userId }, { type, equal: true });
+    if (!removed) throw notFound(`reaction ${type} of user ${userId} on message ${messageId} does not exist`);
+    const summary = parseReactionSummary(message);
+    tallyReaction(summary, removed, -1);
+    const stored = await saveReactionSummary(trx, appId, messageId, summary);
+    return { message: { ...message, ...stored }, reaction: removed };
   });
 }
 

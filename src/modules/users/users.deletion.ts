@@ -1,10 +1,10 @@
-import type { Kysely } from 'kysely';
-import type { Database, UserRow } from '../../database/database.types.js';
+import type { DatabaseDialect } from '../../database/database.js';
+import type { UserRow } from '../../database/database.types.js';
 import { notFound } from '../../lib/errors.js';
 import type { Clock } from '../../lib/time.js';
-import { refreshMemberCounts } from '../channels/channels.repository.js';
-import { deleteReactionsOfUser, hardDeleteMessages } from '../messages/messages.repository.js';
-import { hardDeleteChannel } from '../channels/channels.repository.js';
+import { hardDeleteChannel, removeMemberships } from '../channels/channels.repository.js';
+import { hardDeleteMessages } from '../messages/messages.repository.js';
+import { deleteReactionsOfUser } from '../reactions/reactions.repository.js';
 import { findUser } from './users.repository.js';
 
 /**
@@ -24,13 +24,18 @@ export interface DeleteUserOptions {
   hardDeleteConversations?: boolean;
 }
 
+/**
+ * Runs one user's deletion in one transaction. Channels are changed before messages (member counts,
+ * conversations), the order in which every writer locks them.
+ */
 export async function deleteUser(
-  { db, clock }: { db: Kysely<Database>; clock: Clock },
+  { dialect, clock }: { dialect: DatabaseDialect; clock: Clock },
   appId: number,
   userId: string,
   options: DeleteUserOptions,
 ): Promise<UserRow> {
-  return db.transaction().execute(async (trx) => {
+  const rowLocks = dialect.rowLocks;
+  return dialect.writeTransaction(async (trx) => {
     const user = await findUser(trx, appId, userId);
     if (!user) throw notFound(`user ${userId} does not exist`);
     const now = clock.nowMicros();
@@ -46,10 +51,12 @@ export async function deleteUser(
         .where('members.app_id', '=', appId)
         .where('members.user_id', '=', userId)
         .where('channels.id', 'like', '!members-%')
+        .orderBy('channels.cid')
         .execute();
       for (const { cid } of conversations) {
-        if (options.hardDeleteConversations ?? options.hardDelete) await hardDeleteChannel(trx, appId, cid);
-        else {
+        if (options.hardDeleteConversations ?? options.hardDelete) {
+          await hardDeleteChannel(trx, appId, cid, rowLocks);
+        } else {
           await trx
             .updateTable('channels')
             .set({ deleted_at: now, updated_at: now })
@@ -60,6 +67,8 @@ export async function deleteUser(
         }
       }
     }
+
+    if (options.hardDelete) await removeMemberships(trx, appId, userId);
 
     if (options.markMessagesDeleted) {
       if (hardMessages) {
@@ -73,6 +82,7 @@ export async function deleteUser(
           trx,
           appId,
           ids.map((r) => r.id),
+          rowLocks,
         );
       } else {
         await trx
@@ -86,19 +96,7 @@ export async function deleteUser(
     }
 
     if (options.hardDelete) {
-      await deleteReactionsOfUser(trx, appId, userId);
-      const memberships = await trx
-        .selectFrom('members')
-        .select('cid')
-        .where('app_id', '=', appId)
-        .where('user_id', '=', userId)
-        .execute();
-      await trx.deleteFrom('members').where('app_id', '=', appId).where('user_id', '=', userId).execute();
-      await refreshMemberCounts(
-        trx,
-        appId,
-        memberships.map((m) => m.cid),
-      );
+      await deleteReactionsOfUser(trx, appId, userId, rowLocks);
       await trx.deleteFrom('users').where('app_id', '=', appId).where('id', '=', userId).execute();
       return { ...user, deleted_at: now, updated_at: now };
     }

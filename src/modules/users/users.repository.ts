@@ -46,8 +46,12 @@ export async function missingUserIds(
   return wanted.filter((id) => !found.has(id));
 }
 
-export async function upsertUserRow(db: Kysely<Database>, row: UserRow): Promise<void> {
-  await db
+/**
+ * Inserts the user, or replaces role, custom data, teams and updated_at of the stored one (which keeps
+ * its created_at, ban and deletion); returns the row as stored.
+ */
+export async function upsertUserRow(db: Kysely<Database>, row: UserRow): Promise<UserRow> {
+  return db
     .insertInto('users')
     .values(row)
     .onConflict((oc) =>
@@ -58,5 +62,6 @@ export async function upsertUserRow(db: Kysely<Database>, row: UserRow): Promise
         updated_at: row.updated_at,
       }),
     )
-    .execute();
+    .returningAll()
+    .executeTakeFirstOrThrow();
 }

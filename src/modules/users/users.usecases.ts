@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { DatabaseDialect } from '../../database/database.js';
 import type { Database, UserRow } from '../../database/database.types.js';
 import { inputError, notFound } from '../../lib/errors.js';
 import { compileFilter, parseSort, type FieldSpec } from '../../lib/filters.js';
@@ -9,6 +10,7 @@ import { findUser, findUsersByIds, missingUserIds, upsertUserRow } from './users
 
 interface Deps {
   db: Kysely<Database>;
+  dialect: DatabaseDialect;
   clock: Clock;
 }
 
@@ -26,10 +28,11 @@ export async function assertUsersExist(
 
 /**
  * Creates or replaces users, as Stream's upsert does: every field not sent is removed, while
- * created_at and a soft deletion are kept.
+ * created_at and a soft deletion are kept. Each row is one upsert statement, so racing upserts of the
+ * same new id all succeed, and each answers with the row as stored.
  */
 export async function upsertUsers(
-  { db, clock }: Deps,
+  { dialect, clock }: Deps,
   appId: number,
   users: Record<string, JsonObject>,
 ): Promise<UserRow[]> {
@@ -40,32 +43,26 @@ export async function upsertUsers(
   });
   if (inputs.length === 0) throw inputError('users', 'must name at least one user');
   if (inputs.length > 100) throw inputError('users', 'can upsert at most 100 users at once');
-  return db.transaction().execute(async (trx) => {
-    const existing = await findUsersByIds(
-      trx,
-      appId,
-      inputs.map((u) => u.id),
-    );
-    const saved: UserRow[] = [];
-    for (const input of inputs) {
+  return dialect.writeTransaction(async (trx) => {
+    const saved = new Map<string, UserRow>();
+    // In id order, so that two upserts of overlapping users queue instead of deadlocking.
+    for (const input of [...inputs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
       const now = clock.nowMicros();
-      const previous = existing.get(input.id);
-      const row: UserRow = {
+      const row = await upsertUserRow(trx, {
         app_id: appId,
         id: input.id,
         role: input.role,
         custom: JSON.stringify(input.custom),
         teams: JSON.stringify(input.teams),
-        banned: previous?.banned ?? 0,
-        created_at: previous?.created_at ?? now,
+        banned: 0,
+        created_at: now,
         updated_at: now,
-        deleted_at: previous?.deleted_at ?? null,
-        deactivated_at: previous?.deactivated_at ?? null,
-      };
-      await upsertUserRow(trx, row);
-      saved.push(row);
+        deleted_at: null,
+        deactivated_at: null,
+      });
+      saved.set(row.id, row);
     }
-    return saved;
+    return inputs.map((input) => saved.get(input.id)!);
   });
 }
 
