@@ -383,4 +383,24 @@ describe.each(testDialects)('import failures and references (%s)', (dialect) => 
       deleted_at: '2024-03-01T00:00:00.000000Z',
     });
   });
+
+  it('a reply imported again under another parent, by a later import or a later batch, moves between the counts', async () => {
+    const { appId, client } = await freshApp();
+    const thread = [user('ann'), channel('c'), message('p1', 'c', 'ann'), message('p2', 'c', 'ann')];
+    await importText(context, appId, linesOf([...thread, message('r', 'c', 'ann', { parent_id: 'p1' })]));
+    expect((await client.getMessage('p1')).message.reply_count).toBe(1);
+    await importText(context, appId, linesOf([message('r', 'c', 'ann', { parent_id: 'p2' })]));
+    expect((await client.getMessage('p1')).message.reply_count).toBe(0);
+    expect((await client.getMessage('p2')).message.reply_count).toBe(1);
+
+    const other = await freshApp();
+    const moved = [
+      ...thread,
+      message('r', 'c', 'ann', { parent_id: 'p1' }),
+      message('r', 'c', 'ann', { parent_id: 'p2' }),
+    ];
+    await importText(context, other.appId, linesOf(moved), { batchSize: 5 });
+    expect((await other.client.getMessage('p1')).message.reply_count).toBe(0);
+    expect((await other.client.getMessage('p2')).message.reply_count).toBe(1);
+  });
 });

@@ -48,6 +48,8 @@ export class ImportBatch {
   readonly messages = new Map<string, MessageRecord>();
   readonly reactions = new Map<string, ReactionRecord>();
   readonly counts = emptyCounts();
+  /** Ids of message lines that may replace a stored row (whose former thread then loses a reply). */
+  readonly maybeStoredMessages = new Set<string>();
   /** Lines taken (duplicates included). */
   size = 0;
   firstLine = 0;

@@ -1,27 +1,48 @@
 /**
  * Counters a batch may have changed, recomputed from the rows they count inside the import's
  * transaction, for the ids the batch touched: member_count of channels that got members, reply_count
- * of thread parents that got replies, reaction_counts / reaction_scores of messages that got reactions.
- * last_message_at only moves forward, as sending a message moves it: to the newest message the batch
- * shows in the channel when that is later than the stored time.
+ * of thread parents that got replies or lost them (a reply imported again under another parent),
+ * reaction_counts / reaction_scores of messages that got reactions. last_message_at only moves
+ * forward, as sending a message moves it: to the newest message the batch shows in the channel when
+ * that is later than the stored time.
+ *
+ * API requests may write the same rows meanwhile (PostgreSQL). Every row recounted here is locked
+ * before its recount starts, so the recount sees each API writer that held it before, and those after
+ * it wait for the commit: rows the import wrote are locked by the write, and stored rows the lines
+ * name are locked when the references are resolved (import-references.ts).
  */
 import type { Kysely } from 'kysely';
 import type { BulkWriter } from '../../database/dialects/bulk-writer.js';
 import type { Database } from '../../database/database.types.js';
 import { chunk } from '../../lib/ids.js';
 import { refreshMemberCounts } from '../channels/channels.repository.js';
-import { refreshReplyCounts } from '../messages/messages.repository.js';
+import { lockMessageKeys, refreshReplyCounts } from '../messages/messages.repository.js';
+import { countReactionSummaries } from '../reactions/reactions.repository.js';
+import { encodeReactionSummary } from '../reactions/reactions.summary.js';
 import type { ImportBatch } from './import-batch.js';
 import { lastMessageAtTable, reactionSummaryTable } from './import-tables.js';
 
 const CHUNK = 500;
 
-export async function refreshImportCounters(
+/** What a batch changes counters of, gathered before it is written. */
+export interface CounterTargets {
+  memberCids: Set<string>;
+  parentIds: Set<string>;
+  /** Per channel, the newest time of a message the batch shows in it. */
+  newestShown: Map<string, number>;
+  reactedIds: Set<string>;
+}
+
+/**
+ * Gathers what the batch's counters depend on. Runs before the batch is written: the thread a reply
+ * was stored in is only known before its line replaces it.
+ */
+export async function prepareImportCounters(
   trx: Kysely<Database>,
-  writer: BulkWriter,
   appId: number,
   batch: ImportBatch,
-): Promise<void> {
+  rowLocks: boolean,
+): Promise<CounterTargets> {
   const memberCids = new Set<string>();
   for (const { row } of batch.members.values()) memberCids.add(row.cid);
   const parentIds = new Set<string>();
@@ -32,19 +53,42 @@ export async function refreshImportCounters(
     const newest = newestShown.get(row.cid);
     if (newest === undefined || row.created_at > newest) newestShown.set(row.cid, row.created_at);
   }
+  const formerParents: string[] = [];
+  for (const ids of chunk([...batch.maybeStoredMessages], CHUNK)) {
+    const stored = await trx
+      .selectFrom('messages')
+      .select(['id', 'parent_id'])
+      .where('app_id', '=', appId)
+      .where('id', 'in', ids)
+      .where('parent_id', 'is not', null)
+      .execute();
+    for (const { id, parent_id } of stored) {
+      if (parent_id !== batch.messages.get(id)!.row.parent_id) formerParents.push(parent_id!);
+    }
+  }
+  // A former parent is named by no line, so nothing has locked it yet.
+  await lockMessageKeys(trx, appId, formerParents, rowLocks);
+  for (const id of formerParents) parentIds.add(id);
   const reactedIds = new Set<string>();
   for (const { row } of batch.reactions.values()) reactedIds.add(row.message_id);
+  return { memberCids, parentIds, newestShown, reactedIds };
+}
 
-  await refreshMemberCounts(trx, appId, memberCids);
-  await refreshReplyCounts(trx, appId, parentIds);
-  await refreshReactionSummaries(trx, writer, appId, [...reactedIds]);
-  await advanceLastMessageAt(trx, writer, appId, newestShown);
+export async function refreshImportCounters(
+  trx: Kysely<Database>,
+  writer: BulkWriter,
+  appId: number,
+  targets: CounterTargets,
+): Promise<void> {
+  await refreshMemberCounts(trx, appId, targets.memberCids);
+  await refreshReplyCounts(trx, appId, targets.parentIds);
+  await refreshReactionSummaries(trx, writer, appId, [...targets.reactedIds]);
+  await advanceLastMessageAt(trx, writer, appId, targets.newestShown);
 }
 
 /**
- * The same summaries as reactions.repository's refreshReactionSummaries (keys in type order), read with
- * one grouped query per few hundred messages and written with the bulk writer instead of one UPDATE a
- * message.
+ * Recounts reaction summaries with one grouped query per few hundred messages and writes them with the
+ * bulk writer instead of one UPDATE a message.
  */
 async function refreshReactionSummaries(
   trx: Kysely<Database>,
@@ -52,34 +96,13 @@ async function refreshReactionSummaries(
   appId: number,
   messageIds: string[],
 ): Promise<void> {
-  const summaries = new Map<string, { counts: Record<string, number>; scores: Record<string, number> }>();
+  const rows: Array<{ app_id: number; id: string; reaction_counts: string; reaction_scores: string }> = [];
   for (const ids of chunk(messageIds, CHUNK)) {
-    const rows = await trx
-      .selectFrom('reactions')
-      .select(['message_id', 'type'])
-      .select((eb) => [eb.fn.countAll<number>().as('count'), eb.fn.sum<number>('score').as('score')])
-      .where('app_id', '=', appId)
-      .where('message_id', 'in', ids)
-      .groupBy(['message_id', 'type'])
-      .orderBy('message_id')
-      .orderBy('type')
-      .execute();
-    for (const id of ids) summaries.set(id, { counts: {}, scores: {} });
-    for (const row of rows) {
-      const summary = summaries.get(row.message_id)!;
-      summary.counts[row.type] = Number(row.count);
-      summary.scores[row.type] = Number(row.score);
+    for (const [id, summary] of await countReactionSummaries(trx, appId, ids)) {
+      rows.push({ app_id: appId, id, ...encodeReactionSummary(summary) });
     }
   }
-  await writer.update({
-    ...reactionSummaryTable,
-    rows: Array.from(summaries, ([id, summary]) => ({
-      app_id: appId,
-      id,
-      reaction_counts: JSON.stringify(summary.counts),
-      reaction_scores: JSON.stringify(summary.scores),
-    })),
-  });
+  await writer.update({ ...reactionSummaryTable, rows });
 }
 
 /**

@@ -54,6 +54,16 @@ export class ImportReferences {
   private readonly pendingMessages = new Map<string, Reference>();
   private parentChecks: ParentCheck[] = [];
   private checks = 0;
+  /** Whether remembered message ids were ever forgotten (past KNOWN_LIMIT). */
+  private forgotMessages = false;
+
+  /**
+   * Whether a line for this message id may replace a stored row: the id was defined on an earlier
+   * line or found in the database, or ids have been forgotten so nobody can tell.
+   */
+  mayBeStored(messageId: string): boolean {
+    return this.forgotMessages || this.messages.has(messageId);
+  }
 
   /** Checks the ids a record names (unknown ones wait for `resolve`), then remembers the id it defines. */
   take(record: ImportRecord): void {
@@ -122,14 +132,19 @@ export class ImportReferences {
   /**
    * Looks the waiting ids up in the database (only there: an id defined on a later line does not
    * count) and throws an ImportLineError for the earliest line naming something that does not exist.
+   * With `rowLocks` the channels and messages found are locked until the import commits: the import
+   * recounts their counters, and nobody may change or remove them meanwhile (rows the import writes
+   * itself are locked by writing them).
    */
-  async resolve(db: Kysely<Database>, appId: number): Promise<void> {
-    const users = await storedIds(db, 'users', appId, [...this.pendingUsers.keys()]);
-    const channels = await storedIds(db, 'channels', appId, [...this.pendingChannels.keys()]);
-    const messages = await storedMessages(db, appId, [
-      ...this.pendingMessages.keys(),
-      ...this.parentChecks.map((check) => check.parentId),
-    ]);
+  async resolve(db: Kysely<Database>, appId: number, rowLocks: boolean): Promise<void> {
+    const users = await storedIds(db, 'users', appId, [...this.pendingUsers.keys()], false);
+    const channels = await storedIds(db, 'channels', appId, [...this.pendingChannels.keys()], rowLocks);
+    const messages = await storedMessages(
+      db,
+      appId,
+      [...this.pendingMessages.keys(), ...this.parentChecks.map((check) => check.parentId)],
+      rowLocks,
+    );
     const failures: Failure[] = [];
     const missing = (pending: Map<string, Reference>, found: { has(id: string): boolean }, what: string) => {
       for (const [id, { line, order, field }] of pending) {
@@ -160,20 +175,23 @@ export class ImportReferences {
 
   /** Called once a batch is committed: forgets remembered ids past the limit. */
   endBatch(): void {
+    if (this.messages.size > KNOWN_LIMIT) this.forgotMessages = true;
     for (const known of [this.users, this.channels, this.messages]) {
       if (known.size > KNOWN_LIMIT) known.clear();
     }
   }
 }
 
+/** Ids are looked up (and locked) in sorted order, the order every locker of several rows keeps. */
 async function storedIds(
   db: Kysely<Database>,
   table: 'users' | 'channels',
   appId: number,
   ids: string[],
+  lock: boolean,
 ): Promise<Set<string>> {
   const found = new Set<string>();
-  for (const batch of chunk(ids, LOOKUP_CHUNK)) {
+  for (const batch of chunk(ids.sort(), LOOKUP_CHUNK)) {
     const rows =
       table === 'users'
         ? await db
@@ -187,6 +205,8 @@ async function storedIds(
             .select('cid as id')
             .where('app_id', '=', appId)
             .where('cid', 'in', batch)
+            .orderBy('cid')
+            .$if(lock, (query) => query.forUpdate())
             .execute();
     for (const row of rows) found.add(row.id);
   }
@@ -198,14 +218,17 @@ async function storedMessages(
   db: Kysely<Database>,
   appId: number,
   ids: string[],
+  lock: boolean,
 ): Promise<Map<string, string | null>> {
   const found = new Map<string, string | null>();
-  for (const batch of chunk([...new Set(ids)], LOOKUP_CHUNK)) {
+  for (const batch of chunk([...new Set(ids)].sort(), LOOKUP_CHUNK)) {
     const rows = await db
       .selectFrom('messages')
       .select(['id', 'cid', 'parent_id'])
       .where('app_id', '=', appId)
       .where('id', 'in', batch)
+      .orderBy('id')
+      .$if(lock, (query) => query.forUpdate())
       .execute();
     for (const row of rows) found.set(row.id, row.parent_id === null ? row.cid : null);
   }

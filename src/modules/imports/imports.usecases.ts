@@ -19,7 +19,7 @@ import {
   rowsOf,
   type ImportCounts,
 } from './import-batch.js';
-import { refreshImportCounters } from './import-counters.js';
+import { prepareImportCounters, refreshImportCounters } from './import-counters.js';
 import { readLineChunks, type ImportInput } from './import-line-reader.js';
 import { parseImportLine } from './import-records.js';
 import { ImportReferences } from './import-references.js';
@@ -91,8 +91,11 @@ async function importInTransaction(
   writing: (batch: ImportBatch | undefined) => void,
 ): Promise<ImportCounts> {
   const { clock, appId, input, onProgress } = options;
+  const rowLocks = options.dialect.rowLocks;
   const now = () => clock.nowMicros();
   const references = new ImportReferences();
+  // Into an app without messages, a line can only replace a row an earlier line of the import wrote.
+  const appHadMessages = await hasMessages(trx, appId);
   const totals = emptyCounts();
   let batch = new ImportBatch();
   let lineNumber = 0;
@@ -101,7 +104,7 @@ async function importInTransaction(
   const write = async () => {
     if (batch.size > 0) {
       writing(batch);
-      await writeBatch(trx, writer, appId, batch, references);
+      await writeBatch(trx, writer, appId, batch, references, rowLocks);
       writing(undefined);
       addCounts(totals, batch.counts);
       references.endBatch();
@@ -116,6 +119,9 @@ async function importInTransaction(
       if (isBlank(text)) continue;
       try {
         const record = parseImportLine(text, lineNumber, appId, now);
+        if (record.kind === 'message' && (appHadMessages || references.mayBeStored(record.row.id))) {
+          batch.maybeStoredMessages.add(record.row.id);
+        }
         references.take(record);
         batch.add(record);
       } catch (error) {
@@ -129,6 +135,16 @@ async function importInTransaction(
   return totals;
 }
 
+async function hasMessages(trx: Kysely<Database>, appId: number): Promise<boolean> {
+  const row = await trx
+    .selectFrom('messages')
+    .select('id')
+    .where('app_id', '=', appId)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 /** Writes one batch: checks references, then upserts in dependency order and refreshes the counters. */
 async function writeBatch(
   trx: Kysely<Database>,
@@ -136,9 +152,11 @@ async function writeBatch(
   appId: number,
   batch: ImportBatch,
   references: ImportReferences,
+  rowLocks: boolean,
 ): Promise<void> {
-  await references.resolve(trx, appId);
+  await references.resolve(trx, appId, rowLocks);
   await adoptStoredCreationTimes(trx, appId, batch);
+  const counterTargets = await prepareImportCounters(trx, appId, batch, rowLocks);
   for (const { keep, rows } of rowsByKept(batch.users)) {
     await writer.upsert({ ...userTable, keepOnConflict: keep, rows });
   }
@@ -148,7 +166,7 @@ async function writeBatch(
   await writer.upsert({ ...memberTable, rows: rowsOf(batch.members) });
   await writer.upsert({ ...messageTable, rows: rowsOf(batch.messages) });
   await writer.upsert({ ...reactionTable, rows: rowsOf(batch.reactions) });
-  await refreshImportCounters(trx, writer, appId, batch);
+  await refreshImportCounters(trx, writer, appId, counterTargets);
 }
 
 /**
@@ -162,7 +180,7 @@ async function earlierFailure(
   failure: ImportLineError,
 ): Promise<ImportLineError> {
   try {
-    await references.resolve(trx, appId);
+    await references.resolve(trx, appId, false);
   } catch (earlier) {
     if (earlier instanceof ImportLineError && earlier.line < failure.line) return earlier;
   }
