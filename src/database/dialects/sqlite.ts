@@ -1,12 +1,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, SqliteDialect, sql, type DatabaseConnection, type Driver } from 'kysely';
+import { CompiledQuery, Kysely, SqliteDialect, type DatabaseConnection, type Driver } from 'kysely';
 import { ensurePrivateFile, restrictToOwner } from '../../lib/private-files.js';
 import type { Database } from '../database.types.js';
 import { driverErrorCode, type DatabaseDialect, type DatabaseErrorKind } from './dialect.js';
 import { createSqliteBulkScope } from './sqlite-bulk-writer.js';
 import { withSqliteReadSession } from './sqlite-read-session.js';
+
+// Compiled once: every write transaction runs them.
+const BEGIN_IMMEDIATE = CompiledQuery.raw('begin immediate');
+const COMMIT = CompiledQuery.raw('commit');
+const ROLLBACK = CompiledQuery.raw('rollback');
 
 /** Prepared statements kept per handle: a query builder emits the same few hundred SQL texts. */
 const STATEMENT_CACHE_SIZE = 500;
@@ -109,13 +114,13 @@ export function createSqliteDialect(filename: string): DatabaseDialect {
     classifyError: classifySqliteError,
     async writeTransaction(work) {
       return db.connection().execute(async (connection) => {
-        await sql`begin immediate`.execute(connection);
+        await connection.executeQuery(BEGIN_IMMEDIATE);
         try {
           const result = await work(connection);
-          await sql`commit`.execute(connection);
+          await connection.executeQuery(COMMIT);
           return result;
         } catch (error) {
-          if (native.inTransaction) await sql`rollback`.execute(connection);
+          if (native.inTransaction) await connection.executeQuery(ROLLBACK);
           throw error;
         }
       });

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { ChannelRow, Database, MemberRow } from '../../database/database.types.js';
 import { chunk, unique } from '../../lib/ids.js';
 import { hardDeleteChannelMessages } from '../messages/messages.repository.js';
@@ -130,14 +130,10 @@ export async function advanceLastMessageAt(
 ): Promise<boolean> {
   const result = await db
     .updateTable('channels')
-    .set((eb) => ({
-      last_message_at: eb
-        .case()
-        .when(eb.or([eb('last_message_at', 'is', null), eb('last_message_at', '<', at)]))
-        .then(at)
-        .else(eb.ref('last_message_at'))
-        .end(),
-    }))
+    .set({
+      // Raw: the query builder's CASE would inline `at` as a literal, a new SQL text every time.
+      last_message_at: sql<number>`case when last_message_at is null or last_message_at < ${at} then ${at} else last_message_at end`,
+    })
     .where('app_id', '=', appId)
     .where('cid', '=', cid)
     .where('deleted_at', 'is', null)
@@ -201,6 +197,34 @@ export async function adjustMemberCount(
     .where('cid', '=', cid)
     .returningAll()
     .executeTakeFirst();
+}
+
+/**
+ * Locks every channel the user is a member of until the transaction ends (PostgreSQL `FOR UPDATE`, in
+ * cid order): a user's deletion changes many channels, and two deletions sharing channels must take
+ * them in the same order. Nothing on SQLite, whose write transaction excludes every other writer.
+ */
+export async function lockChannelsOfMember(
+  db: Kysely<Database>,
+  appId: number,
+  userId: string,
+  rowLocks: boolean,
+): Promise<void> {
+  if (!rowLocks) return;
+  await db
+    .selectFrom('channels')
+    .select('cid')
+    .where('app_id', '=', appId)
+    .where('cid', 'in', (eb) =>
+      eb
+        .selectFrom('members')
+        .select('members.cid')
+        .where('members.app_id', '=', appId)
+        .where('members.user_id', '=', userId),
+    )
+    .orderBy('cid')
+    .forUpdate()
+    .execute();
 }
 
 /** Removes a user from every channel they are a member of, taking one off each member_count. */

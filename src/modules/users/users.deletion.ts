@@ -2,7 +2,11 @@ import type { DatabaseDialect } from '../../database/database.js';
 import type { UserRow } from '../../database/database.types.js';
 import { notFound } from '../../lib/errors.js';
 import type { Clock } from '../../lib/time.js';
-import { hardDeleteChannel, removeMemberships } from '../channels/channels.repository.js';
+import {
+  hardDeleteChannel,
+  lockChannelsOfMember,
+  removeMemberships,
+} from '../channels/channels.repository.js';
 import { hardDeleteMessages } from '../messages/messages.repository.js';
 import { deleteReactionsOfUser } from '../reactions/reactions.repository.js';
 import { findUser } from './users.repository.js';
@@ -40,6 +44,9 @@ export async function deleteUser(
     if (!user) throw notFound(`user ${userId} does not exist`);
     const now = clock.nowMicros();
     const hardMessages = options.hardDeleteMessages ?? options.hardDelete;
+    if (options.hardDelete || options.deleteConversationChannels) {
+      await lockChannelsOfMember(trx, appId, userId, rowLocks);
+    }
 
     if (options.deleteConversationChannels) {
       const conversations = await trx
