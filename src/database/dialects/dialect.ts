@@ -44,11 +44,9 @@ export interface DatabaseDialect {
    * closed when `work` settles.
    */
   readSession<T>(options: ReadSessionOptions, work: (session: ReadSession) => Promise<T>): Promise<T>;
-  /** `FOR UPDATE SKIP LOCKED` where row locks exist; nothing on SQLite, whose write lock covers the file. */
-  readonly skipLockedSuffix: boolean;
   /**
-   * Whether `SELECT ... FOR UPDATE` locks rows (PostgreSQL). False on SQLite, where a write transaction
-   * already excludes every other writer, so the rows it reads cannot change under it.
+   * Whether `SELECT ... FOR UPDATE` (and `SKIP LOCKED`) locks rows (PostgreSQL). False on SQLite, where
+   * a write transaction already excludes every other writer, so the rows it reads cannot change under it.
    */
   readonly rowLocks: boolean;
   /** Tells what a driver's error means to a client, by its code; undefined for every other error. */

@@ -66,7 +66,6 @@ export function createPostgresDialect(
   return {
     name: 'postgres',
     db,
-    skipLockedSuffix: true,
     rowLocks: true,
     serialType: 'serial',
     classifyError: classifyPostgresError,

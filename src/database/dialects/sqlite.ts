@@ -108,7 +108,6 @@ export function createSqliteDialect(filename: string): DatabaseDialect {
   const dialect: DatabaseDialect = {
     name: 'sqlite',
     db,
-    skipLockedSuffix: false,
     rowLocks: false,
     serialType: 'integer',
     classifyError: classifySqliteError,

@@ -81,7 +81,7 @@ export async function claimTasks(
       .orderBy('tasks.run_after')
       .orderBy('tasks.id')
       .limit(limit)
-      .$if(dialect.skipLockedSuffix, (query) => query.forUpdate('tasks').skipLocked())
+      .$if(dialect.rowLocks, (query) => query.forUpdate('tasks').skipLocked())
       .execute();
     if (chosen.length === 0) return [];
     const ids = chosen.map((row) => row.id);

@@ -47,7 +47,7 @@ export async function submitTask<Payload>(
         .selectFrom('apps')
         .select('id')
         .where('id', '=', input.appId)
-        .$if(dialect.skipLockedSuffix, (query) => query.forUpdate())
+        .$if(dialect.rowLocks, (query) => query.forUpdate())
         .execute();
       if ((await countActiveTasks(trx, input.appId)) >= cap) throw taskCapReached(cap);
     }
