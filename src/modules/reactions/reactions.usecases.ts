@@ -40,7 +40,12 @@ async function liveMessage(db: Kysely<Database>, appId: number, id: string): Pro
  * message's reactions takes this lock before reading anything it changes, so the summary on the row is
  * exact when read and each writer adds its own changes to it.
  */
-async function lockedMessage(trx: Kysely<Database>, dialect: DatabaseDialect, appId: number, id: string) {
+async function lockedMessage(
+  trx: Kysely<Database>,
+  dialect: DatabaseDialect,
+  appId: number,
+  id: string,
+): Promise<MessageRow> {
   const message = await lockMessage(trx, appId, id, dialect.rowLocks);
   if (!message) throw notFound(`message ${id} does not exist`);
   return message;
