@@ -216,40 +216,37 @@ export async function hardDeleteMessages(
 }
 
 /**
- * Locks every message of a channel (PostgreSQL only), a page at a time in the channel's time order.
- * Returns how many it locked.
+ * Locks every message of a channel, or only its replies (PostgreSQL only). The rows are locked in the
+ * database and only their number comes back, however large the channel.
  */
-async function lockChannelMessages(db: Kysely<Database>, appId: number, cid: string): Promise<number> {
-  const PAGE = 5000;
-  let locked = 0;
-  let after: { created_at: number; id: string } | undefined;
-  for (;;) {
-    const from = after;
-    const page = await db
-      .selectFrom('messages')
-      .select(['created_at', 'id'])
-      .where('app_id', '=', appId)
-      .where('cid', '=', cid)
-      .$if(from !== undefined, (query) =>
-        query.where((eb) => eb(eb.refTuple('created_at', 'id'), '>', eb.tuple(from!.created_at, from!.id))),
-      )
-      .orderBy('created_at')
-      .orderBy('id')
-      .limit(PAGE)
-      .forUpdate()
-      .execute();
-    locked += page.length;
-    if (page.length < PAGE) return locked;
-    after = page[page.length - 1];
-  }
+async function lockChannelMessages(
+  db: Kysely<Database>,
+  appId: number,
+  cid: string,
+  repliesOnly: boolean,
+): Promise<void> {
+  await db
+    .selectFrom((eb) =>
+      eb
+        .selectFrom('messages')
+        .select('id')
+        .where('app_id', '=', appId)
+        .where('cid', '=', cid)
+        .$if(repliesOnly, (query) => query.where('parent_id', 'is not', null))
+        .forUpdate()
+        .as('locked'),
+    )
+    .select((eb) => eb.fn.countAll().as('count'))
+    .execute();
 }
 
 /**
  * Removes every message of a channel with its reactions. The caller has locked (or deleted) the
- * channel row, so no new top-level message can commit. On PostgreSQL the messages are then locked
- * twice over: the first pass waits out every writer holding a message (a reply writer holds its
- * parent), so the second sees every reply that will ever commit and waits out the reaction writers on
- * them; after it nothing in the channel can change but by this transaction.
+ * channel row, so no new top-level message can commit. On PostgreSQL the messages are then locked,
+ * which waits out every writer holding one (a reply writer holds its parent, a reaction writer its
+ * message), and then the replies again: those committed meanwhile are the only rows the first pass
+ * can have missed, and locking them waits out reaction writers on them. After that nothing in the
+ * channel changes but by this transaction.
  */
 export async function hardDeleteChannelMessages(
   db: Kysely<Database>,
@@ -258,8 +255,8 @@ export async function hardDeleteChannelMessages(
   rowLocks: boolean,
 ): Promise<void> {
   if (rowLocks) {
-    await lockChannelMessages(db, appId, cid);
-    await lockChannelMessages(db, appId, cid);
+    await lockChannelMessages(db, appId, cid, false);
+    await lockChannelMessages(db, appId, cid, true);
   }
   await db
     .deleteFrom('reactions')
