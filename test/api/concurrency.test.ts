@@ -350,6 +350,25 @@ describe.each(testDialects)('counters stay exact under many parallel clients (%s
     expect((await client.getMessage('imp-root')).message.reply_count).toBe(150 + 20);
   });
 
+  it('parallel partial updates of one channel, one user and one message keep every field they set', async () => {
+    const channel = await newChannel('patched');
+    await channel.sendMessage({ id: 'patched-1', text: 'x', user_id: 'u00' });
+    await client.upsertUsers([{ id: 'patched-user' }]);
+    const keys = Array.from({ length: 20 }, (_, i) => `field_${i}`);
+    expectAllSucceeded(
+      await atOnce<unknown>(60, (i) => {
+        const set = { [keys[i % 20]!]: i % 20 };
+        if (i < 20) return channel.updatePartial({ set });
+        if (i < 40) return client.partialUpdateUser({ id: 'patched-user', set });
+        return client.partialUpdateMessage('patched-1', { set }, 'u00');
+      }),
+    );
+    const expected = Object.fromEntries(keys.map((key, i) => [key, i]));
+    expect((await channel.query({})).channel).toMatchObject(expected);
+    expect((await client.queryUsers({ id: 'patched-user' })).users[0]).toMatchObject(expected);
+    expect((await client.getMessage('patched-1')).message).toMatchObject(expected);
+  });
+
   describe('get-or-create is idempotent under races', () => {
     it('10 parallel creations of the same new channel all answer with the one channel', async () => {
       const results = await atOnce(10, () =>

@@ -3,16 +3,19 @@ import type { ChannelRow, Database, MemberRow } from '../../database/database.ty
 import { chunk, unique } from '../../lib/ids.js';
 import { hardDeleteChannelMessages } from '../messages/messages.repository.js';
 
+/** The channel; with `lock`, locked until the transaction ends (PostgreSQL `FOR UPDATE`). */
 export async function findChannel(
   db: Kysely<Database>,
   appId: number,
   cid: string,
+  lock = false,
 ): Promise<ChannelRow | undefined> {
   return db
     .selectFrom('channels')
     .selectAll()
     .where('app_id', '=', appId)
     .where('cid', '=', cid)
+    .$if(lock, (query) => query.forUpdate())
     .executeTakeFirst();
 }
 

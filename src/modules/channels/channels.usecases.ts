@@ -119,8 +119,13 @@ export async function getOrCreateChannel(
   });
 }
 
-async function liveChannel(db: Kysely<Database>, appId: number, cid: string): Promise<ChannelRow> {
-  const channel = await findChannel(db, appId, cid);
+async function liveChannel(
+  db: Kysely<Database>,
+  appId: number,
+  cid: string,
+  lock = false,
+): Promise<ChannelRow> {
+  const channel = await findChannel(db, appId, cid, lock);
   if (!channel || channel.deleted_at !== null) throw notFound(`channel ${cid} does not exist`);
   return channel;
 }
@@ -185,13 +190,14 @@ export async function updateChannel(
  * be set; every other field merges into the custom data; other known fields are refused.
  */
 export async function partialUpdateChannel(
-  { db, clock }: Deps,
+  { dialect, clock }: Deps,
   appId: number,
   cid: string,
   update: PartialUpdate,
 ): Promise<ChannelRow> {
-  return db.transaction().execute(async (trx) => {
-    const channel = await liveChannel(trx, appId, cid);
+  return dialect.writeTransaction(async (trx) => {
+    // Locked before it is read, so that parallel partial updates apply one after the other.
+    const channel = await liveChannel(trx, appId, cid, dialect.rowLocks);
     const applied = applyPartialUpdate(parseObject(channel.custom), update, channelShape.known);
     for (const key of applied.unset) throw inputError(`unset.${key}`, 'cannot be unset');
     let frozen = channel.frozen;
@@ -203,13 +209,13 @@ export async function partialUpdateChannel(
       else disabled = value ? 1 : 0;
     }
     const now = clock.nowMicros();
-    await trx
+    return trx
       .updateTable('channels')
       .set({ custom: JSON.stringify(applied.custom), frozen, disabled, updated_at: now })
       .where('app_id', '=', appId)
       .where('cid', '=', cid)
-      .execute();
-    return (await findChannel(trx, appId, cid))!;
+      .returningAll()
+      .executeTakeFirstOrThrow();
   });
 }
 

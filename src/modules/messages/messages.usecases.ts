@@ -9,7 +9,13 @@ import type { Clock } from '../../lib/time.js';
 import { advanceLastMessageAt, findChannel } from '../channels/channels.repository.js';
 import { assertUsersExist } from '../users/users.usecases.js';
 import { messageFromInput, newMessageId, renderHtml, type MessageInput } from './messages.models.js';
-import { adjustReplyCounts, findMessage, hardDeleteMessages, insertMessage } from './messages.repository.js';
+import {
+  adjustReplyCounts,
+  findMessage,
+  hardDeleteMessages,
+  insertMessage,
+  lockMessage,
+} from './messages.repository.js';
 import { messageShape } from './messages.shape.js';
 
 interface Deps {
@@ -111,8 +117,9 @@ async function ownedMessage(
   appId: number,
   caller: Caller,
   id: string,
+  lock = false,
 ): Promise<MessageRow> {
-  const message = await findMessage(db, appId, id);
+  const message = await lockMessage(db, appId, id, lock);
   if (!message) throw notFound(`message ${id} does not exist`);
   if (caller.kind === 'user' && message.user_id !== caller.userId) {
     throw notAllowed(`user ${caller.userId} can only change their own messages`);
@@ -185,7 +192,8 @@ export async function partialUpdateMessage(
   update: PartialUpdate,
 ): Promise<MessageRow> {
   return deps.dialect.writeTransaction(async (trx) => {
-    const message = await ownedMessage(trx, appId, caller, id);
+    // Locked before it is read, so that parallel partial updates apply one after the other.
+    const message = await ownedMessage(trx, appId, caller, id, deps.dialect.rowLocks);
     const applied = applyPartialUpdate(parseObject(message.custom), update, messageShape.known);
     const edited: JsonObject = {
       text: message.text,

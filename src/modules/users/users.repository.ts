@@ -15,19 +15,25 @@ export async function findUser(
     .executeTakeFirst();
 }
 
-/** Users by id, in batches, as a map; ids without a row are simply absent. */
+/**
+ * Users by id, in batches, as a map; ids without a row are simply absent. With `lock`, the rows are
+ * locked until the transaction ends (PostgreSQL `FOR UPDATE`, in id order, so that two transactions
+ * locking overlapping users queue rather than deadlock).
+ */
 export async function findUsersByIds(
   db: Kysely<Database>,
   appId: number,
   ids: Iterable<string>,
+  lock = false,
 ): Promise<Map<string, UserRow>> {
   const users = new Map<string, UserRow>();
-  for (const batch of chunk(unique(ids), 500)) {
+  for (const batch of chunk(unique(ids).sort(), 500)) {
     const rows = await db
       .selectFrom('users')
       .selectAll()
       .where('app_id', '=', appId)
       .where('id', 'in', batch)
+      .$if(lock, (query) => query.orderBy('id').forUpdate())
       .execute();
     for (const row of rows) users.set(row.id, row);
   }

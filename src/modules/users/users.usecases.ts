@@ -73,12 +73,20 @@ export interface PartialUserUpdate {
 }
 
 export async function partialUpdateUsers(
-  { db, clock }: Deps,
+  { dialect, clock }: Deps,
   appId: number,
   updates: PartialUserUpdate[],
 ): Promise<UserRow[]> {
   if (updates.length === 0) throw inputError('users', 'must name at least one user');
-  return db.transaction().execute(async (trx) => {
+  return dialect.writeTransaction(async (trx) => {
+    // Locked before they are read, so that parallel partial updates apply one after the other and
+    // none loses a field another set.
+    await findUsersByIds(
+      trx,
+      appId,
+      updates.map((u) => u.id),
+      dialect.rowLocks,
+    );
     const saved: UserRow[] = [];
     for (const [index, update] of updates.entries()) {
       const current = await findUser(trx, appId, update.id);
