@@ -153,7 +153,8 @@ export async function updateChannel(
   const adding = membersFromInput(input.addMembers, 'add_members');
   const removing = membersFromInput(input.removeMembers, 'remove_members').map((m) => m.userId);
   return dialect.writeTransaction(async (trx) => {
-    const channel = await liveChannel(trx, appId, cid);
+    // With data, frozen and disabled keep what they were unless sent: read them under the row lock.
+    const channel = await liveChannel(trx, appId, cid, dialect.rowLocks && input.data !== undefined);
     const now = clock.nowMicros();
     if (input.data) {
       const { custom } = splitCustom(input.data, channelShape.known);
