@@ -115,7 +115,7 @@ export async function updateAppSettings(
   const { dialect } = context;
   await dialect.writeTransaction(async (trx) => {
     // Two updates at once would each rewrite the hooks from what they read: one waits for the other.
-    await lockApp(trx, appId, dialect.skipLockedSuffix);
+    await lockApp(trx, appId, dialect.rowLocks);
     await saveWebhookSettings(trx, appId, change, now);
   });
 }
