@@ -54,12 +54,21 @@ function fieldOf(issue: ValidationIssue, context: string | undefined): string {
   return name || context || 'body';
 }
 
+/**
+ * A field the body schema does not declare (closed objects) or refuses by name (lib/request-fields.ts):
+ * chatport does not implement it, and says so rather than ignore it.
+ */
+const UNSUPPORTED_KEYWORDS = new Set(['additionalProperties', 'not']);
+
 /** Field names come from the client's keys: a Map, so `constructor` or `__proto__` is just a name. */
 function validationFields(error: FastifyError): Record<string, string> {
   const fields = new Map<string, string>();
   for (const issue of (error.validation ?? []) as ValidationIssue[]) {
     const field = fieldOf(issue, error.validationContext);
-    if (!fields.has(field)) fields.set(field, issue.message ?? 'is invalid');
+    const why = UNSUPPORTED_KEYWORDS.has(issue.keyword ?? '')
+      ? 'is not supported by chatport'
+      : (issue.message ?? 'is invalid');
+    if (!fields.has(field)) fields.set(field, why);
   }
   return Object.fromEntries(fields);
 }

@@ -67,6 +67,8 @@ export interface ChannelStateOptions {
   /** Page back from this message (Stream's `id_lt`). */
   before?: { createdAt: number; id: string };
   memberLimit: number;
+  /** Members to skip first (the `members.offset` of a channel query). Default 0. */
+  memberOffset?: number;
   ownUserId?: string;
   /** The API generation answering. */
   form: ApiForm;
@@ -106,18 +108,21 @@ export async function presentChannelStates(
     form: options.form,
   });
   const messagesById = new Map(presented.map((m) => [m.id as string, m]));
+  const offset = options.memberOffset ?? 0;
+  const pageOf = (cid: string): MemberRow[] =>
+    (members.get(cid) ?? []).slice(offset, offset + options.memberLimit);
   const userIds = new Set<string>();
   for (const channel of channels) {
     if (channel.created_by_id) userIds.add(channel.created_by_id);
     if (channel.truncated_by_id) userIds.add(channel.truncated_by_id);
-    for (const member of (members.get(channel.cid) ?? []).slice(0, options.memberLimit))
-      userIds.add(member.user_id);
+    for (const member of pageOf(channel.cid)) userIds.add(member.user_id);
+    if (options.ownUserId) userIds.add(options.ownUserId);
   }
   const users = await findUsersByIds(db, appId, userIds);
   return channels.map((channel) => {
-    const channelMembers: MemberRow[] = (members.get(channel.cid) ?? []).slice(0, options.memberLimit);
+    const channelMembers = pageOf(channel.cid);
     const membership = options.ownUserId
-      ? channelMembers.find((m) => m.user_id === options.ownUserId)
+      ? (members.get(channel.cid) ?? []).find((m) => m.user_id === options.ownUserId)
       : undefined;
     return {
       channel: presentChannel(channel, users, options.form),

@@ -74,6 +74,7 @@ export function registerChannelRoutes(app: HttpApp, context: Context, form: ApiF
     const [state] = await presentChannelStates(db, appId, [channel], {
       messageLimit: body.messages?.limit ?? DEFAULT_MESSAGE_LIMIT,
       memberLimit: body.members?.limit ?? DEFAULT_MEMBER_LIMIT,
+      memberOffset: body.members?.offset ?? 0,
       before,
       form,
     });
@@ -187,16 +188,17 @@ export function registerChannelRoutes(app: HttpApp, context: Context, form: ApiF
       const channel = await truncateChannel(context, request.app.id, cid, {
         truncatedAt,
         hardDelete: body.hard_delete ?? false,
-        userId: body.user_id,
+        userId: body.user_id ?? body.user?.id,
       });
       const response: Record<string, unknown> = {
         channel: (await channelWithMembers(request.app.id, channel)).channel,
       };
       if (isPlainObject(body.message)) {
         // Like Stream's, the message that announces a truncation is a system message unless it says otherwise.
+        const truncatedBy = body.user_id ?? body.user?.id;
         const message = await sendMessage(context, request.app.id, request.caller, cid, {
           type: 'system',
-          ...(body.user_id !== undefined ? { user_id: body.user_id } : {}),
+          ...(truncatedBy !== undefined ? { user_id: truncatedBy } : {}),
           ...body.message,
         });
         response.message = await presentMessage(db, request.app.id, message, { form });

@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import type { Context } from '../../context.js';
 import type { HttpApp } from '../../http/http-app.js';
 import { inputError } from '../../lib/errors.js';
+import { closedObject } from '../../lib/request-fields.js';
 import type { ApiForm } from '../../lib/shapes/shape.js';
 import { findChannelsByCids } from '../channels/channels.repository.js';
 import { submitTask } from '../tasks/tasks.submit.js';
@@ -10,27 +11,21 @@ import { parseChannelExportRequest } from './channel-export.request.js';
 import { exportChannelsTask } from './channel-export.task.js';
 
 const Timestamp = Type.Union([Type.String(), Type.Null()]);
-const ChannelEntry = Type.Object(
-  {
-    type: Type.Optional(Type.String()),
-    id: Type.Optional(Type.String()),
-    cid: Type.Optional(Type.String()),
-    messages_since: Type.Optional(Timestamp),
-    messages_until: Type.Optional(Timestamp),
-  },
-  { additionalProperties: true },
-);
-const ExportChannelsBody = Type.Object(
-  {
-    channels: Type.Array(ChannelEntry),
-    version: Type.Optional(Type.String()),
-    include_truncated_messages: Type.Optional(Type.Boolean()),
-    include_soft_deleted_channels: Type.Optional(Type.Boolean()),
-    export_users: Type.Optional(Type.Boolean()),
-    clear_deleted_message_text: Type.Optional(Type.Boolean()),
-  },
-  { additionalProperties: true },
-);
+const ChannelEntry = closedObject({
+  type: Type.Optional(Type.String()),
+  id: Type.Optional(Type.String()),
+  cid: Type.Optional(Type.String()),
+  messages_since: Type.Optional(Timestamp),
+  messages_until: Type.Optional(Timestamp),
+});
+const ExportChannelsBody = closedObject({
+  channels: Type.Array(ChannelEntry),
+  version: Type.Optional(Type.String()),
+  include_truncated_messages: Type.Optional(Type.Boolean()),
+  include_soft_deleted_channels: Type.Optional(Type.Boolean()),
+  export_users: Type.Optional(Type.Boolean()),
+  clear_deleted_message_text: Type.Optional(Type.Boolean()),
+});
 
 /** `form`: the API generation (v2 has no export status route: its SDK polls `GET /tasks/{id}`). */
 export function registerExportRoutes(app: HttpApp, context: Context, form: ApiForm): void {

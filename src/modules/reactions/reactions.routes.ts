@@ -3,20 +3,26 @@ import type { MessageRow, ReactionRow } from '../../database/database.types.js';
 import type { Context } from '../../context.js';
 import type { HttpApp } from '../../http/http-app.js';
 import type { ApiForm } from '../../lib/shapes/shape.js';
+import { clientOnlyFields, closedObject, handledFields, refusedFields } from '../../lib/request-fields.js';
 import { presentMessage } from '../messages/messages.presenter.js';
 import { MessageParams } from '../messages/messages.schemas.js';
 import { findUsersByIds } from '../users/users.repository.js';
 import { presentReaction } from './reactions.presenter.js';
 import { deleteReaction, listReactions, sendReaction } from './reactions.usecases.js';
 
-const SendReactionBody = Type.Object(
-  {
-    reaction: Type.Object({ type: Type.String() }, { additionalProperties: true }),
-    enforce_unique: Type.Optional(Type.Boolean()),
-    skip_push: Type.Optional(Type.Boolean()),
-  },
-  { additionalProperties: true },
-);
+/** Any name chatport does not know is the reaction's custom data; its times are the server's. */
+const SendReactionBody = closedObject({
+  reaction: Type.Object(
+    {
+      type: Type.String(),
+      ...handledFields('score', 'user', 'user_id', 'custom'),
+      ...refusedFields('created_at', 'updated_at'),
+    },
+    { additionalProperties: true },
+  ),
+  enforce_unique: Type.Optional(Type.Boolean()),
+  ...clientOnlyFields('skip_push'),
+});
 const ReactionParams = Type.Object({
   id: Type.String({ minLength: 1 }),
   type: Type.String({ minLength: 1 }),

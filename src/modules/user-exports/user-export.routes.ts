@@ -1,4 +1,5 @@
 import { Type } from 'typebox';
+import { closedObject } from '../../lib/request-fields.js';
 import type { Context } from '../../context.js';
 import type { HttpApp } from '../../http/http-app.js';
 import type { ApiForm } from '../../lib/shapes/shape.js';
@@ -11,10 +12,9 @@ import { exportUserSync } from './user-export.usecases.js';
 const UserParams = Type.Object({ id: Type.String({ minLength: 1 }) });
 // The SDK sends exportUser's options as query params; none changes the export today (docs/exports.md).
 const ExportUserQuery = Type.Object({}, { additionalProperties: true });
-const ExportUsersBody = Type.Object(
-  { user_ids: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, maxItems: MAX_EXPORT_USERS }) },
-  { additionalProperties: true },
-);
+const ExportUsersBody = closedObject({
+  user_ids: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, maxItems: MAX_EXPORT_USERS }),
+});
 
 /** `form`: the API generation answering (v1 at the root, v2 under `/api/v2`). */
 export function registerUserExportRoutes(app: HttpApp, context: Context, form: ApiForm): void {

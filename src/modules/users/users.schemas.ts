@@ -1,14 +1,23 @@
 import { Type } from 'typebox';
+import { closedObject, handledFields, refusedFields } from '../../lib/request-fields.js';
 
-const UserInput = Type.Object({ id: Type.String() }, { additionalProperties: true });
+/** A user as upserted: any name chatport does not know is custom data, but Stream's own options it does not implement are refused. */
+const UserInput = Type.Object(
+  {
+    id: Type.String(),
+    ...handledFields('name', 'image', 'role', 'teams', 'custom', 'language', 'invisible', 'teams_role'),
+    ...refusedFields('privacy_settings'),
+  },
+  { additionalProperties: true },
+);
 
-export const UpsertUsersBody = Type.Object({
+export const UpsertUsersBody = closedObject({
   users: Type.Record(Type.String(), UserInput),
 });
 
-export const PartialUpdateUsersBody = Type.Object({
+export const PartialUpdateUsersBody = closedObject({
   users: Type.Array(
-    Type.Object({
+    closedObject({
       id: Type.String(),
       set: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
       unset: Type.Optional(Type.Array(Type.String())),
@@ -32,7 +41,7 @@ export const DeleteUserQuery = Type.Object({
 export const DeletionMode = Type.Union([Type.Literal('soft'), Type.Literal('pruning'), Type.Literal('hard')]);
 export const ConversationDeletionMode = Type.Union([Type.Literal('soft'), Type.Literal('hard')]);
 
-export const DeleteUsersBody = Type.Object({
+export const DeleteUsersBody = closedObject({
   user_ids: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, maxItems: 100 }),
   user: Type.Optional(DeletionMode),
   messages: Type.Optional(DeletionMode),
@@ -40,6 +49,6 @@ export const DeleteUsersBody = Type.Object({
   new_channel_owner_id: Type.Optional(Type.String()),
 });
 
-export const RestoreUsersBody = Type.Object({
+export const RestoreUsersBody = closedObject({
   user_ids: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, maxItems: 100 }),
 });

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { DatabaseDialect } from '../../database/database.js';
 import type { Database, UserRow } from '../../database/database.types.js';
 import { inputError, notFound } from '../../lib/errors.js';
+import type { ClientOnlyField } from '../../lib/request-fields.js';
 import { compileFilter, parseSort, type FieldSpec } from '../../lib/filters.js';
 import { isPlainObject, parseJsonInput, type JsonObject } from '../../lib/json.js';
 import type { Clock } from '../../lib/time.js';
@@ -125,7 +126,20 @@ const USER_FILTER_FIELDS: Record<string, FieldSpec> = {
 };
 const USER_SORT_FIELDS = new Set(['id', 'role', 'created_at', 'updated_at']);
 
-/** `GET /users?payload=` — filter on id, role, banned and times; sort; limit (≤100) and offset. */
+/** What a `GET /users` payload may name; `presence` only matters to a connection (lib/request-fields.ts). */
+const QUERY_USERS_FIELDS = new Set<string>([
+  'filter_conditions',
+  'sort',
+  'limit',
+  'offset',
+  'include_deactivated_users',
+  'presence' satisfies ClientOnlyField,
+]);
+
+/**
+ * `GET /users?payload=` — filter on id, role, banned and times; sort; limit (≤100) and offset.
+ * Deactivated users only with `include_deactivated_users`, as Stream does.
+ */
 export async function queryUsers(
   { db }: Pick<Deps, 'db'>,
   appId: number,
@@ -140,6 +154,12 @@ export async function queryUsers(
     }
   }
   if (!isPlainObject(payload)) throw inputError('payload', 'must be a JSON object');
+  for (const key of Object.keys(payload)) {
+    if (!QUERY_USERS_FIELDS.has(key)) throw inputError(key, 'is not supported by chatport');
+  }
+  const includeDeactivated = payload.include_deactivated_users ?? false;
+  if (typeof includeDeactivated !== 'boolean')
+    throw inputError('include_deactivated_users', 'must be a boolean');
   const limit = payload.limit ?? 30;
   const offset = payload.offset ?? 0;
   if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0 || limit > 100) {
@@ -153,7 +173,8 @@ export async function queryUsers(
     .selectFrom('users')
     .selectAll()
     .where('app_id', '=', appId)
-    .where((eb) => compileFilter(eb, payload.filter_conditions, USER_FILTER_FIELDS));
+    .where((eb) => compileFilter(eb, payload.filter_conditions, USER_FILTER_FIELDS))
+    .$if(!includeDeactivated, (q) => q.where('deactivated_at', 'is', null));
   for (const { field, direction } of sort) query = query.orderBy(field as 'id', direction);
   if (!sort.some((s) => s.field === 'created_at')) query = query.orderBy('created_at');
   return query.orderBy('id').limit(limit).offset(offset).execute();
