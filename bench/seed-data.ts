@@ -82,6 +82,7 @@ export function seedChannel(
     channel_role: i === 0 ? 'owner' : 'channel_member',
     created_at: at + i,
     updated_at: at + i,
+    truncated_at: null,
   }));
   return {
     channel: {
@@ -100,6 +101,7 @@ export function seedChannel(
       truncated_at: null,
       truncated_by_id: null,
       last_message_at: null,
+      skip_truncate: 0,
     },
     members,
   };

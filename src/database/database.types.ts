@@ -44,6 +44,8 @@ export interface ChannelsTable {
   truncated_at: number | null;
   truncated_by_id: string | null;
   last_message_at: number | null;
+  /** 1 while soft-deleted with `skip_truncate`: created again, it keeps its history. Default 0. */
+  skip_truncate: Generated<number>;
 }
 
 export interface MembersTable {
@@ -53,6 +55,8 @@ export interface MembersTable {
   channel_role: string;
   created_at: number;
   updated_at: number;
+  /** The member's own truncation (`truncate` with `member_ids`): messages at or before it are hidden from them. */
+  truncated_at: Generated<number | null>;
 }
 
 export interface MessagesTable {
@@ -208,5 +212,7 @@ export type EventHookRow = Selectable<EventHooksTable>;
 export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
 export type WebhookAttemptRow = Selectable<WebhookAttemptsTable>;
 export type NewMessageRow = Insertable<MessagesTable>;
+export type NewChannelRow = Insertable<ChannelsTable>;
+export type NewMemberRow = Insertable<MembersTable>;
 export type MessageUpdate = Updateable<MessagesTable>;
 export type { ColumnType };

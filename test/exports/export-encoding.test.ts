@@ -95,6 +95,7 @@ function awkwardData(appId: number, dialect: string): Data {
     truncated_at: -2_000_000_001,
     truncated_by_id: 'fay',
     last_message_at: null,
+    skip_truncate: 0,
   };
   const members = ['ann', 'ben', 'gone'].map((id, i) => ({
     app_id: appId,
@@ -103,6 +104,7 @@ function awkwardData(appId: number, dialect: string): Data {
     channel_role: i === 0 ? 'owner' : i === 1 ? 'channel_moderator' : 'channel_member',
     created_at: at(i),
     updated_at: at(i),
+    truncated_at: null,
   }));
   const authors = ['ann', 'ben', 'cat', 'dan', 'eve', 'gone'];
   const messages: MessageRow[] = [];

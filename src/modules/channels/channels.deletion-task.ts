@@ -2,23 +2,25 @@ import { Type, type Static } from 'typebox';
 import { ApiError } from '../../lib/errors.js';
 import { payloadParser } from '../tasks/tasks.payload.js';
 import type { TaskKind } from '../tasks/tasks.types.js';
-import { deleteChannel } from './channels.usecases.js';
+import { deleteChannel } from './channels.truncation.js';
 
 export const DeleteChannelsPayload = Type.Object({
   /** Distinct cids, each checked by parseCid. */
   cids: Type.Array(Type.String({ minLength: 1 })),
   hardDelete: Type.Boolean(),
+  /** Stream's `skip_truncate`; absent in tasks queued before it existed. */
+  skipTruncate: Type.Optional(Type.Boolean()),
 });
 export type DeleteChannelsPayload = Static<typeof DeleteChannelsPayload>;
 
 /** Deletes each channel in its own transaction; the result says, per cid, whether it worked. */
 const runChannelDeletion: TaskKind<DeleteChannelsPayload>['run'] = async ({ context, task, signal }) => {
-  const { cids, hardDelete } = task.payload;
+  const { cids, hardDelete, skipTruncate } = task.payload;
   const result: Record<string, { status: 'ok' } | { status: 'error'; error: string }> = {};
   for (const cid of cids) {
     signal.throwIfAborted();
     try {
-      await deleteChannel(context, task.appId, cid, hardDelete);
+      await deleteChannel(context, task.appId, cid, { hard: hardDelete, skipTruncate });
       result[cid] = { status: 'ok' };
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;

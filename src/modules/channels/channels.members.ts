@@ -65,6 +65,7 @@ export function memberRows(appId: number, cid: string, members: MemberInput[], n
     channel_role: m.channelRole,
     created_at: now,
     updated_at: now,
+    truncated_at: null,
   }));
 }
 

@@ -62,6 +62,11 @@ export function presentMember(row: MemberRow, users: Map<string, UserRow>, form:
   return members[form](row, { user: userLookup(users, form) });
 }
 
+/** The later of two optional times. */
+function latest(a: number | null, b: number | null): number | null {
+  return a === null ? b : b === null ? a : Math.max(a, b);
+}
+
 export interface ChannelStateOptions {
   messageLimit: number;
   /** Page back from this message (Stream's `id_lt`). */
@@ -69,6 +74,7 @@ export interface ChannelStateOptions {
   memberLimit: number;
   /** Members to skip first (the `members.offset` of a channel query). Default 0. */
   memberOffset?: number;
+  /** Whose view: their `membership` is shown, and their own truncation hides messages too. */
   ownUserId?: string;
   /** The API generation answering. */
   form: ApiForm;
@@ -92,6 +98,9 @@ export async function presentChannelStates(
   );
   const pages = new Map<string, MessageRow[]>();
   for (const channel of channels) {
+    const own = options.ownUserId
+      ? members.get(channel.cid)?.find((m) => m.user_id === options.ownUserId)
+      : undefined;
     pages.set(
       channel.cid,
       options.messageLimit === 0
@@ -99,7 +108,7 @@ export async function presentChannelStates(
         : await channelMessagePage(db, appId, channel.cid, {
             limit: options.messageLimit,
             before: options.before,
-            hiddenUntil: channel.truncated_at,
+            hiddenUntil: latest(channel.truncated_at, own?.truncated_at ?? null),
           }),
     );
   }

@@ -93,7 +93,8 @@ export async function insertChannelIfAbsent(
 }
 
 /**
- * Clears a soft deletion, hiding the channel's earlier messages as if truncated at the deletion.
+ * Clears a soft deletion, hiding the channel's earlier messages as if truncated at the deletion
+ * (unless it was deleted with `skip_truncate`).
  * Returns the revived row, or nothing when the channel is not (or no longer) soft-deleted.
  */
 export async function reviveChannel(
@@ -106,12 +107,16 @@ export async function reviveChannel(
     .updateTable('channels')
     .set((eb) => ({
       deleted_at: null,
+      // Deleted with skip_truncate, it keeps its history (and was never truncated: see deleteChannel).
       truncated_at: eb
         .case()
+        .when('skip_truncate', '=', 1)
+        .then(eb.ref('truncated_at'))
         .when(eb.and([eb('truncated_at', 'is not', null), eb('truncated_at', '>', eb.ref('deleted_at'))]))
         .then(eb.ref('truncated_at'))
         .else(eb.ref('deleted_at'))
         .end(),
+      skip_truncate: 0,
       updated_at: now,
     }))
     .where('app_id', '=', appId)

@@ -8,6 +8,7 @@ import { findMessage } from '../messages/messages.repository.js';
 import { presentMessage } from '../messages/messages.presenter.js';
 import { sendMessage } from '../messages/messages.usecases.js';
 import { findUsersByIds } from '../users/users.repository.js';
+import { assertUsersExist } from '../users/users.usecases.js';
 import { presentChannel, presentChannelStates, presentMember } from './channels.presenter.js';
 import { queryChannelRows } from './channels.query.js';
 import { membersOf } from './channels.repository.js';
@@ -25,13 +26,8 @@ import {
   TruncateChannelBody,
   UpdateChannelBody,
 } from './channels.schemas.js';
-import {
-  deleteChannel,
-  getOrCreateChannel,
-  partialUpdateChannel,
-  truncateChannel,
-  updateChannel,
-} from './channels.usecases.js';
+import { getOrCreateChannel, partialUpdateChannel, updateChannel } from './channels.usecases.js';
+import { assertSkipTruncateAllowed, deleteChannel, truncateChannel } from './channels.truncation.js';
 import type { ChannelRow } from '../../database/database.types.js';
 import type { ApiForm } from '../../lib/shapes/shape.js';
 
@@ -105,6 +101,9 @@ export function registerChannelRoutes(app: HttpApp, context: Context, form: ApiF
     { schema: { body: QueryChannelsBody }, config: { operation: 'QueryChannels' } },
     async (request) => {
       const body = request.body;
+      // Server side, `user_id` queries as that user: their membership, their own truncation.
+      const ownUserId = body.user_id ?? body.user?.id;
+      if (ownUserId !== undefined) await assertUsersExist(db, request.app.id, [ownUserId], 'user_id');
       const rows = await queryChannelRows(db, request.app.id, {
         filter: body.filter_conditions,
         sort: body.sort,
@@ -114,6 +113,7 @@ export function registerChannelRoutes(app: HttpApp, context: Context, form: ApiF
       const channels = await presentChannelStates(db, request.app.id, rows, {
         messageLimit: body.message_limit ?? DEFAULT_MESSAGE_LIMIT,
         memberLimit: body.member_limit ?? DEFAULT_MEMBER_LIMIT,
+        ownUserId,
         form,
       });
       return { channels };
@@ -128,7 +128,13 @@ export function registerChannelRoutes(app: HttpApp, context: Context, form: ApiF
       cids.forEach((cid, index) => {
         if (!parseCid(cid)) throw inputError(`cids.${index}`, `"${cid}" is not a valid cid`);
       });
-      const payload: DeleteChannelsPayload = { cids, hardDelete: request.body.hard_delete ?? false };
+      const options = { hard: request.body.hard_delete ?? false, skipTruncate: request.body.skip_truncate };
+      cids.forEach((cid) => assertSkipTruncateAllowed(cid, options, 'skip_truncate'));
+      const payload: DeleteChannelsPayload = {
+        cids,
+        hardDelete: options.hard,
+        ...(options.skipTruncate ? { skipTruncate: true } : {}),
+      };
       const task = await submitTask(context, deleteChannelsTask, { appId: request.app.id, payload });
       return { task_id: task.id };
     },
@@ -189,6 +195,7 @@ export function registerChannelRoutes(app: HttpApp, context: Context, form: ApiF
         truncatedAt,
         hardDelete: body.hard_delete ?? false,
         userId: body.user_id ?? body.user?.id,
+        memberIds: body.member_ids,
       });
       const response: Record<string, unknown> = {
         channel: (await channelWithMembers(request.app.id, channel)).channel,
@@ -215,7 +222,10 @@ export function registerChannelRoutes(app: HttpApp, context: Context, form: ApiF
     },
     async (request) => {
       const cid = `${request.params.type}:${request.params.id}`;
-      const channel = await deleteChannel(context, request.app.id, cid, request.query.hard_delete ?? false);
+      const channel = await deleteChannel(context, request.app.id, cid, {
+        hard: request.query.hard_delete ?? false,
+        skipTruncate: request.query.skip_truncate,
+      });
       const users = await findUsersByIds(
         db,
         request.app.id,

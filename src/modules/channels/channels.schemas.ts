@@ -81,6 +81,8 @@ export const QueryChannelsBody = closedObject({
   offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
   message_limit: Type.Optional(Type.Integer({ minimum: 0, maximum: 300 })),
   member_limit: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
+  user_id: Type.Optional(Type.String({ minLength: 1 })),
+  user: Type.Optional(UserReference),
   ...clientOnlyFields('state', 'watch', 'presence'),
 });
 
@@ -102,13 +104,18 @@ export const TruncateChannelBody = closedObject({
   hard_delete: Type.Optional(Type.Boolean()),
   user_id: Type.Optional(Type.String()),
   user: Type.Optional(UserReference),
+  member_ids: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, maxItems: 1000 })),
   message: Type.Optional(MessageInput),
   ...clientOnlyFields('skip_push'),
 });
 
-export const DeleteChannelQuery = Type.Object({ hard_delete: Type.Optional(Type.Boolean()) });
+export const DeleteChannelQuery = Type.Object({
+  hard_delete: Type.Optional(Type.Boolean()),
+  skip_truncate: Type.Optional(Type.Boolean()),
+});
 
 export const DeleteChannelsBody = closedObject({
   cids: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, maxItems: 100 }),
   hard_delete: Type.Optional(Type.Boolean()),
+  skip_truncate: Type.Optional(Type.Boolean()),
 });

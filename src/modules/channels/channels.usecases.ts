@@ -7,7 +7,6 @@ import { assertChannelType, assertId } from '../../lib/ids.js';
 import { isPlainObject, parseObject, splitCustom, type JsonObject } from '../../lib/json.js';
 import { applyPartialUpdate, type PartialUpdate } from '../../lib/partial-update.js';
 import type { Clock } from '../../lib/time.js';
-import { hardDeleteMessages } from '../messages/messages.repository.js';
 import { assertUsersExist } from '../users/users.usecases.js';
 import { channelShape } from './channels.shape.js';
 import {
@@ -20,7 +19,6 @@ import {
 import {
   addMemberRows,
   findChannel,
-  hardDeleteChannel,
   insertChannelIfAbsent,
   removeMemberRows,
   reviveChannel,
@@ -108,6 +106,7 @@ export async function getOrCreateChannel(
       truncated_at: null,
       truncated_by_id: null,
       last_message_at: null,
+      skip_truncate: 0,
     });
     if (!inserted) {
       // Another call created it since the look-up (PostgreSQL waited for that call to commit).
@@ -119,7 +118,8 @@ export async function getOrCreateChannel(
   });
 }
 
-async function liveChannel(
+/** The channel unless it is gone or soft-deleted (404); with `lock`, locked until the transaction ends. */
+export async function liveChannel(
   db: Kysely<Database>,
   appId: number,
   cid: string,
@@ -217,83 +217,5 @@ export async function partialUpdateChannel(
       .where('cid', '=', cid)
       .returningAll()
       .executeTakeFirstOrThrow();
-  });
-}
-
-export interface TruncateInput {
-  truncatedAt: number | undefined;
-  hardDelete: boolean;
-  userId: string | undefined;
-}
-
-/**
- * Truncation hides every message created at or before `truncated_at` (default: now). Soft truncation
- * keeps them stored (exports with include_truncated_messages still carry them); hard removes them,
- * their replies and their reactions.
- */
-export async function truncateChannel(
-  { dialect, clock }: Deps,
-  appId: number,
-  cid: string,
-  input: TruncateInput,
-): Promise<ChannelRow> {
-  return dialect.writeTransaction(async (trx) => {
-    const now = clock.nowMicros();
-    const truncatedAt = input.truncatedAt ?? now;
-    // The channel row first (which locks it), then its messages: the order every writer keeps. Any
-    // refusal below rolls this update back.
-    const channel = await trx
-      .updateTable('channels')
-      .set({ truncated_at: truncatedAt, truncated_by_id: input.userId ?? null, updated_at: now })
-      .where('app_id', '=', appId)
-      .where('cid', '=', cid)
-      .where('deleted_at', 'is', null)
-      .returningAll()
-      .executeTakeFirst();
-    if (!channel) throw notFound(`channel ${cid} does not exist`);
-    if (input.userId !== undefined) await assertUsersExist(trx, appId, [input.userId], 'user_id');
-    if (truncatedAt > now) throw inputError('truncated_at', 'cannot be in the future');
-    if (input.hardDelete) {
-      const doomed = await trx
-        .selectFrom('messages')
-        .select('id')
-        .where('app_id', '=', appId)
-        .where('cid', '=', cid)
-        .where('created_at', '<=', truncatedAt)
-        .execute();
-      await hardDeleteMessages(
-        trx,
-        appId,
-        doomed.map((m) => m.id),
-        dialect.rowLocks,
-      );
-    }
-    return channel;
-  });
-}
-
-/** Soft delete marks the channel deleted (kept for exports that ask for it); hard removes everything. */
-export async function deleteChannel(
-  { dialect, clock }: Deps,
-  appId: number,
-  cid: string,
-  hard: boolean,
-): Promise<ChannelRow> {
-  return dialect.writeTransaction(async (trx) => {
-    const channel = await findChannel(trx, appId, cid);
-    if (!channel) throw notFound(`channel ${cid} does not exist`);
-    if (!hard && channel.deleted_at !== null) throw notFound(`channel ${cid} does not exist`);
-    const now = clock.nowMicros();
-    if (hard) {
-      await hardDeleteChannel(trx, appId, cid, dialect.rowLocks);
-      return { ...channel, deleted_at: channel.deleted_at ?? now, updated_at: now };
-    }
-    await trx
-      .updateTable('channels')
-      .set({ deleted_at: now, updated_at: now })
-      .where('app_id', '=', appId)
-      .where('cid', '=', cid)
-      .execute();
-    return { ...channel, deleted_at: now, updated_at: now };
   });
 }

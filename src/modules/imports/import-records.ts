@@ -57,13 +57,13 @@ export interface UserRecord extends RecordBase {
 /** member_count and last_message_at are derived, so a channel line never writes them. */
 export interface ChannelRecord extends RecordBase {
   kind: 'channel';
-  row: Omit<ChannelRow, 'member_count' | 'last_message_at'>;
+  row: Omit<ChannelRow, 'member_count' | 'last_message_at' | 'skip_truncate'>;
   /** Columns the line does not name, which an existing row keeps (as a user's `deactivated_at`). */
   keep: Array<'truncated_by_id'>;
 }
 export interface MemberRecord extends RecordBase {
   kind: 'member';
-  row: MemberRow;
+  row: Omit<MemberRow, 'truncated_at'>;
 }
 export interface MessageRecord extends RecordBase {
   kind: 'message';
