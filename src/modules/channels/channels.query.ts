@@ -46,6 +46,15 @@ function membersField(appId: number): CustomField<Database, 'channels'> {
   };
 }
 
+/** Whether a filter names `field` anywhere, inside `$and`, `$or` and `$nor` too. */
+function filterNames(filter: unknown, field: string): boolean {
+  if (Array.isArray(filter)) return filter.some((inner) => filterNames(inner, field));
+  if (!isPlainObject(filter)) return false;
+  return Object.entries(filter).some(
+    ([key, value]) => key === field || (key.startsWith('$') && filterNames(value, field)),
+  );
+}
+
 export interface QueryChannelsInput {
   filter: unknown;
   sort: unknown;
@@ -53,7 +62,10 @@ export interface QueryChannelsInput {
   offset: number;
 }
 
-/** `POST /channels`: the app's live (not soft-deleted) channels matching the filter. */
+/**
+ * `POST /channels`: the app's live (not soft-deleted) channels matching the filter. Disabled channels
+ * are left out unless the filter names `disabled`, as Stream does.
+ */
 export async function queryChannelRows(
   db: Kysely<Database>,
   appId: number,
@@ -67,6 +79,7 @@ export async function queryChannelRows(
     .selectAll()
     .where('app_id', '=', appId)
     .where('deleted_at', 'is', null)
+    .$if(!filterNames(input.filter, 'disabled'), (q) => q.where('disabled', '=', 0))
     .where((eb) => compileFilter(eb, input.filter, CHANNEL_FILTER_FIELDS, { members: membersField(appId) }));
   const order = sort.length > 0 ? sort : [{ field: 'last_updated', direction: 'desc' as const }];
   for (const { field, direction } of order) {

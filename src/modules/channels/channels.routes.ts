@@ -153,7 +153,9 @@ export function registerChannelRoutes(app: HttpApp, context: Context, form: ApiF
       });
       const response: Record<string, unknown> = await channelWithMembers(request.app.id, channel);
       if (isPlainObject(body.message)) {
-        const message = await sendMessage(context, request.app.id, request.caller, cid, body.message);
+        const message = await sendMessage(context, request.app.id, request.caller, cid, body.message, {
+          announcesChannelChange: true,
+        });
         response.message = await presentMessage(db, request.app.id, message, { form });
       }
       return response;
@@ -203,11 +205,18 @@ export function registerChannelRoutes(app: HttpApp, context: Context, form: ApiF
       if (isPlainObject(body.message)) {
         // Like Stream's, the message that announces a truncation is a system message unless it says otherwise.
         const truncatedBy = body.user_id ?? body.user?.id;
-        const message = await sendMessage(context, request.app.id, request.caller, cid, {
-          type: 'system',
-          ...(truncatedBy !== undefined ? { user_id: truncatedBy } : {}),
-          ...body.message,
-        });
+        const message = await sendMessage(
+          context,
+          request.app.id,
+          request.caller,
+          cid,
+          {
+            type: 'system',
+            ...(truncatedBy !== undefined ? { user_id: truncatedBy } : {}),
+            ...body.message,
+          },
+          { announcesChannelChange: true },
+        );
         response.message = await presentMessage(db, request.app.id, message, { form });
       }
       return response;

@@ -24,8 +24,16 @@ interface Deps {
   clock: Clock;
 }
 
+export interface SendOptions {
+  /**
+   * The message announces a change made by the same request (`message` on an update or truncation):
+   * it is sent even to a frozen channel, as Stream's "X has frozen the channel" is. Default false.
+   */
+  announcesChannelChange?: boolean;
+}
+
 /**
- * Stores a message and counts it: a reply adds one to its parent's reply_count, a message the channel
+ * Stores a message and counts it (a frozen channel takes none: 403 code 17): a reply adds one to its parent's reply_count, a message the channel
  * shows moves the channel's last_message_at. Both are atomic updates of the newest committed row, made
  * last so their row locks are held only until the commit; each also finds out whether its row is
  * still there, so a message never outlives a channel or parent deleted at the same moment.
@@ -36,6 +44,7 @@ export async function sendMessage(
   caller: Caller,
   cid: string,
   body: JsonObject,
+  options: SendOptions = {},
 ): Promise<MessageRow> {
   const input = messageFromInput(body);
   if (input.type === 'system' && caller.kind !== 'server')
@@ -44,6 +53,8 @@ export async function sendMessage(
   return dialect.writeTransaction(async (trx) => {
     const channel = await findChannel(trx, appId, cid);
     if (!channel || channel.deleted_at !== null) throw notFound(`channel ${cid} does not exist`);
+    if (channel.frozen === 1 && !options.announcesChannelChange)
+      throw notAllowed(`channel ${cid} is frozen: it takes no new messages`);
     await assertUsersExist(trx, appId, [userId], 'message.user_id');
     await assertUsersExist(trx, appId, input.mentionedUsers, 'message.mentioned_users');
     if (caller.kind === 'user') {

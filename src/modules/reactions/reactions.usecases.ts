@@ -2,7 +2,8 @@ import type { Kysely } from 'kysely';
 import type { DatabaseDialect } from '../../database/database.js';
 import type { Database, MessageRow, ReactionRow } from '../../database/database.types.js';
 import { actingUserId, type Caller } from '../../lib/caller.js';
-import { inputError, notFound } from '../../lib/errors.js';
+import { inputError, notAllowed, notFound } from '../../lib/errors.js';
+import { findChannel } from '../channels/channels.repository.js';
 import { isPlainObject, splitCustom, type JsonObject } from '../../lib/json.js';
 import type { Clock } from '../../lib/time.js';
 import { findMessage, lockMessage } from '../messages/messages.repository.js';
@@ -36,7 +37,7 @@ async function liveMessage(db: Kysely<Database>, appId: number, id: string): Pro
 }
 
 /**
- * The message whose reactions are about to change, locked until the commit: every writer of a
+ * The message whose reactions are about to change (refused in a frozen channel), locked until the commit: every writer of a
  * message's reactions takes this lock before reading anything it changes, so the summary on the row is
  * exact when read and each writer adds its own changes to it.
  */
@@ -48,6 +49,9 @@ async function lockedMessage(
 ): Promise<MessageRow> {
   const message = await lockMessage(trx, appId, id, dialect.rowLocks);
   if (!message) throw notFound(`message ${id} does not exist`);
+  // As Stream: reactions in a frozen channel are neither added nor removed (403 code 17).
+  const channel = await findChannel(trx, appId, message.cid);
+  if (channel?.frozen === 1) throw notAllowed(`channel ${message.cid} is frozen`);
   return message;
 }
 
