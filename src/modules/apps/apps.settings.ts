@@ -3,6 +3,7 @@ import type { AppRow } from '../../database/database.types.js';
 import { inputError } from '../../lib/errors.js';
 import { isPlainObject } from '../../lib/json.js';
 import { formatMicros } from '../../lib/time.js';
+import { builtInChannelConfigs } from '../channel-types/channel-types.declaration.js';
 import {
   parseWebhookSettingsChange,
   webhookSettingFields,
@@ -28,7 +29,6 @@ export const fixedAppSettings: Readonly<Record<string, unknown>> = {
     xiaomi: { enabled: false },
   },
   moderation_webhook_url: '',
-  channel_configs: {},
   call_types: {},
   policies: {},
   suspended: false,
@@ -71,11 +71,16 @@ export const fixedAppSettings: Readonly<Record<string, unknown>> = {
 };
 
 /** `GET /app`'s `app`: Stream's AppResponseFields, the webhook settings as stored. */
-export function presentAppSettings(app: Pick<AppRow, 'id' | 'name'>, webhooks: WebhookSettings) {
+export function presentAppSettings(
+  app: Pick<AppRow, 'id' | 'name' | 'created_at'>,
+  webhooks: WebhookSettings,
+) {
   return {
     id: app.id,
     name: app.name,
     ...fixedAppSettings,
+    // Changed only through channel types, which chatport serves but does not let change.
+    channel_configs: builtInChannelConfigs(app.created_at),
     webhook_url: webhooks.webhookUrl,
     webhook_events: webhooks.webhookEvents,
     event_hooks: webhooks.eventHooks.map((hook) => ({

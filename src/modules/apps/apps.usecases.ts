@@ -97,7 +97,10 @@ export async function ensureDevelopmentApp({
 }
 
 /** `GET /app`: the app's settings in Stream's shape (apps.settings.ts). */
-export async function getAppSettings(context: Pick<Context, 'db'>, app: Pick<AppRow, 'id' | 'name'>) {
+export async function getAppSettings(
+  context: Pick<Context, 'db'>,
+  app: Pick<AppRow, 'id' | 'name' | 'created_at'>,
+) {
   return presentAppSettings(app, await readWebhookSettings(context.db, app.id));
 }
 

@@ -3,7 +3,7 @@ import type { ChannelRow, Database, MemberRow, MessageRow, UserRow } from '../..
 import type { JsonObject } from '../../lib/json.js';
 import { objectPresenters } from '../../lib/shapes/shape-object.js';
 import type { ApiForm } from '../../lib/shapes/shape.js';
-import { formatMicros } from '../../lib/time.js';
+import { channelConfigWithInfo } from '../channel-types/channel-types.declaration.js';
 import { findUsersByIds } from '../users/users.repository.js';
 import { userLookup } from '../users/users.presenter.js';
 import { channelMessagePage } from '../messages/messages.repository.js';
@@ -11,50 +11,15 @@ import { presentMessages } from '../messages/messages.presenter.js';
 import { channelShape, memberShape } from './channels.shape.js';
 import { membersOfChannels } from './channels.repository.js';
 
-/**
- * The channel type's configuration, as Stream reports it (ChannelConfigWithInfo); chatport enforces
- * none of it yet. chatport keeps no channel types: the configuration dates from the channel's creation.
- */
-function channelConfig(row: ChannelRow): JsonObject {
-  const created = formatMicros(row.created_at);
-  return {
-    name: row.type,
-    created_at: created,
-    updated_at: created,
-    typing_events: true,
-    read_events: true,
-    connect_events: true,
-    delivery_events: false,
-    search: true,
-    reactions: true,
-    replies: true,
-    quotes: true,
-    mutes: true,
-    uploads: true,
-    url_enrichment: false,
-    custom_events: true,
-    push_notifications: true,
-    reminders: false,
-    mark_messages_pending: false,
-    polls: false,
-    user_message_reminders: false,
-    shared_locations: false,
-    count_messages: false,
-    skip_last_msg_update_for_system_msgs: false,
-    message_retention: 'infinite',
-    max_message_length: 5000,
-    automod: 'disabled',
-    automod_behavior: 'flag',
-    commands: [],
-  };
-}
-
 const channels = objectPresenters(channelShape);
 const members = objectPresenters(memberShape);
 
 /** Stream's ChannelResponse in `form`, its creator and truncating user taken from `users`. */
 export function presentChannel(row: ChannelRow, users: Map<string, UserRow>, form: ApiForm): JsonObject {
-  return channels[form](row, { user: userLookup(users, form), values: { config: channelConfig(row) } });
+  return channels[form](row, {
+    user: userLookup(users, form),
+    values: { config: channelConfigWithInfo(row.type, row.created_at) },
+  });
 }
 
 /** Stream's ChannelMemberResponse in `form`, the member's user taken from `users`. */
