@@ -1,11 +1,12 @@
-import type { Expression, ExpressionBuilder, SqlBool } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
 import { inputError } from './errors.js';
 import { isPlainObject, ownValue } from './json.js';
 import { parseTimestamp } from './time.js';
 
 /**
  * Stream's filter language (a subset of MongoDB's) compiled to Kysely expressions:
- * `{field: value}`, `{field: {$eq|$ne|$in|$nin|$gt|$gte|$lt|$lte: value}}`, `$and`, `$or`, `$nor`.
+ * `{field: value}`, `{field: {$eq|$ne|$in|$nin|$gt|$gte|$lt|$lte: value}}`, `$and`, `$or`, `$nor`, and
+ * `$autocomplete` on the text fields declared for it.
  * Each queryable field is declared with its column and value kind; anything else is an input error
  * naming the field, so a filter can never reach SQL unchecked. Field names and operators are looked up
  * among own properties only: `constructor` or `toString` is an unknown field, not Object's.
@@ -16,6 +17,8 @@ export interface FieldSpec {
   column: string;
   /** `integer`: a 32-bit INTEGER column, so values outside its range are refused before PostgreSQL sees them. */
   kind: FieldKind;
+  /** Takes `$autocomplete` (a text field). Default false. */
+  autocomplete?: boolean;
 }
 
 /** A field compiled by hand (e.g. channel `members`, which needs a sub-query). */
@@ -184,6 +187,7 @@ function compileCondition<DB, TB extends keyof DB>(
     return eb(column, operator === '$in' ? 'in' : 'not in', values as never);
   }
   if (operator === '$exists') return value ? eb(column, 'is not', null) : eb(column, 'is', null);
+  if (operator === '$autocomplete' && spec.autocomplete) return autocomplete(eb, column, key, value);
   const comparison = ownValue(COMPARISONS, operator);
   if (!comparison) throw inputError(`filter_conditions.${key}`, `operator ${operator} is not supported`);
   return eb(column, comparison, coerce(key, spec.kind, value) as never);
@@ -216,4 +220,64 @@ export function parseSort(sort: unknown, allowed: ReadonlySet<string>): SortSpec
     if (direction !== 1 && direction !== -1) throw inputError(`sort.${field}`, 'direction must be 1 or -1');
     return { field, direction: direction === 1 ? 'asc' : 'desc' };
   });
+}
+
+/** `%`, `_` and the escape character itself, escaped for `LIKE ... ESCAPE '\'`. */
+function likeLiteral(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/**
+ * Stream's `$autocomplete`: the text starts with the value, or has a word that does (after a space),
+ * ignoring ASCII case. `expression` is a text column or expression.
+ */
+export function autocomplete<DB, TB extends keyof DB>(
+  eb: ExpressionBuilder<DB, TB>,
+  expression: Expression<unknown>,
+  key: string,
+  value: unknown,
+): Expression<SqlBool> {
+  if (typeof value !== 'string' || value.trim() === '')
+    throw inputError(`filter_conditions.${key}.$autocomplete`, 'must be a non-empty string');
+  const prefix = likeLiteral(value.toLowerCase());
+  const lowered = sql<string>`lower(${expression})`;
+  return eb.or([
+    sql<SqlBool>`${lowered} like ${`${prefix}%`} escape '\\'`,
+    sql<SqlBool>`${lowered} like ${`% ${prefix}%`} escape '\\'`,
+  ]);
+}
+
+/**
+ * A condition on a text expression (a field of custom data): `$eq`, `$ne`, `$in`, `$nin`, `$exists`,
+ * `$autocomplete`. `key` names the field in errors.
+ */
+export function textCondition<DB, TB extends keyof DB>(
+  eb: ExpressionBuilder<DB, TB>,
+  expression: Expression<string | null>,
+  key: string,
+  operator: string,
+  value: unknown,
+): Expression<SqlBool> {
+  const text = (v: unknown): string => {
+    if (typeof v !== 'string') throw inputError(`filter_conditions.${key}`, 'expects a string');
+    return v;
+  };
+  switch (operator) {
+    case '$autocomplete':
+      return autocomplete(eb, expression, key, value);
+    case '$exists':
+      return value ? eb(expression, 'is not', null) : eb(expression, 'is', null);
+    case '$in':
+    case '$nin': {
+      if (!Array.isArray(value)) throw inputError(`filter_conditions.${key}.${operator}`, 'must be a list');
+      if (value.length === 0) return eb.lit(operator === '$nin') as unknown as Expression<SqlBool>;
+      return eb(expression, operator === '$in' ? 'in' : 'not in', value.map(text));
+    }
+    case '$eq':
+      return eb(expression, '=', text(value));
+    case '$ne':
+      return eb(expression, '<>', text(value));
+    default:
+      throw inputError(`filter_conditions.${key}`, `operator ${operator} is not supported`);
+  }
 }

@@ -96,8 +96,9 @@ export function applyPartialUpdate(
     if (name === 'custom') {
       if (!isPlainObject(value)) throw inputError(where, 'must be an object of custom fields');
       for (const [key, inner] of Object.entries(value)) {
-        if (FORBIDDEN.has(key)) throw inputError(`${where}.${key}`, `"${key}" is not a field name`);
-        next[key] = inner;
+        // Dotted here too: `set: {custom: {"details.topic": "x"}}` is `set: {"details.topic": "x"}`.
+        const path = pathOf(key, `${where}.${key}`);
+        parentOf(next, path, true, `${where}.${key}`)![path[path.length - 1]!] = inner;
       }
       continue;
     }

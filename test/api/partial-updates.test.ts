@@ -102,6 +102,12 @@ describe.each(testDialects)('partial updates of users, channels and messages ali
       });
     });
 
+    it('reaches nested fields by dotted names under custom too, as the v2 SDK nests them', async () => {
+      const id = await fresh();
+      await entity.patch(id, { custom: { 'details.topic': 'Nature' } });
+      expect(await entity.custom(id)).toEqual({ ...INITIAL, details: { topic: 'Nature', rating: 'pg' } });
+    });
+
     it('unsets every custom field with unset custom', async () => {
       const id = await fresh();
       await entity.patch(id, { fresh: true }, ['custom']);

@@ -3,7 +3,8 @@ import type { DatabaseDialect } from '../../database/database.js';
 import type { Database, UserRow } from '../../database/database.types.js';
 import { inputError, notFound } from '../../lib/errors.js';
 import type { ClientOnlyField } from '../../lib/request-fields.js';
-import { compileFilter, parseSort, type FieldSpec } from '../../lib/filters.js';
+import { compileFilter, parseSort, textCondition, type FieldSpec } from '../../lib/filters.js';
+import { customText } from './users.dialects.js';
 import { isPlainObject, parseJsonInput, type JsonObject } from '../../lib/json.js';
 import type { Clock } from '../../lib/time.js';
 import { applyUserUpdate, userFieldsFromInput, userFieldsOf } from './users.models.js';
@@ -117,7 +118,7 @@ export async function partialUpdateUsers(
 }
 
 const USER_FILTER_FIELDS: Record<string, FieldSpec> = {
-  id: { column: 'id', kind: 'string' },
+  id: { column: 'id', kind: 'string', autocomplete: true },
   role: { column: 'role', kind: 'string' },
   banned: { column: 'banned', kind: 'boolean' },
   created_at: { column: 'created_at', kind: 'time' },
@@ -138,10 +139,11 @@ const QUERY_USERS_FIELDS = new Set<string>([
 
 /**
  * `GET /users?payload=` — filter on id, role, banned and times; sort; limit (≤100) and offset.
- * Deactivated users only with `include_deactivated_users`, as Stream does.
+ * `name` (custom data) takes `$eq`, `$ne`, `$in`, `$nin`, `$exists` and `$autocomplete`, `id`
+ * `$autocomplete` too. Deactivated users only with `include_deactivated_users`, as Stream does.
  */
 export async function queryUsers(
-  { db }: Pick<Deps, 'db'>,
+  { db, dialect }: Pick<Deps, 'db' | 'dialect'>,
   appId: number,
   payloadText: string | undefined,
 ): Promise<UserRow[]> {
@@ -173,7 +175,13 @@ export async function queryUsers(
     .selectFrom('users')
     .selectAll()
     .where('app_id', '=', appId)
-    .where((eb) => compileFilter(eb, payload.filter_conditions, USER_FILTER_FIELDS))
+    .where((eb) =>
+      compileFilter(eb, payload.filter_conditions, USER_FILTER_FIELDS, {
+        // A user's name is custom data, as Stream keeps it.
+        name: (inner, operator, value) =>
+          textCondition(inner, customText(dialect.name, 'name'), 'name', operator, value),
+      }),
+    )
     .$if(!includeDeactivated, (q) => q.where('deactivated_at', 'is', null));
   for (const { field, direction } of sort) query = query.orderBy(field as 'id', direction);
   if (!sort.some((s) => s.field === 'created_at')) query = query.orderBy('created_at');
