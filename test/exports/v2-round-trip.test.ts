@@ -96,7 +96,11 @@ describe.each(testDialects)('a v2 export imports again, into another app, unchan
     expect(counts).toMatchObject({ users: 4, channels: 2, members: 4, messages: 5, reactions: 2 });
     const copy = await exportAndDownload(target.client, channels, options);
     expect(copy.text.split('\n')).toEqual(original.text.split('\n'));
-    const { users } = await target.client.queryUsers({ id: { $in: ['cat', 'dan'] } }, { id: 1 });
+    const { users } = await target.client.queryUsers(
+      { id: { $in: ['cat', 'dan'] } },
+      { id: 1 },
+      { include_deactivated_users: true },
+    );
     expect(users).toMatchObject([
       { id: 'cat', banned: true },
       { id: 'dan', banned: false, deactivated_at: '2026-01-02T03:04:05.678009Z' },

@@ -64,7 +64,11 @@ describe.each(testDialects)('importing a v2 file (%s)', (dialect) => {
   });
 
   it('serves the users through the API with their custom fields, times, ban, deactivation and deletion', async () => {
-    const { users } = await t.app.client.queryUsers({ id: { $in: ['ann', 'ben', 'cat'] } }, { id: 1 });
+    const { users } = await t.app.client.queryUsers(
+      { id: { $in: ['ann', 'ben', 'cat'] } },
+      { id: 1 },
+      { include_deactivated_users: true },
+    );
     expect(users).toMatchObject([
       {
         id: 'ann',
