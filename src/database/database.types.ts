@@ -123,6 +123,10 @@ export interface TasksTable {
    * Defaults to 1 on insert.
    */
   capped: Generated<number>;
+  /** JSON the running attempt writes now and then (its kind's fields), served while it runs. */
+  progress: string | null;
+  /** JSON the kind writes with its progress and reads back on the next attempt, to resume. */
+  checkpoint: string | null;
 }
 
 /** An app's webhook settings from `PATCH /app`; an app without a row has none. */

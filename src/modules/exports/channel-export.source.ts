@@ -94,8 +94,10 @@ export async function* pageRanges(
   db: Kysely<Database>,
   scope: MessageScope,
   pageSize: () => number,
+  /** Start after this message (a resumed export): the ones up to it were written already. */
+  start?: MessageKey,
 ): AsyncGenerator<PageRange> {
-  let after: MessageKey | undefined;
+  let after: MessageKey | undefined = start;
   for (;;) {
     const { rows } = await sql<{ created_at: number; id: string }>`
       select m.created_at, m.id from messages m where ${messagesIn(scope, { after })}
@@ -109,6 +111,13 @@ export async function* pageRanges(
     yield { after, through };
     after = through;
   }
+}
+
+/** How many messages a scope holds: one count over the messages_channel_time index. */
+export async function countMessages(db: Kysely<Database>, scope: MessageScope): Promise<number> {
+  const { rows } = await sql<{ total: number | string }>`
+    select count(*) as total from messages m where ${messagesIn(scope)}`.execute(db);
+  return Number(rows[0]?.total ?? 0);
 }
 
 /**

@@ -5,7 +5,14 @@ import { exportFileKey } from '../storage/storage.keys.js';
 import { payloadParser } from '../tasks/tasks.payload.js';
 import type { TaskInvocation, TaskKind } from '../tasks/tasks.types.js';
 import { ChannelExportRequest } from './channel-export.request.js';
-import { writeChannelExport, type ExportTarget } from './channel-export.writer.js';
+import { countMessages } from './channel-export.source.js';
+import {
+  scopeOf,
+  writeChannelExport,
+  type ExportCounts,
+  type ExportTarget,
+} from './channel-export.writer.js';
+import { ExportCheckpointer, openExportWrite, resumedFields } from './export-checkpoint.js';
 import { ExportSink } from './export-sink.js';
 import { exportSqlDialects } from './export-sql.dialects.js';
 import { exportResultPresenter } from './export.presenter.js';
@@ -37,9 +44,16 @@ function channelExportKey(task: TaskInvocation, version: 'v1' | 'v2'): string {
  * Runs one attempt of a channel export: resolves the channels (soft-deleted ones are left out unless
  * asked for; ones deleted for good since the request are left out too, both listed in the result),
  * streams the file into storage and commits it atomically. On any failure the partial write is
- * aborted, so nothing half-written is ever visible.
+ * aborted, so nothing half-written is ever visible, unless a checkpoint names it: then the next
+ * attempt carries on writing it from there (export-checkpoint.ts). Progress is recorded with the
+ * checkpoints.
  */
-const runChannelExport: TaskKind<ChannelExportRequest>['run'] = async ({ context, task, signal }) => {
+const runChannelExport: TaskKind<ChannelExportRequest>['run'] = async ({
+  context,
+  task,
+  signal,
+  saveProgress,
+}) => {
   const request = task.payload;
   const { db, storage, clock, config } = context;
   const channels = await findChannelsByCids(
@@ -57,13 +71,34 @@ const runChannelExport: TaskKind<ChannelExportRequest>['run'] = async ({ context
     } else targets.push({ channel, selection });
   }
 
-  const key = channelExportKey(task, request.version);
   const started = clock.nowMicros();
-  const write = await storage.openWrite(key);
+  const cids = targets.map((target) => target.channel.cid);
+  const start = await openExportWrite<ExportCounts>({
+    storage,
+    checkpoint: task.checkpoint,
+    targets: cids,
+    freshKey: channelExportKey(task, request.version),
+    zero: { channels: 0, members: 0, messages: 0, reactions: 0, users: 0 },
+  });
+  const { key, write } = start;
+  let checkpointer: ExportCheckpointer | undefined;
   try {
-    const sink = new ExportSink(write.stream);
-    const counts = await context.dialect.readSession({ parallelism: EXPORT_PARALLELISM }, (session) =>
-      writeChannelExport({
+    const sink = new ExportSink(write.stream, { offset: start.bytes, skip: start.skip });
+    const counts = await context.dialect.readSession({ parallelism: EXPORT_PARALLELISM }, async (session) => {
+      let messagesTotal = 0;
+      for (const target of targets)
+        messagesTotal += await countMessages(session.db, scopeOf(task.appId, target, request));
+      const tracker = new ExportCheckpointer({
+        clock,
+        everyMillis: config.exportCheckpointMillis,
+        save: saveProgress,
+        start,
+        targets: cids,
+        messagesTotal,
+        done: (counts) => counts.messages ?? 0,
+      });
+      checkpointer = tracker;
+      return writeChannelExport({
         session,
         exportSql: exportSqlDialects[context.dialect.name],
         appId: task.appId,
@@ -71,8 +106,10 @@ const runChannelExport: TaskKind<ChannelExportRequest>['run'] = async ({ context
         targets,
         sink,
         signal,
-      }),
-    );
+        resume: start.resumed ? { position: start.position, counts: start.counts } : undefined,
+        onPage: (position, counts, bytes) => tracker.reached(position, counts, bytes),
+      });
+    });
     signal.throwIfAborted();
     const committed = await write.commit();
     const finished = clock.nowMicros();
@@ -84,11 +121,14 @@ const runChannelExport: TaskKind<ChannelExportRequest>['run'] = async ({ context
         skipped_channels: skipped,
         started_at: started,
         finished_at: finished,
+        ...resumedFields(start, counts.messages),
       },
       file: { key, expiresAt: fileExpiresAt(finished, config.retentionDays) },
     };
   } finally {
-    await write.abort();
+    // A checkpoint names this write's temporary: keep it for the attempt that will resume from it.
+    if (start.resumed || checkpointer?.saved) await write.detach();
+    else await write.abort();
   }
 };
 

@@ -12,6 +12,7 @@ import {
   pageRanges,
   referencedUserIds,
   UserCache,
+  type MessageKey,
   type MessageScope,
   type PageRange,
 } from './channel-export.source.js';
@@ -24,6 +25,7 @@ import {
   userJson,
   userLineV2,
 } from './export-serializers.js';
+import type { ExportPosition } from './export-checkpoint.js';
 import type { ExportSink } from './export-sink.js';
 import type { EncodedPage, ExportSqlDialect, PageQuery } from './export-sql.dialects.js';
 import {
@@ -49,13 +51,13 @@ const REACTION_PAGE_SIZE = 4 * MESSAGE_PAGE_SIZE;
 const PAGE_TARGET_BYTES = 2 << 20;
 
 /** How much an export carried: reported in the task result. */
-export interface ExportCounts {
+export type ExportCounts = {
   channels: number;
   members: number;
   messages: number;
   reactions: number;
   users: number;
-}
+};
 
 /** A channel to export, with the selection (time window) it was asked with. */
 export interface ExportTarget {
@@ -73,6 +75,13 @@ export interface WriteExportArgs {
   targets: ExportTarget[];
   sink: ExportSink;
   signal: AbortSignal;
+  /**
+   * Where to carry on from (a resumed export): the sink then takes the file from that position on,
+   * and the counts start from those given. Default: the start of the file.
+   */
+  resume?: { position: ExportPosition | null; counts: ExportCounts };
+  /** Told after each page, with the position it ended at when known, the counts and the file's length. */
+  onPage?: (position: ExportPosition | undefined, counts: ExportCounts, bytes: number) => Promise<void>;
 }
 
 /** Writes the whole export file (v1 or v2) into the sink, streaming: memory does not grow with it. */
@@ -80,7 +89,17 @@ export async function writeChannelExport(args: WriteExportArgs): Promise<ExportC
   return args.request.version === 'v2' ? writeV2(args) : writeV1(args);
 }
 
-function scopeOf(appId: number, target: ExportTarget, request: ChannelExportRequest): MessageScope {
+/** The position after a page that ended at `range.through`; none for a channel's last page. */
+function positionAfter(
+  phase: ExportPosition['phase'],
+  target: number,
+  range: PageRange,
+): ExportPosition | undefined {
+  return range.through ? { phase, target, after: range.through } : undefined;
+}
+
+/** The messages of a target that the export carries. */
+export function scopeOf(appId: number, target: ExportTarget, request: ChannelExportRequest): MessageScope {
   return {
     appId,
     cid: target.channel.cid,
@@ -100,24 +119,30 @@ async function forEachPage(
   scope: MessageScope,
   pageSize: number,
   query: (range: PageRange) => PageQuery,
-  take: (page: EncodedPage & { body: Buffer }) => Promise<void>,
+  take: (page: EncodedPage & { body: Buffer }, range: PageRange) => Promise<void>,
+  /** Start after this message (a resumed export). */
+  start?: MessageKey,
 ): Promise<void> {
   const { session, exportSql, signal } = args;
   let size = pageSize;
-  const inFlight: Array<Promise<EncodedPage>> = [];
+  const inFlight: Array<{ range: PageRange; encoded: Promise<EncodedPage> }> = [];
   const settle = async () => {
-    const page = await inFlight.shift()!;
+    const { range, encoded } = inFlight.shift()!;
+    const page = await encoded;
     const body = typeof page.body === 'string' ? Buffer.from(page.body, 'utf8') : page.body;
     const bytes = body?.length ?? 0;
     size = Math.max(1, Math.min(pageSize, Math.floor((size * PAGE_TARGET_BYTES) / Math.max(1, bytes))));
     if (body === null || bytes === 0) return;
-    await take({
-      entities: Number(page.entities),
-      body,
-      summed: page.summed === null ? null : Number(page.summed),
-    });
+    await take(
+      {
+        entities: Number(page.entities),
+        body,
+        summed: page.summed === null ? null : Number(page.summed),
+      },
+      range,
+    );
   };
-  for await (const range of pageRanges(session.db, scope, () => size)) {
+  for await (const range of pageRanges(session.db, scope, () => size, start)) {
     signal.throwIfAborted();
     const compiled = exportSql.page(query(range)).compile(session.db);
     const whole = range.after === undefined && range.through === undefined;
@@ -126,7 +151,7 @@ async function forEachPage(
       : session.query(compiled).then((rows) => rows[0]!);
     // Awaited in order below; until then a failure must not count as unhandled.
     encoded.catch(() => undefined);
-    inFlight.push(encoded);
+    inFlight.push({ range, encoded });
     if (inFlight.length >= session.parallelism) await settle();
   }
   while (inFlight.length > 0) await settle();
@@ -235,12 +260,16 @@ async function writeV1(args: WriteExportArgs): Promise<ExportCounts> {
 async function writeV1Records(args: WriteExportArgs, userTable: string): Promise<ExportCounts> {
   const { session, exportSql, appId, request, targets, sink } = args;
   const { db } = session;
-  const counts: ExportCounts = { channels: 0, members: 0, messages: 0, reactions: 0, users: 0 };
+  const counts = startingCounts(args);
   const users = new UserCache(db, appId, userJson, missingUserJson);
   const pageQuery = v1PageQuery(exportSql, userTable, request.clearDeletedMessageText);
+  // v1 positions are all in a channel's messages: its head is written, and its messages up to one.
+  const resume = args.resume?.position ?? null;
 
-  await sink.write('[');
+  if (!resume) await sink.write('[');
   for (const [index, target] of targets.entries()) {
+    if (resume && index < resume.target) continue;
+    const resuming = resume !== null && index === resume.target;
     const { channel } = target;
     const scope = scopeOf(appId, target, request);
     const members = await membersOf(db, appId, channel.cid);
@@ -255,26 +284,31 @@ async function writeV1Records(args: WriteExportArgs, userTable: string): Promise
     await fillUserTable(session, exportSql, userTable, appId, channelUsers);
     await users.load(headUsers);
     const user = (id: string) => users.get(id);
-    await sink.write(
-      `${index > 0 ? ',' : ''}{"channel":${channelJsonV1(channel, user)},"members":[${members
-        .map((m) => memberJsonV1(m, user(m.user_id)))
-        .join(',')}],"messages":[`,
-    );
-    counts.channels += 1;
-    counts.members += members.length;
-    let first = true;
+    if (!resuming) {
+      await sink.write(
+        `${index > 0 ? ',' : ''}{"channel":${channelJsonV1(channel, user)},"members":[${members
+          .map((m) => memberJsonV1(m, user(m.user_id)))
+          .join(',')}],"messages":[`,
+      );
+      counts.channels += 1;
+      counts.members += members.length;
+    }
+    // A resumed channel has messages in the file already: the next page follows a comma.
+    let first = !resuming;
     await forEachPage(
       args,
       scope,
       V1_PAGE_SIZE,
       (range) => pageQuery(scope, range),
-      async (page) => {
+      async (page, range) => {
         if (!first) await sink.write(',');
         first = false;
         await sink.writeBytes(page.body);
         counts.messages += page.entities;
         counts.reactions += page.summed ?? 0;
+        await args.onPage?.(positionAfter('messages', index, range), counts, sink.bytes);
       },
+      resuming ? resume.after : undefined,
     );
     await sink.write(']');
     if (request.exportUsers) {
@@ -300,9 +334,82 @@ function countLines(text: Buffer): number {
 
 /** v2: Stream's import lines, in the order users, channels, members, messages, reactions. */
 async function writeV2(args: WriteExportArgs): Promise<ExportCounts> {
+  const { exportSql, appId, request, targets, sink } = args;
+  const counts = startingCounts(args);
+  const resume = args.resume?.position ?? null;
+  if (!resume) await writeV2Head(args, counts);
+  // Where each pass starts: after the resumed position in its own phase, nowhere in the phase before.
+  const startOf = (phase: ExportPosition['phase'], index: number) => {
+    if (!resume) return { skip: false, after: undefined };
+    const order = phase === resume.phase ? 0 : phase === 'messages' ? -1 : 1;
+    if (order < 0 || (order === 0 && index < resume.target)) return { skip: true, after: undefined };
+    return { skip: false, after: order === 0 && index === resume.target ? resume.after : undefined };
+  };
+  for (const [index, target] of targets.entries()) {
+    const from = startOf('messages', index);
+    if (from.skip) continue;
+    const scope = scopeOf(appId, target, request);
+    const encoded = messageLineV2Sql(exportSql, 'm', target.channel, request.clearDeletedMessageText);
+    await forEachPage(
+      args,
+      scope,
+      MESSAGE_PAGE_SIZE,
+      (range) => ({
+        encoded,
+        source: sql`from messages m where ${messagesIn(scope, range)}`,
+        orderBy: 'm.created_at, m.id',
+        separator: '',
+      }),
+      async (page, range) => {
+        await sink.writeBytes(page.body);
+        counts.messages += page.entities;
+        await args.onPage?.(positionAfter('messages', index, range), counts, sink.bytes);
+      },
+      from.after,
+    );
+  }
+  // Each message's lines of reactions, oldest first (the reverse of v1's newest-first order), from a
+  // subquery per message: a join lets PostgreSQL's planner scan every reaction of the app for each page.
+  const reactionLines =
+    `(select ${exportSql.aggregate(reactionLineV2Sql(exportSql, 'r'), '', 'r.created_at, r.user_id desc, r.type desc')} ` +
+    `from reactions r where r.app_id = m.app_id and r.message_id = m.id)`;
+  for (const [index, target] of targets.entries()) {
+    const from = startOf('reactions', index);
+    if (from.skip) continue;
+    const scope = scopeOf(appId, target, request);
+    await forEachPage(
+      args,
+      scope,
+      REACTION_PAGE_SIZE,
+      (range) => ({
+        encoded: reactionLines,
+        source: sql`from messages m where ${messagesIn(scope, range)} and ${sql.raw(hasReactionsSql('m'))}`,
+        orderBy: 'm.created_at, m.id',
+        separator: '',
+      }),
+      async (page, range) => {
+        await sink.writeBytes(page.body);
+        counts.reactions += countLines(page.body);
+        await args.onPage?.(positionAfter('reactions', index, range), counts, sink.bytes);
+      },
+      from.after,
+    );
+  }
+  await sink.flush();
+  return counts;
+}
+
+/** The counts an attempt starts from: the resumed checkpoint's, or none. */
+function startingCounts(args: WriteExportArgs): ExportCounts {
+  return args.resume
+    ? { ...args.resume.counts }
+    : { channels: 0, members: 0, messages: 0, reactions: 0, users: 0 };
+}
+
+/** The lines before the messages: users (with export_users), channels, members. */
+async function writeV2Head(args: WriteExportArgs, counts: ExportCounts): Promise<void> {
   const { session, exportSql, appId, request, targets, sink } = args;
   const { db } = session;
-  const counts: ExportCounts = { channels: 0, members: 0, messages: 0, reactions: 0, users: 0 };
   const membersByChannel = new Map<string, Awaited<ReturnType<typeof membersOf>>>();
   for (const { channel } of targets)
     membersByChannel.set(channel.cid, await membersOf(db, appId, channel.cid));
@@ -338,48 +445,4 @@ async function writeV2(args: WriteExportArgs): Promise<ExportCounts> {
     if (members.length > 0) await sink.write(members.map((m) => memberLineV2(m, channel)).join(''));
     counts.members += members.length;
   }
-  for (const target of targets) {
-    const scope = scopeOf(appId, target, request);
-    const encoded = messageLineV2Sql(exportSql, 'm', target.channel, request.clearDeletedMessageText);
-    await forEachPage(
-      args,
-      scope,
-      MESSAGE_PAGE_SIZE,
-      (range) => ({
-        encoded,
-        source: sql`from messages m where ${messagesIn(scope, range)}`,
-        orderBy: 'm.created_at, m.id',
-        separator: '',
-      }),
-      async (page) => {
-        await sink.writeBytes(page.body);
-        counts.messages += page.entities;
-      },
-    );
-  }
-  // Each message's lines of reactions, oldest first (the reverse of v1's newest-first order), from a
-  // subquery per message: a join lets PostgreSQL's planner scan every reaction of the app for each page.
-  const reactionLines =
-    `(select ${exportSql.aggregate(reactionLineV2Sql(exportSql, 'r'), '', 'r.created_at, r.user_id desc, r.type desc')} ` +
-    `from reactions r where r.app_id = m.app_id and r.message_id = m.id)`;
-  for (const target of targets) {
-    const scope = scopeOf(appId, target, request);
-    await forEachPage(
-      args,
-      scope,
-      REACTION_PAGE_SIZE,
-      (range) => ({
-        encoded: reactionLines,
-        source: sql`from messages m where ${messagesIn(scope, range)} and ${sql.raw(hasReactionsSql('m'))}`,
-        orderBy: 'm.created_at, m.id',
-        separator: '',
-      }),
-      async (page) => {
-        await sink.writeBytes(page.body);
-        counts.reactions += countLines(page.body);
-      },
-    );
-  }
-  await sink.flush();
-  return counts;
 }

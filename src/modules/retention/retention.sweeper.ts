@@ -112,6 +112,7 @@ async function inBatches<T extends { key: string }>(
   sweep: Sweep,
   items: AsyncIterable<T> | Iterable<T>,
   decide: (item: T, fate: ReturnType<typeof storedExportFate> | undefined) => Promise<void>,
+  { temporary = false }: { temporary?: boolean } = {},
 ): Promise<void> {
   let batch: T[] = [];
   const settle = async () => {
@@ -120,7 +121,7 @@ async function inBatches<T extends { key: string }>(
     const tasks = await findTaskFileStates(sweep.db, ids);
     for (const [index, item] of batch.entries()) {
       const key = parsed[index];
-      await decide(item, key ? storedExportFate(key, tasks.get(key.taskId)) : undefined);
+      await decide(item, key ? storedExportFate(key, tasks.get(key.taskId), { temporary }) : undefined);
     }
     batch = [];
   };
@@ -149,18 +150,23 @@ async function deleteOrphans(sweep: Sweep): Promise<void> {
 async function removeDeadTemporaries(sweep: Sweep): Promise<void> {
   const { storage, logger, report, now, temporaryMaxAgeMicros } = sweep;
   const temporaries = await storage.listTemporary();
-  await inBatches<TemporaryObject>(sweep, temporaries, async (temporary, fate) => {
-    // A temporary of no export attempt this database knows goes by age alone.
-    const byAge = fate === undefined || fate === 'unknown';
-    const stale = byAge && temporary.modifiedAt < now - temporaryMaxAgeMicros;
-    if (fate !== 'delete' && !stale) return;
-    try {
-      if (await storage.removeTemporary(temporary)) report.temporariesRemoved++;
-    } catch (error) {
-      report.failures++;
-      logger.error({ err: error, temporary: temporary.name }, 'retention: removing a temporary failed');
-    }
-  });
+  await inBatches<TemporaryObject>(
+    sweep,
+    temporaries,
+    async (temporary, fate) => {
+      // A temporary of no export attempt this database knows goes by age alone.
+      const byAge = fate === undefined || fate === 'unknown';
+      const stale = byAge && temporary.modifiedAt < now - temporaryMaxAgeMicros;
+      if (fate !== 'delete' && !stale) return;
+      try {
+        if (await storage.removeTemporary(temporary)) report.temporariesRemoved++;
+      } catch (error) {
+        report.failures++;
+        logger.error({ err: error, temporary: temporary.name }, 'retention: removing a temporary failed');
+      }
+    },
+    { temporary: true },
+  );
 }
 
 /**

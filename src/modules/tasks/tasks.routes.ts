@@ -22,6 +22,13 @@ const TaskStatusResponse = Type.Object({
       description: 'only when completed: an object, its fields by kind (exports: counts and a download link)',
     }),
   ),
+  progress: Type.Optional(
+    Type.Unsafe<Record<string, unknown>>({
+      description:
+        'only while running or pending (waiting for its next attempt): an object its kind records every ' +
+        'few seconds (exports: messages_done, messages_total (estimated), bytes_written, percent)',
+    }),
+  ),
   // Only these two fields are ever serialised, whatever the stored error holds.
   error: Type.Optional(Type.Object({ type: Type.String(), description: Type.String() })),
   duration: Type.Optional(Type.String()),
