@@ -1,17 +1,11 @@
 import os from 'node:os';
-import { findChannelsByCids } from '../channels/channels.repository.js';
 import { fileExpiresAt } from '../retention/retention.policy.js';
 import { exportFileKey } from '../storage/storage.keys.js';
 import { payloadParser } from '../tasks/tasks.payload.js';
 import type { TaskInvocation, TaskKind } from '../tasks/tasks.types.js';
 import { ChannelExportRequest } from './channel-export.request.js';
 import { countMessages } from './channel-export.source.js';
-import {
-  scopeOf,
-  writeChannelExport,
-  type ExportCounts,
-  type ExportTarget,
-} from './channel-export.writer.js';
+import { resolveTargets, scopeOf, writeChannelExport, type ExportCounts } from './channel-export.writer.js';
 import { ExportCheckpointer, openExportWrite, resumedFields } from './export-checkpoint.js';
 import { ExportSink } from './export-sink.js';
 import { exportSqlDialects } from './export-sql.dialects.js';
@@ -22,12 +16,6 @@ import { exportResultPresenter } from './export.presenter.js';
  * heavy work of an export (it builds the JSON), so this is what spreads an export over the cores.
  */
 const EXPORT_PARALLELISM = Math.min(4, os.availableParallelism());
-
-/** A channel named in the request that the file does not carry, and why. */
-export interface SkippedChannel {
-  cid: string;
-  reason: 'soft_deleted' | 'not_found';
-}
 
 /** `exports/<app>/<task>/<attempt>/...`: each attempt writes its own object, so none can overwrite another's. */
 function channelExportKey(task: TaskInvocation, version: 'v1' | 'v2'): string {
@@ -56,20 +44,7 @@ const runChannelExport: TaskKind<ChannelExportRequest>['run'] = async ({
 }) => {
   const request = task.payload;
   const { db, storage, clock, config } = context;
-  const channels = await findChannelsByCids(
-    db,
-    task.appId,
-    request.channels.map((c) => c.cid),
-  );
-  const targets: ExportTarget[] = [];
-  const skipped: SkippedChannel[] = [];
-  for (const selection of request.channels) {
-    const channel = channels.get(selection.cid);
-    if (!channel) skipped.push({ cid: selection.cid, reason: 'not_found' });
-    else if (channel.deleted_at !== null && !request.includeSoftDeletedChannels) {
-      skipped.push({ cid: selection.cid, reason: 'soft_deleted' });
-    } else targets.push({ channel, selection });
-  }
+  const { targets, skipped } = await resolveTargets(db, task.appId, request);
 
   const started = clock.nowMicros();
   const cids = targets.map((target) => target.channel.cid);

@@ -1,9 +1,9 @@
 import crypto from 'node:crypto';
-import { sql } from 'kysely';
-import type { ChannelRow } from '../../database/database.types.js';
+import { sql, type Kysely } from 'kysely';
+import type { ChannelRow, Database } from '../../database/database.types.js';
 import type { ReadSession } from '../../database/dialects/read-session.js';
 import { chunk } from '../../lib/ids.js';
-import { membersOf } from '../channels/channels.repository.js';
+import { findChannelsByCids, membersOf } from '../channels/channels.repository.js';
 import type { ChannelExportRequest, ChannelExportSelection } from './channel-export.request.js';
 import {
   MESSAGE_PAGE_SIZE,
@@ -63,6 +63,38 @@ export type ExportCounts = {
 export interface ExportTarget {
   channel: ChannelRow;
   selection: ChannelExportSelection;
+}
+
+/** A channel named in the request that the file does not carry, and why. */
+export interface SkippedChannel {
+  cid: string;
+  reason: 'soft_deleted' | 'not_found';
+}
+
+/**
+ * The channels an export carries, in the request's order: soft-deleted ones are left out unless asked
+ * for, and ones deleted for good since the request too, both listed as skipped.
+ */
+export async function resolveTargets(
+  db: Kysely<Database>,
+  appId: number,
+  request: ChannelExportRequest,
+): Promise<{ targets: ExportTarget[]; skipped: SkippedChannel[] }> {
+  const channels = await findChannelsByCids(
+    db,
+    appId,
+    request.channels.map((c) => c.cid),
+  );
+  const targets: ExportTarget[] = [];
+  const skipped: SkippedChannel[] = [];
+  for (const selection of request.channels) {
+    const channel = channels.get(selection.cid);
+    if (!channel) skipped.push({ cid: selection.cid, reason: 'not_found' });
+    else if (channel.deleted_at !== null && !request.includeSoftDeletedChannels) {
+      skipped.push({ cid: selection.cid, reason: 'soft_deleted' });
+    } else targets.push({ channel, selection });
+  }
+  return { targets, skipped };
 }
 
 export interface WriteExportArgs {
@@ -161,7 +193,7 @@ async function forEachPage(
  * A relation with no user, for sessions that cannot create tables (a read replica): every user is
  * then encoded from the users table, once per mention.
  */
-const NO_USERS = '(select cast(null as text) as id, cast(null as text) as json where 1 = 0)';
+export const NO_USERS = '(select cast(null as text) as id, cast(null as text) as json where 1 = 0)';
 
 /**
  * The serialised users a v1 export embeds, in a temporary table on each of the session's connections,
@@ -201,7 +233,7 @@ async function fillUserTable(
  * The query of a v1 page: its messages with their authors joined from the export's user table (one
  * join a page, not a lookup a message), their reactions, and `summed` counting those.
  */
-function v1PageQuery(
+export function v1PageQuery(
   exportSql: ExportSqlDialect,
   userTable: string,
   clearDeletedText: boolean,
@@ -368,11 +400,7 @@ async function writeV2(args: WriteExportArgs): Promise<ExportCounts> {
       from.after,
     );
   }
-  // Each message's lines of reactions, oldest first (the reverse of v1's newest-first order), from a
-  // subquery per message: a join lets PostgreSQL's planner scan every reaction of the app for each page.
-  const reactionLines =
-    `(select ${exportSql.aggregate(reactionLineV2Sql(exportSql, 'r'), '', 'r.created_at, r.user_id desc, r.type desc')} ` +
-    `from reactions r where r.app_id = m.app_id and r.message_id = m.id)`;
+  const reactionLines = reactionLinesSql(exportSql);
   for (const [index, target] of targets.entries()) {
     const from = startOf('reactions', index);
     if (from.skip) continue;
@@ -397,6 +425,18 @@ async function writeV2(args: WriteExportArgs): Promise<ExportCounts> {
   }
   await sink.flush();
   return counts;
+}
+
+/**
+ * The v2 lines of the reactions on the messages row aliased `m`, oldest first (the reverse of v1's
+ * newest-first order), from a subquery per message: a join lets PostgreSQL's planner scan every
+ * reaction of the app for each page.
+ */
+export function reactionLinesSql(exportSql: ExportSqlDialect): string {
+  return (
+    `(select ${exportSql.aggregate(reactionLineV2Sql(exportSql, 'r'), '', 'r.created_at, r.user_id desc, r.type desc')} ` +
+    `from reactions r where r.app_id = m.app_id and r.message_id = m.id)`
+  );
 }
 
 /** The counts an attempt starts from: the resumed checkpoint's, or none. */

@@ -174,6 +174,8 @@ export class ExportCheckpointer {
       messagesTotal: number;
       /** Messages done, from the counts. */
       done: (counts: Record<string, number>) => number;
+      /** False: record progress only, no checkpoint (a writer that cannot resume). Default true. */
+      resumable?: boolean;
     },
   ) {
     const { start } = options;
@@ -202,6 +204,11 @@ export class ExportCheckpointer {
   /** Records the progress at `bytes`, and the latest position the storage holds durably. */
   private async save(bytes: number): Promise<void> {
     const { start, targets, messagesTotal } = this.options;
+    const progress = { ...exportProgress(this.messagesDone, messagesTotal, bytes) };
+    if (this.options.resumable === false) {
+      await this.options.save({ progress });
+      return;
+    }
     const savepoint: WriteSavepoint = await start.write.savepoint();
     while (this.candidates.length > 0 && this.candidates[0]!.bytes <= savepoint.bytes)
       this.base = this.candidates.shift()!;
@@ -214,7 +221,7 @@ export class ExportCheckpointer {
       savepoint,
     };
     await this.options.save({
-      progress: { ...exportProgress(this.messagesDone, messagesTotal, bytes) },
+      progress,
       checkpoint: checkpoint as unknown as Record<string, unknown>,
     });
     this.saved = true;

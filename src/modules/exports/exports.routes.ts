@@ -6,6 +6,7 @@ import type { ApiForm } from '../../lib/shapes/shape.js';
 import { findChannelsByCids } from '../channels/channels.repository.js';
 import { submitTask } from '../tasks/tasks.submit.js';
 import { registerTaskStatusRoute } from '../tasks/tasks.routes.js';
+import { ChannelExportDryRun, estimateChannelExport } from './channel-export.estimate.js';
 import { parseChannelExportRequest } from './channel-export.request.js';
 import { exportChannelsTask } from './channel-export.task.js';
 
@@ -28,19 +29,34 @@ const ExportChannelsBody = Type.Object(
     include_soft_deleted_channels: Type.Optional(Type.Boolean()),
     export_users: Type.Optional(Type.Boolean()),
     clear_deleted_message_text: Type.Optional(Type.Boolean()),
+    dry_run: Type.Optional(
+      Type.Boolean({
+        description:
+          'true: validate as usual, then answer at once with counts per channel and the estimated file ' +
+          'size; no task, no file',
+      }),
+    ),
   },
   { additionalProperties: true },
 );
+const ExportChannelsResponse = Type.Union([
+  Type.Object({ task_id: Type.String(), duration: Type.Optional(Type.String()) }),
+  ChannelExportDryRun,
+]);
 
 /** `form`: the API generation (v2 has no export status route: its SDK polls `GET /tasks/{id}`). */
 export function registerExportRoutes(app: HttpApp, context: Context, form: ApiForm): void {
   /**
    * Validates the whole request, refuses channels that do not exist (400 code 4 naming them), and
-   * queues the export: the answer comes at once, the file later.
+   * queues the export: the answer comes at once, the file later. A dry run answers the counts and the
+   * estimated size instead, after the same checks.
    */
   app.post(
     '/export_channels',
-    { schema: { body: ExportChannelsBody }, config: { operation: 'ExportChannels' } },
+    {
+      schema: { body: ExportChannelsBody, response: { 201: ExportChannelsResponse } },
+      config: { operation: 'ExportChannels' },
+    },
     async (request) => {
       const exportRequest = parseChannelExportRequest(request.body);
       const found = await findChannelsByCids(
@@ -52,6 +68,7 @@ export function registerExportRoutes(app: HttpApp, context: Context, form: ApiFo
         if (!found.has(selection.cid))
           throw inputError(`channels.${index}`, `channel ${selection.cid} does not exist`);
       });
+      if (request.body.dry_run === true) return estimateChannelExport(context, request.app.id, exportRequest);
       const task = await submitTask(context, exportChannelsTask, {
         appId: request.app.id,
         payload: exportRequest,
