@@ -234,6 +234,19 @@ describe.each(testDialects)('export progress and dry runs (%s)', (dialect) => {
     }, 120_000);
   });
 
+  it('documents dry_run and progress in the OpenAPI document', async () => {
+    const document = (await (await fetch(`${t.baseURL}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { requestBody?: unknown; responses?: unknown }>>;
+    };
+    for (const path of ['/export_channels', '/export/users', '/api/v2/chat/export_channels']) {
+      const post = document.paths[path]!.post!;
+      expect(JSON.stringify(post.requestBody), path).toContain('dry_run');
+      expect(JSON.stringify(post.responses), path).toContain('estimated_size');
+    }
+    for (const path of ['/tasks/{id}', '/export_channels/{id}'])
+      expect(JSON.stringify(document.paths[path]!.get!.responses), path).toContain('messages_done');
+  });
+
   it('serves a running export’s progress, matching the database at its last checkpoint', async () => {
     // The storage holds the export still at its second checkpoint, until the test lets it go on.
     let release!: () => void;
