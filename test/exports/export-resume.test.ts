@@ -84,7 +84,7 @@ describe.each(cases)(
       await insertReactions(
         db,
         appId,
-        ids.filter((_id, i) => i % 7 === 0),
+        ids.filter((_id, i) => i % 40 === 0),
         {
           userId: 'reactor',
           type: 'like',
