@@ -20,14 +20,8 @@ import {
   type MessageScope,
   type PageRange,
 } from './channel-export.source.js';
-import {
-  NO_USERS,
-  reactionLinesSql,
-  resolveTargets,
-  scopeOf,
-  v1PageQuery,
-  type ExportTarget,
-} from './channel-export.writer.js';
+import { resolveTargets, scopeOf, type ExportTarget } from './channel-export.targets.js';
+import { NO_USERS, reactionLinesSql, v1PageQuery } from './channel-export.pages.js';
 import {
   channelJsonV1,
   channelLineV2,

@@ -1,14 +1,18 @@
-import crypto from 'node:crypto';
-import { sql, type Kysely } from 'kysely';
-import type { ChannelRow, Database } from '../../database/database.types.js';
+import { sql } from 'kysely';
 import type { ReadSession } from '../../database/dialects/read-session.js';
-import { chunk } from '../../lib/ids.js';
-import { findChannelsByCids, membersOf } from '../channels/channels.repository.js';
-import type { ChannelExportRequest, ChannelExportSelection } from './channel-export.request.js';
+import { membersOf } from '../channels/channels.repository.js';
+import type { ChannelExportRequest } from './channel-export.request.js';
+import { scopeOf, type ExportTarget } from './channel-export.targets.js';
+import {
+  createUserTable,
+  fillUserTable,
+  NO_USERS,
+  reactionLinesSql,
+  v1PageQuery,
+} from './channel-export.pages.js';
 import {
   MESSAGE_PAGE_SIZE,
   messagesIn,
-  messageWindow,
   pageRanges,
   referencedUserIds,
   UserCache,
@@ -28,17 +32,7 @@ import {
 import type { ExportPosition } from './export-checkpoint.js';
 import type { ExportSink } from './export-sink.js';
 import type { EncodedPage, ExportSqlDialect, PageQuery } from './export-sql.dialects.js';
-import {
-  hasReactionsSql,
-  joinedUserSql,
-  messageJsonV1Sql,
-  messageLineV2Sql,
-  messageReactionsSql,
-  reactionLineV2Sql,
-  reactionsJsonSql,
-  userJsonSql,
-  userLookupSql,
-} from './export-sql.js';
+import { hasReactionsSql, messageLineV2Sql } from './export-sql.js';
 
 /** v1 messages a page starts with: each embeds its author, mentions and reactions, so fewer than v2. */
 const V1_PAGE_SIZE = 2000;
@@ -58,44 +52,6 @@ export type ExportCounts = {
   reactions: number;
   users: number;
 };
-
-/** A channel to export, with the selection (time window) it was asked with. */
-export interface ExportTarget {
-  channel: ChannelRow;
-  selection: ChannelExportSelection;
-}
-
-/** A channel named in the request that the file does not carry, and why. */
-export interface SkippedChannel {
-  cid: string;
-  reason: 'soft_deleted' | 'not_found';
-}
-
-/**
- * The channels an export carries, in the request's order: soft-deleted ones are left out unless asked
- * for, and ones deleted for good since the request too, both listed as skipped.
- */
-export async function resolveTargets(
-  db: Kysely<Database>,
-  appId: number,
-  request: ChannelExportRequest,
-): Promise<{ targets: ExportTarget[]; skipped: SkippedChannel[] }> {
-  const channels = await findChannelsByCids(
-    db,
-    appId,
-    request.channels.map((c) => c.cid),
-  );
-  const targets: ExportTarget[] = [];
-  const skipped: SkippedChannel[] = [];
-  for (const selection of request.channels) {
-    const channel = channels.get(selection.cid);
-    if (!channel) skipped.push({ cid: selection.cid, reason: 'not_found' });
-    else if (channel.deleted_at !== null && !request.includeSoftDeletedChannels) {
-      skipped.push({ cid: selection.cid, reason: 'soft_deleted' });
-    } else targets.push({ channel, selection });
-  }
-  return { targets, skipped };
-}
 
 export interface WriteExportArgs {
   /** The export's read session (DatabaseDialect.readSession): pages are encoded on its connections. */
@@ -128,15 +84,6 @@ function positionAfter(
   range: PageRange,
 ): ExportPosition | undefined {
   return range.through ? { phase, target, after: range.through } : undefined;
-}
-
-/** The messages of a target that the export carries. */
-export function scopeOf(appId: number, target: ExportTarget, request: ChannelExportRequest): MessageScope {
-  return {
-    appId,
-    cid: target.channel.cid,
-    window: messageWindow(target.channel, target.selection, request.includeTruncatedMessages),
-  };
 }
 
 /**
@@ -187,94 +134,6 @@ async function forEachPage(
     if (inFlight.length >= session.parallelism) await settle();
   }
   while (inFlight.length > 0) await settle();
-}
-
-/**
- * A relation with no user, for sessions that cannot create tables (a read replica): every user is
- * then encoded from the users table, once per mention.
- */
-export const NO_USERS = '(select cast(null as text) as id, cast(null as text) as json where 1 = 0)';
-
-/**
- * The serialised users a v1 export embeds, in a temporary table on each of the session's connections,
- * so each user is encoded once rather than once per message; the SQL falls back on the users table for
- * any other. Answers a relation for the export's SQL: the table's name, or NO_USERS.
- */
-async function createUserTable(session: ReadSession): Promise<string> {
-  if (session.readOnly) return NO_USERS;
-  const name = `chatport_export_users_${crypto.randomBytes(6).toString('hex')}`;
-  await session.everywhere(
-    sql`create temporary table ${sql.table(name)} (id text primary key, json text not null)`.compile(
-      session.db,
-    ),
-  );
-  return name;
-}
-
-async function fillUserTable(
-  session: ReadSession,
-  exportSql: ExportSqlDialect,
-  table: string,
-  appId: number,
-  ids: Iterable<string>,
-): Promise<void> {
-  if (table === NO_USERS) return;
-  for (const batch of chunk([...new Set(ids)], 500)) {
-    await session.everywhere(
-      sql`insert into ${sql.table(table)} (id, json)
-        select u.id, ${sql.raw(userJsonSql(exportSql, 'u'))} from users u
-        where u.app_id = ${appId} and u.id in (${sql.join(batch)})
-        on conflict (id) do nothing`.compile(session.db),
-    );
-  }
-}
-
-/**
- * The query of a v1 page: its messages with their authors joined from the export's user table (one
- * join a page, not a lookup a message), their reactions, and `summed` counting those.
- */
-export function v1PageQuery(
-  exportSql: ExportSqlDialect,
-  userTable: string,
-  clearDeletedText: boolean,
-): (scope: MessageScope, range: PageRange) => PageQuery {
-  const user = userLookupSql(exportSql, userTable, 'm.app_id');
-  const author = joinedUserSql(exportSql, 'author', 'm.user_id', 'm.app_id');
-  const withAuthor = sql`from messages m left join ${sql.raw(userTable)} author on author.id = m.user_id`;
-  const page = { orderBy: 'm.created_at, m.id', separator: ',' };
-  if (exportSql.lateralJoins) {
-    const encoded = messageJsonV1Sql(
-      exportSql,
-      'm',
-      { user, author, reactions: `coalesce(message_reactions.json, '[]')` },
-      clearDeletedText,
-    );
-    const reactions = sql.raw(
-      `left join lateral (select ${reactionsJsonSql(exportSql, user)} as json, count(*) as total ` +
-        `from reactions r where r.app_id = m.app_id and r.message_id = m.id and ${hasReactionsSql('m')}) ` +
-        `message_reactions on true`,
-    );
-    return (scope, range) => ({
-      ...page,
-      encoded,
-      source: sql`${withAuthor} ${reactions} where ${messagesIn(scope, range)}`,
-      summed: 'message_reactions.total',
-    });
-  }
-  const encoded = messageJsonV1Sql(
-    exportSql,
-    'm',
-    { user, author, reactions: messageReactionsSql(exportSql, 'm', user) },
-    clearDeletedText,
-  );
-  return (scope, range) => ({
-    ...page,
-    encoded,
-    source: sql`${withAuthor} where ${messagesIn(scope, range)}`,
-    summed:
-      `case when ${hasReactionsSql('m')} then ` +
-      '(select count(*) from reactions r where r.app_id = m.app_id and r.message_id = m.id) else 0 end',
-  });
 }
 
 /** v1: `[{"channel":{..},"members":[..],"messages":[..](,"users":[..])}, ...]`. */
@@ -425,18 +284,6 @@ async function writeV2(args: WriteExportArgs): Promise<ExportCounts> {
   }
   await sink.flush();
   return counts;
-}
-
-/**
- * The v2 lines of the reactions on the messages row aliased `m`, oldest first (the reverse of v1's
- * newest-first order), from a subquery per message: a join lets PostgreSQL's planner scan every
- * reaction of the app for each page.
- */
-export function reactionLinesSql(exportSql: ExportSqlDialect): string {
-  return (
-    `(select ${exportSql.aggregate(reactionLineV2Sql(exportSql, 'r'), '', 'r.created_at, r.user_id desc, r.type desc')} ` +
-    `from reactions r where r.app_id = m.app_id and r.message_id = m.id)`
-  );
 }
 
 /** The counts an attempt starts from: the resumed checkpoint's, or none. */
