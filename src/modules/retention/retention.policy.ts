@@ -13,6 +13,9 @@
 import { formatMicros, MICROS_PER_DAY } from '../../lib/time.js';
 import type { ExportFileKey } from '../storage/storage.keys.js';
 
+/** CHATPORT_RETENTION_DAYS when not configured. */
+export const DEFAULT_RETENTION_DAYS = 60;
+
 /**
  * How long an incremental export's cursor stays usable: as long as the export file that carried it is
  * kept. Tombstones (deletes) are kept a day longer (tombstonesPrunedBefore), so a cursor inside its
