@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql, type Kysely } from 'kysely';
 import type { StreamChat } from 'stream-chat';
@@ -19,6 +21,22 @@ import { channelTruth, expectSameEntities, Replica } from '../helpers/export-rep
 import { exportAndDownload, parseV2, type V1Record } from '../helpers/exports.js';
 import { insertMessages, insertReactions } from '../helpers/seed.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
+
+/** The documented JSON Schemas of the two formats (docs/schemas), tombstones included. */
+function schemaCheck(version: 'v1' | 'v2') {
+  const schema = JSON.parse(
+    fs.readFileSync(
+      new URL(`../../docs/schemas/channel-export-${version}.schema.json`, import.meta.url),
+      'utf8',
+    ),
+  ) as object;
+  const validate = new Ajv2020({ allErrors: true, strict: false }).compile(schema);
+  return (value: unknown) => {
+    expect(validate(value), JSON.stringify(validate.errors)).toBe(true);
+  };
+}
+const matchesV1 = schemaCheck('v1');
+const matchesV2 = schemaCheck('v2');
 
 describe.each(testDialects)('incremental exports: write paths, v1, cursors (%s)', (dialect) => {
   const clock = createManualClock(Math.floor(Date.now() / 1000) * 1_000_000);
@@ -70,6 +88,7 @@ describe.each(testDialects)('incremental exports: write paths, v1, cursors (%s)'
     await channel.removeMembers(['cat']);
 
     const next = await exportOf('v1', { version: 'v1', since_cursor: full.cursor });
+    matchesV1(JSON.parse(next.text));
     const [record] = JSON.parse(next.text) as Array<
       V1Record & { tombstones: Array<Record<string, unknown>> }
     >;
@@ -113,6 +132,7 @@ describe.each(testDialects)('incremental exports: write paths, v1, cursors (%s)'
     const next = async () => {
       step = await exportOf('paths', { version: 'v2', since_cursor: step.cursor });
       const lines = parseV2(step.text);
+      for (const line of lines) matchesV2(line);
       replica.apply(lines);
       expectSameEntities(
         replica,
