@@ -94,11 +94,18 @@ async function postgresUp(db: Kysely<unknown>) {
       `
     create function chatport_stamp_change() returns trigger language plpgsql as $$
     begin
+      -- A rewrite that changes nothing (an import of the same file again) is no change.
+      if tg_op = 'UPDATE' and new is not distinct from old then
+        return new;
+      end if;
       new.change_mark := pg_current_xact_id();
       return new;
     end $$;
     create function chatport_stamp_reaction() returns trigger language plpgsql as $$
     begin
+      if tg_op = 'UPDATE' and new is not distinct from old then
+        return new;
+      end if;
       if tg_op = 'INSERT' or new.message_id is distinct from old.message_id then
         new.cid := coalesce((select m.cid from messages m where m.app_id = new.app_id and m.id = new.message_id), '');
       end if;
@@ -156,6 +163,8 @@ async function sqliteUp(db: Kysely<unknown>) {
   const now = `cast(round((julianday('now') - 2440587.5) * 86400000000) as integer)`;
   // SQLite triggers cannot assign NEW, so an AFTER trigger stamps the row it follows, only when its
   // mark is not the epoch's already (its own update then fires nothing: it sets the mark to the epoch).
+  // Unlike PostgreSQL's, it stamps a rewrite that changes nothing too: telling one apart would mean
+  // naming every column here, and a column added later and left out would then go unnoticed.
   const keys: Record<string, string> = {
     messages: 'app_id = new.app_id and id = new.id',
     reactions:
