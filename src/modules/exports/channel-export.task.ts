@@ -6,6 +6,7 @@ import { payloadParser } from '../tasks/tasks.payload.js';
 import type { TaskInvocation, TaskKind } from '../tasks/tasks.types.js';
 import { ChannelExportRequest } from './channel-export.request.js';
 import { writeChannelExport, type ExportTarget } from './channel-export.writer.js';
+import { encodeCursor } from './export-cursor.js';
 import { ExportSink } from './export-sink.js';
 import { exportSqlDialects } from './export-sql.dialects.js';
 import { exportResultPresenter } from './export.presenter.js';
@@ -57,15 +58,26 @@ const runChannelExport: TaskKind<ChannelExportRequest>['run'] = async ({ context
     } else targets.push({ channel, selection });
   }
 
-  const key = channelExportKey(task, request.version);
+  // The high-water mark first: everything the export reads committed no later than this is covered by
+  // the cursor it returns; anything later is after it (docs/reliability.md, incremental exports).
+  const exportSql = exportSqlDialects[context.dialect.name];
   const started = clock.nowMicros();
+  const taken = await exportSql.changes.take().execute(db);
+  const mark = String(taken.rows[0]!.mark);
+  const cursor = request.sinceCursor;
+  if (cursor) {
+    for (const target of targets)
+      target.changes = { after: cursor.marks[target.channel.cid] ?? null, through: mark };
+  }
+
+  const key = channelExportKey(task, request.version);
   const write = await storage.openWrite(key);
   try {
     const sink = new ExportSink(write.stream);
     const counts = await context.dialect.readSession({ parallelism: EXPORT_PARALLELISM }, (session) =>
       writeChannelExport({
         session,
-        exportSql: exportSqlDialects[context.dialect.name],
+        exportSql,
         appId: task.appId,
         request,
         targets,
@@ -82,6 +94,16 @@ const runChannelExport: TaskKind<ChannelExportRequest>['run'] = async ({ context
         ...counts,
         size: committed.size,
         skipped_channels: skipped,
+        cursor: encodeCursor({
+          app: task.appId,
+          database: context.dialect.name,
+          takenAt: started,
+          // Channels of the cursor this export did not carry keep their marks, so it can go on.
+          marks: {
+            ...cursor?.marks,
+            ...Object.fromEntries(targets.map((target) => [target.channel.cid, mark])),
+          },
+        }),
         started_at: started,
         finished_at: finished,
       },

@@ -6,7 +6,16 @@ import { chunk } from '../../lib/ids.js';
 import { membersOf } from '../channels/channels.repository.js';
 import type { ChannelExportRequest, ChannelExportSelection } from './channel-export.request.js';
 import {
+  changedMembers,
+  reactionRanges,
+  reactionsIn,
+  tombstoneJson,
+  tombstonePages,
+  changedReactions,
+} from './channel-export.changes.js';
+import {
   MESSAGE_PAGE_SIZE,
+  messagesFrom,
   messagesIn,
   messageWindow,
   pageRanges,
@@ -25,7 +34,7 @@ import {
   userLineV2,
 } from './export-serializers.js';
 import type { ExportSink } from './export-sink.js';
-import type { EncodedPage, ExportSqlDialect, PageQuery } from './export-sql.dialects.js';
+import type { ChangeWindow, EncodedPage, ExportSqlDialect, PageQuery } from './export-sql.dialects.js';
 import {
   hasReactionsSql,
   joinedUserSql,
@@ -55,12 +64,16 @@ export interface ExportCounts {
   messages: number;
   reactions: number;
   users: number;
+  /** Incremental exports: the deletes they carry. */
+  tombstones?: number;
 }
 
 /** A channel to export, with the selection (time window) it was asked with. */
 export interface ExportTarget {
   channel: ChannelRow;
   selection: ChannelExportSelection;
+  /** Incremental exports: the channel's changes to carry (`after` null: all of it, as of `through`). */
+  changes?: ChangeWindow;
 }
 
 export interface WriteExportArgs {
@@ -80,12 +93,39 @@ export async function writeChannelExport(args: WriteExportArgs): Promise<ExportC
   return args.request.version === 'v2' ? writeV2(args) : writeV1(args);
 }
 
-function scopeOf(appId: number, target: ExportTarget, request: ChannelExportRequest): MessageScope {
+function scopeOf(args: WriteExportArgs, target: ExportTarget): MessageScope {
   return {
-    appId,
+    appId: args.appId,
     cid: target.channel.cid,
-    window: messageWindow(target.channel, target.selection, request.includeTruncatedMessages),
+    window: messageWindow(target.channel, target.selection, args.request.includeTruncatedMessages),
+    ...(target.changes ? { changes: { window: target.changes, sql: args.exportSql.changes } } : {}),
   };
+}
+
+/** The channel's members the export carries: all, or those changed in an incremental export. */
+async function membersCarried(args: WriteExportArgs, scope: MessageScope) {
+  const db = args.session.db;
+  return scope.changes
+    ? changedMembers(db, args.appId, scope.cid, scope.changes)
+    : membersOf(db, args.appId, scope.cid);
+}
+
+/** Each tombstone of the channel an incremental export continuing from a mark carries, encoded. */
+async function eachTombstone(
+  args: WriteExportArgs,
+  target: ExportTarget,
+  scope: MessageScope,
+  take: (json: string) => Promise<void>,
+): Promise<number> {
+  if (!scope.changes || scope.changes.window.after === null) return 0;
+  let count = 0;
+  for await (const page of tombstonePages(args.session.db, args.appId, scope.cid, scope.changes)) {
+    for (const row of page) {
+      await take(tombstoneJson(row, target.channel));
+      count++;
+    }
+  }
+  return count;
 }
 
 /**
@@ -95,11 +135,11 @@ function scopeOf(appId: number, target: ExportTarget, request: ChannelExportRequ
  * session's own connection, without starting any other. Page sizes adapt so a page weighs about
  * PAGE_TARGET_BYTES.
  */
-async function forEachPage(
+async function forEachPage<Range extends { after?: unknown; through?: unknown }>(
   args: WriteExportArgs,
-  scope: MessageScope,
+  ranges: (pageSize: () => number) => AsyncIterable<Range>,
   pageSize: number,
-  query: (range: PageRange) => PageQuery,
+  query: (range: Range) => PageQuery,
   take: (page: EncodedPage & { body: Buffer }) => Promise<void>,
 ): Promise<void> {
   const { session, exportSql, signal } = args;
@@ -117,7 +157,7 @@ async function forEachPage(
       summed: page.summed === null ? null : Number(page.summed),
     });
   };
-  for await (const range of pageRanges(session.db, scope, () => size)) {
+  for await (const range of ranges(() => size)) {
     signal.throwIfAborted();
     const compiled = exportSql.page(query(range)).compile(session.db);
     const whole = range.after === undefined && range.through === undefined;
@@ -183,7 +223,8 @@ function v1PageQuery(
 ): (scope: MessageScope, range: PageRange) => PageQuery {
   const user = userLookupSql(exportSql, userTable, 'm.app_id');
   const author = joinedUserSql(exportSql, 'author', 'm.user_id', 'm.app_id');
-  const withAuthor = sql`from messages m left join ${sql.raw(userTable)} author on author.id = m.user_id`;
+  const withAuthor = (scope: MessageScope) =>
+    sql`from ${messagesFrom(scope)} left join ${sql.raw(userTable)} author on author.id = m.user_id`;
   const page = { orderBy: 'm.created_at, m.id', separator: ',' };
   if (exportSql.lateralJoins) {
     const encoded = messageJsonV1Sql(
@@ -200,7 +241,7 @@ function v1PageQuery(
     return (scope, range) => ({
       ...page,
       encoded,
-      source: sql`${withAuthor} ${reactions} where ${messagesIn(scope, range)}`,
+      source: sql`${withAuthor(scope)} ${reactions} where ${messagesIn(scope, range)}`,
       summed: 'message_reactions.total',
     });
   }
@@ -213,7 +254,7 @@ function v1PageQuery(
   return (scope, range) => ({
     ...page,
     encoded,
-    source: sql`${withAuthor} where ${messagesIn(scope, range)}`,
+    source: sql`${withAuthor(scope)} where ${messagesIn(scope, range)}`,
     summed:
       `case when ${hasReactionsSql('m')} then ` +
       '(select count(*) from reactions r where r.app_id = m.app_id and r.message_id = m.id) else 0 end',
@@ -242,8 +283,8 @@ async function writeV1Records(args: WriteExportArgs, userTable: string): Promise
   await sink.write('[');
   for (const [index, target] of targets.entries()) {
     const { channel } = target;
-    const scope = scopeOf(appId, target, request);
-    const members = await membersOf(db, appId, channel.cid);
+    const scope = scopeOf(args, target);
+    const members = await membersCarried(args, scope);
     const headUsers = [
       ...members.map((m) => m.user_id),
       ...(channel.created_by_id ? [channel.created_by_id] : []),
@@ -265,7 +306,7 @@ async function writeV1Records(args: WriteExportArgs, userTable: string): Promise
     let first = true;
     await forEachPage(
       args,
-      scope,
+      (size) => pageRanges(db, scope, size),
       V1_PAGE_SIZE,
       (range) => pageQuery(scope, range),
       async (page) => {
@@ -277,6 +318,16 @@ async function writeV1Records(args: WriteExportArgs, userTable: string): Promise
       },
     );
     await sink.write(']');
+    if (scope.changes?.window.after != null) {
+      await sink.write(',"tombstones":[');
+      let firstTombstone = true;
+      const tombstones = await eachTombstone(args, target, scope, async (json) => {
+        await sink.write(firstTombstone ? json : `,${json}`);
+        firstTombstone = false;
+      });
+      counts.tombstones = (counts.tombstones ?? 0) + tombstones;
+      await sink.write(']');
+    }
     if (request.exportUsers) {
       const ids = [...channelUsers].sort();
       await users.load(ids);
@@ -304,8 +355,8 @@ async function writeV2(args: WriteExportArgs): Promise<ExportCounts> {
   const { db } = session;
   const counts: ExportCounts = { channels: 0, members: 0, messages: 0, reactions: 0, users: 0 };
   const membersByChannel = new Map<string, Awaited<ReturnType<typeof membersOf>>>();
-  for (const { channel } of targets)
-    membersByChannel.set(channel.cid, await membersOf(db, appId, channel.cid));
+  for (const target of targets)
+    membersByChannel.set(target.channel.cid, await membersCarried(args, scopeOf(args, target)));
 
   if (request.exportUsers) {
     // Users come first, so every user a later line names must be known before the messages are
@@ -316,8 +367,7 @@ async function writeV2(args: WriteExportArgs): Promise<ExportCounts> {
       for (const m of membersByChannel.get(channel.cid)!) ids.add(m.user_id);
       if (channel.created_by_id) ids.add(channel.created_by_id);
       if (channel.truncated_by_id) ids.add(channel.truncated_by_id);
-      for (const id of await referencedUserIds(session, exportSql, scopeOf(appId, target, request)))
-        ids.add(id);
+      for (const id of await referencedUserIds(session, exportSql, scopeOf(args, target))) ids.add(id);
     }
     const users = new UserCache(db, appId, userLineV2, () => '');
     const sorted = [...ids].sort();
@@ -333,21 +383,29 @@ async function writeV2(args: WriteExportArgs): Promise<ExportCounts> {
     await sink.write(channelLineV2(channel));
     counts.channels += 1;
   }
+  // Deletes before the rest, so that replaying the lines in order ends as the database did: an entity
+  // deleted and written again comes back, one written and deleted again does not (its row is gone).
+  for (const target of targets) {
+    const tombstones = await eachTombstone(args, target, scopeOf(args, target), async (json) => {
+      await sink.write(`{"type":"tombstone","data":${json}}\n`);
+    });
+    if (target.changes?.after != null) counts.tombstones = (counts.tombstones ?? 0) + tombstones;
+  }
   for (const { channel } of targets) {
     const members = membersByChannel.get(channel.cid)!;
     if (members.length > 0) await sink.write(members.map((m) => memberLineV2(m, channel)).join(''));
     counts.members += members.length;
   }
   for (const target of targets) {
-    const scope = scopeOf(appId, target, request);
+    const scope = scopeOf(args, target);
     const encoded = messageLineV2Sql(exportSql, 'm', target.channel, request.clearDeletedMessageText);
     await forEachPage(
       args,
-      scope,
+      (size) => pageRanges(db, scope, size),
       MESSAGE_PAGE_SIZE,
       (range) => ({
         encoded,
-        source: sql`from messages m where ${messagesIn(scope, range)}`,
+        source: sql`from ${messagesFrom(scope)} where ${messagesIn(scope, range)}`,
         orderBy: 'm.created_at, m.id',
         separator: '',
       }),
@@ -363,14 +421,18 @@ async function writeV2(args: WriteExportArgs): Promise<ExportCounts> {
     `(select ${exportSql.aggregate(reactionLineV2Sql(exportSql, 'r'), '', 'r.created_at, r.user_id desc, r.type desc')} ` +
     `from reactions r where r.app_id = m.app_id and r.message_id = m.id)`;
   for (const target of targets) {
-    const scope = scopeOf(appId, target, request);
+    const scope = scopeOf(args, target);
+    if (scope.changes) {
+      await writeChangedReactions(args, scope, counts);
+      continue;
+    }
     await forEachPage(
       args,
-      scope,
+      (size) => pageRanges(db, scope, size),
       REACTION_PAGE_SIZE,
       (range) => ({
         encoded: reactionLines,
-        source: sql`from messages m where ${messagesIn(scope, range)} and ${sql.raw(hasReactionsSql('m'))}`,
+        source: sql`from ${messagesFrom(scope)} where ${messagesIn(scope, range)} and ${sql.raw(hasReactionsSql('m'))}`,
         orderBy: 'm.created_at, m.id',
         separator: '',
       }),
@@ -382,4 +444,33 @@ async function writeV2(args: WriteExportArgs): Promise<ExportCounts> {
   }
   await sink.flush();
   return counts;
+}
+
+/**
+ * v2 incremental: the channel's reactions changed in the window, by the reactions' own changes index
+ * (not every reaction of the changed messages: one added to an old message is carried alone).
+ */
+async function writeChangedReactions(
+  args: WriteExportArgs,
+  scope: MessageScope,
+  counts: ExportCounts,
+): Promise<void> {
+  const changes = scope.changes!;
+  const { from } = changedReactions(args.appId, scope.cid, changes);
+  const encoded = reactionLineV2Sql(args.exportSql, 'r');
+  await forEachPage(
+    args,
+    () => reactionRanges(args.session.db, args.appId, scope.cid, changes, REACTION_PAGE_SIZE),
+    REACTION_PAGE_SIZE,
+    (range) => ({
+      encoded,
+      source: sql`from ${from} where ${reactionsIn(args.appId, scope.cid, changes, range)}`,
+      orderBy: 'r.message_id, r.user_id, r.type',
+      separator: '',
+    }),
+    async (page) => {
+      await args.sink.writeBytes(page.body);
+      counts.reactions += page.entities;
+    },
+  );
 }

@@ -8,6 +8,9 @@ import { submitTask } from '../tasks/tasks.submit.js';
 import { registerTaskStatusRoute } from '../tasks/tasks.routes.js';
 import { parseChannelExportRequest } from './channel-export.request.js';
 import { exportChannelsTask } from './channel-export.task.js';
+import { cursorProblem } from './export-cursor.js';
+import { exportSqlDialects } from './export-sql.dialects.js';
+import { cursorHorizonMicros } from '../retention/retention.policy.js';
 
 const Timestamp = Type.Union([Type.String(), Type.Null()]);
 const ChannelEntry = Type.Object(
@@ -28,6 +31,12 @@ const ExportChannelsBody = Type.Object(
     include_soft_deleted_channels: Type.Optional(Type.Boolean()),
     export_users: Type.Optional(Type.Boolean()),
     clear_deleted_message_text: Type.Optional(Type.Boolean()),
+    since_cursor: Type.Optional(
+      Type.Union([Type.String(), Type.Null()], {
+        description:
+          "chatport's addition: the `cursor` of a completed channel export; this export then holds only what changed after it (docs/exports.md, incremental exports)",
+      }),
+    ),
   },
   { additionalProperties: true },
 );
@@ -43,6 +52,16 @@ export function registerExportRoutes(app: HttpApp, context: Context, form: ApiFo
     { schema: { body: ExportChannelsBody }, config: { operation: 'ExportChannels' } },
     async (request) => {
       const exportRequest = parseChannelExportRequest(request.body);
+      if (exportRequest.sinceCursor) {
+        const problem = cursorProblem(exportRequest.sinceCursor, {
+          appId: request.app.id,
+          database: context.dialect.name,
+          isMark: exportSqlDialects[context.dialect.name].changes.isMark,
+          nowMicros: context.clock.nowMicros(),
+          horizonMicros: cursorHorizonMicros(context.config.retentionDays),
+        });
+        if (problem) throw inputError('since_cursor', problem);
+      }
       const found = await findChannelsByCids(
         context.db,
         request.app.id,
