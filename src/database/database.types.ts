@@ -4,6 +4,9 @@
  * - `custom` columns: a JSON object (text) of the fields the API carries flattened beside the known ones.
  * - flags: INTEGER 0 or 1, the same on both databases.
  * - cid: `<type>:<id>`, a channel's name within its app.
+ * - change tracking (migrations/0008-change-tracking.ts): messages, reactions and members also have a
+ *   `change_mark` column (and reactions a `cid`), written by the database's triggers on every write and
+ *   read only by the incremental export's SQL, so they are not declared here: code never writes them.
  */
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 
@@ -89,6 +92,24 @@ export interface ReactionsTable {
   custom: string;
   created_at: number;
   updated_at: number;
+}
+
+/**
+ * A message, reaction or member deleted for good, written by the database as the row goes: what an
+ * incremental export reports as a tombstone. Pruned by the retention sweeper after the horizon
+ * (CHATPORT_RETENTION_DAYS + 1 day). `entity`: message (message_id), reaction (message_id, user_id,
+ * reaction_type) or member (user_id).
+ */
+export interface TombstonesTable {
+  id: Generated<number>;
+  app_id: number;
+  cid: string;
+  entity: string;
+  message_id: string | null;
+  user_id: string | null;
+  reaction_type: string | null;
+  deleted_at: number;
+  change_mark: Generated<ChangeMark>;
 }
 
 /** Durable background work: deletes, exports. See modules/tasks for the lease protocol. */
@@ -186,6 +207,12 @@ export interface WebhookAttemptsTable {
   error: string | null;
 }
 
+/**
+ * Where a row stands in its channel's changes: SQLite, the change epoch it was written in (a number);
+ * PostgreSQL, the writing transaction's id (xid8, read as a string). Compared only in SQL.
+ */
+export type ChangeMark = number | string;
+
 export interface Database {
   apps: AppsTable;
   users: UsersTable;
@@ -193,6 +220,7 @@ export interface Database {
   members: MembersTable;
   messages: MessagesTable;
   reactions: ReactionsTable;
+  tombstones: TombstonesTable;
   tasks: TasksTable;
   app_settings: AppSettingsTable;
   event_hooks: EventHooksTable;

@@ -240,8 +240,10 @@ export async function truncateChannel(
   return dialect.writeTransaction(async (trx) => {
     const now = clock.nowMicros();
     const truncatedAt = input.truncatedAt ?? now;
-    // The channel row first (which locks it), then its messages: the order every writer keeps. Any
-    // refusal below rolls this update back.
+    // The channel row first, then its messages: the order every writer keeps. Locked FOR UPDATE before
+    // the update, so messages being sent (which hold the row shared) commit first and are truncated
+    // with the others. Any refusal below rolls this update back.
+    if (dialect.rowLocks) await findChannel(trx, appId, cid, true);
     const channel = await trx
       .updateTable('channels')
       .set({ truncated_at: truncatedAt, truncated_by_id: input.userId ?? null, updated_at: now })
@@ -280,7 +282,9 @@ export async function deleteChannel(
   hard: boolean,
 ): Promise<ChannelRow> {
   return dialect.writeTransaction(async (trx) => {
-    const channel = await findChannel(trx, appId, cid);
+    // Locked: a message being sent holds the row shared (messages.repository.ts, shareChannel), so
+    // the deletion waits for it to commit, and later messages find the channel deleted.
+    const channel = await findChannel(trx, appId, cid, dialect.rowLocks);
     if (!channel) throw notFound(`channel ${cid} does not exist`);
     if (!hard && channel.deleted_at !== null) throw notFound(`channel ${cid} does not exist`);
     const now = clock.nowMicros();

@@ -6,7 +6,7 @@ import crypto from 'node:crypto';
 import { sql } from 'kysely';
 import type { ReadSession } from '../../database/dialects/read-session.js';
 import { chunk } from '../../lib/ids.js';
-import { messagesIn, type MessageScope, type PageRange } from './channel-export.source.js';
+import { messagesFrom, messagesIn, type MessageScope, type PageRange } from './channel-export.source.js';
 import type { ExportSqlDialect, PageQuery } from './export-sql.dialects.js';
 import {
   hasReactionsSql,
@@ -70,7 +70,8 @@ export function v1PageQuery(
 ): (scope: MessageScope, range: PageRange) => PageQuery {
   const user = userLookupSql(exportSql, userTable, 'm.app_id');
   const author = joinedUserSql(exportSql, 'author', 'm.user_id', 'm.app_id');
-  const withAuthor = sql`from messages m left join ${sql.raw(userTable)} author on author.id = m.user_id`;
+  const withAuthor = (scope: MessageScope) =>
+    sql`from ${messagesFrom(scope)} left join ${sql.raw(userTable)} author on author.id = m.user_id`;
   const page = { orderBy: 'm.created_at, m.id', separator: ',' };
   if (exportSql.lateralJoins) {
     const encoded = messageJsonV1Sql(
@@ -87,7 +88,7 @@ export function v1PageQuery(
     return (scope, range) => ({
       ...page,
       encoded,
-      source: sql`${withAuthor} ${reactions} where ${messagesIn(scope, range)}`,
+      source: sql`${withAuthor(scope)} ${reactions} where ${messagesIn(scope, range)}`,
       summed: 'message_reactions.total',
     });
   }
@@ -100,7 +101,7 @@ export function v1PageQuery(
   return (scope, range) => ({
     ...page,
     encoded,
-    source: sql`${withAuthor} where ${messagesIn(scope, range)}`,
+    source: sql`${withAuthor(scope)} where ${messagesIn(scope, range)}`,
     summed:
       `case when ${hasReactionsSql('m')} then ` +
       '(select count(*) from reactions r where r.app_id = m.app_id and r.message_id = m.id) else 0 end',

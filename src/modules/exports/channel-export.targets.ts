@@ -3,11 +3,14 @@ import type { ChannelRow, Database } from '../../database/database.types.js';
 import { findChannelsByCids } from '../channels/channels.repository.js';
 import type { ChannelExportRequest, ChannelExportSelection } from './channel-export.request.js';
 import { messageWindow, type MessageScope } from './channel-export.source.js';
+import type { ChangeMarkSql, ChangeWindow } from './export-sql.dialects.js';
 
 /** A channel to export, with the selection (time window) it was asked with. */
 export interface ExportTarget {
   channel: ChannelRow;
   selection: ChannelExportSelection;
+  /** Incremental exports: the channel's changes to carry (`after` null: all of it, as of `through`). */
+  changes?: ChangeWindow;
 }
 
 /** A channel named in the request that the file does not carry, and why. */
@@ -42,11 +45,17 @@ export async function resolveTargets(
   return { targets, skipped };
 }
 
-/** The messages of a target that the export carries. */
-export function scopeOf(appId: number, target: ExportTarget, request: ChannelExportRequest): MessageScope {
+/** The messages of a target that the export carries (an incremental one's: those changed). */
+export function scopeOf(
+  appId: number,
+  target: ExportTarget,
+  request: ChannelExportRequest,
+  changes?: ChangeMarkSql,
+): MessageScope {
   return {
     appId,
     cid: target.channel.cid,
     window: messageWindow(target.channel, target.selection, request.includeTruncatedMessages),
+    ...(target.changes && changes ? { changes: { window: target.changes, sql: changes } } : {}),
   };
 }

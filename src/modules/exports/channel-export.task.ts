@@ -8,6 +8,7 @@ import { countMessages } from './channel-export.source.js';
 import { resolveTargets, scopeOf } from './channel-export.targets.js';
 import { writeChannelExport, type ExportCounts } from './channel-export.writer.js';
 import { ExportCheckpointer, openExportWrite, resumedFields } from './export-checkpoint.js';
+import { encodeCursor } from './export-cursor.js';
 import { ExportSink } from './export-sink.js';
 import { exportSqlDialects } from './export-sql.dialects.js';
 import { exportResultPresenter } from './export.presenter.js';
@@ -35,7 +36,8 @@ function channelExportKey(task: TaskInvocation, version: 'v1' | 'v2'): string {
  * streams the file into storage and commits it atomically. On any failure the partial write is
  * aborted, so nothing half-written is ever visible, unless a checkpoint names it: then the next
  * attempt carries on writing it from there (export-checkpoint.ts). Progress is recorded with the
- * checkpoints.
+ * checkpoints. An incremental export (`since_cursor`) records progress but no checkpoint: it starts
+ * over when its worker dies (it carries only what changed, and its tombstones have no position).
  */
 const runChannelExport: TaskKind<ChannelExportRequest>['run'] = async ({
   context,
@@ -47,23 +49,36 @@ const runChannelExport: TaskKind<ChannelExportRequest>['run'] = async ({
   const { db, storage, clock, config } = context;
   const { targets, skipped } = await resolveTargets(db, task.appId, request);
 
+  const exportSql = exportSqlDialects[context.dialect.name];
   const started = clock.nowMicros();
   const cids = targets.map((target) => target.channel.cid);
+  const cursor = request.sinceCursor;
   const start = await openExportWrite<ExportCounts>({
     storage,
-    checkpoint: task.checkpoint,
+    checkpoint: cursor ? undefined : task.checkpoint,
     targets: cids,
     freshKey: channelExportKey(task, request.version),
     zero: { channels: 0, members: 0, messages: 0, reactions: 0, users: 0 },
   });
   const { key, write } = start;
+  // The high-water mark first: everything the export reads committed no later than this is covered by
+  // the cursor it returns; anything later is after it (docs/reliability.md, incremental exports). A
+  // resumed export keeps the mark its first attempt took, as the pages written then were read after it.
+  const mark = start.resumed?.mark ?? String((await exportSql.changes.take().execute(db)).rows[0]!.mark);
+  if (cursor) {
+    for (const target of targets)
+      target.changes = { after: cursor.marks[target.channel.cid] ?? null, through: mark };
+  }
   let checkpointer: ExportCheckpointer | undefined;
   try {
     const sink = new ExportSink(write.stream, { offset: start.bytes, skip: start.skip });
     const counts = await context.dialect.readSession({ parallelism: EXPORT_PARALLELISM }, async (session) => {
       let messagesTotal = 0;
       for (const target of targets)
-        messagesTotal += await countMessages(session.db, scopeOf(task.appId, target, request));
+        messagesTotal += await countMessages(
+          session.db,
+          scopeOf(task.appId, target, request, exportSql.changes),
+        );
       const tracker = new ExportCheckpointer({
         clock,
         everyMillis: config.exportCheckpointMillis,
@@ -72,11 +87,13 @@ const runChannelExport: TaskKind<ChannelExportRequest>['run'] = async ({
         targets: cids,
         messagesTotal,
         done: (counts) => counts.messages ?? 0,
+        resumable: !cursor,
+        mark,
       });
       checkpointer = tracker;
       return writeChannelExport({
         session,
-        exportSql: exportSqlDialects[context.dialect.name],
+        exportSql,
         appId: task.appId,
         request,
         targets,
@@ -95,6 +112,16 @@ const runChannelExport: TaskKind<ChannelExportRequest>['run'] = async ({
         ...counts,
         size: committed.size,
         skipped_channels: skipped,
+        cursor: encodeCursor({
+          app: task.appId,
+          database: context.dialect.name,
+          takenAt: started,
+          // Channels of the cursor this export did not carry keep their marks, so it can go on.
+          marks: {
+            ...cursor?.marks,
+            ...Object.fromEntries(targets.map((target) => [target.channel.cid, mark])),
+          },
+        }),
         started_at: started,
         finished_at: finished,
         ...resumedFields(start, counts.messages),

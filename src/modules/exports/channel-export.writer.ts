@@ -2,7 +2,15 @@ import { sql } from 'kysely';
 import type { ReadSession } from '../../database/dialects/read-session.js';
 import { membersOf } from '../channels/channels.repository.js';
 import type { ChannelExportRequest } from './channel-export.request.js';
-import { scopeOf, type ExportTarget } from './channel-export.targets.js';
+import { scopeOf as targetScope, type ExportTarget } from './channel-export.targets.js';
+import {
+  changedMembers,
+  changedReactions,
+  reactionRanges,
+  reactionsIn,
+  tombstoneJson,
+  tombstonePages,
+} from './channel-export.changes.js';
 import {
   createUserTable,
   fillUserTable,
@@ -12,6 +20,7 @@ import {
 } from './channel-export.pages.js';
 import {
   MESSAGE_PAGE_SIZE,
+  messagesFrom,
   messagesIn,
   pageRanges,
   referencedUserIds,
@@ -32,7 +41,7 @@ import {
 import type { ExportPosition } from './export-checkpoint.js';
 import type { ExportSink } from './export-sink.js';
 import type { EncodedPage, ExportSqlDialect, PageQuery } from './export-sql.dialects.js';
-import { hasReactionsSql, messageLineV2Sql } from './export-sql.js';
+import { hasReactionsSql, messageLineV2Sql, reactionLineV2Sql } from './export-sql.js';
 
 /** v1 messages a page starts with: each embeds its author, mentions and reactions, so fewer than v2. */
 const V1_PAGE_SIZE = 2000;
@@ -51,6 +60,8 @@ export type ExportCounts = {
   messages: number;
   reactions: number;
   users: number;
+  /** Incremental exports: the deletes they carry. */
+  tombstones?: number;
 };
 
 export interface WriteExportArgs {
@@ -77,6 +88,36 @@ export async function writeChannelExport(args: WriteExportArgs): Promise<ExportC
   return args.request.version === 'v2' ? writeV2(args) : writeV1(args);
 }
 
+function scopeOf(args: WriteExportArgs, target: ExportTarget): MessageScope {
+  return targetScope(args.appId, target, args.request, args.exportSql.changes);
+}
+
+/** The channel's members the export carries: all, or those changed in an incremental export. */
+async function membersCarried(args: WriteExportArgs, scope: MessageScope) {
+  const db = args.session.db;
+  return scope.changes
+    ? changedMembers(db, args.appId, scope.cid, scope.changes)
+    : membersOf(db, args.appId, scope.cid);
+}
+
+/** Each tombstone of the channel an incremental export continuing from a mark carries, encoded. */
+async function eachTombstone(
+  args: WriteExportArgs,
+  target: ExportTarget,
+  scope: MessageScope,
+  take: (json: string) => Promise<void>,
+): Promise<number> {
+  if (!scope.changes || scope.changes.window.after === null) return 0;
+  let count = 0;
+  for await (const page of tombstonePages(args.session.db, args.appId, scope.cid, scope.changes)) {
+    for (const row of page) {
+      await take(tombstoneJson(row, target.channel));
+      count++;
+    }
+  }
+  return count;
+}
+
 /** The position after a page that ended at `range.through`; none for a channel's last page. */
 function positionAfter(
   phase: ExportPosition['phase'],
@@ -93,18 +134,16 @@ function positionAfter(
  * session's own connection, without starting any other. Page sizes adapt so a page weighs about
  * PAGE_TARGET_BYTES.
  */
-async function forEachPage(
+async function forEachPage<Range extends { after?: unknown; through?: unknown }>(
   args: WriteExportArgs,
-  scope: MessageScope,
+  ranges: (pageSize: () => number) => AsyncIterable<Range>,
   pageSize: number,
-  query: (range: PageRange) => PageQuery,
-  take: (page: EncodedPage & { body: Buffer }, range: PageRange) => Promise<void>,
-  /** Start after this message (a resumed export). */
-  start?: MessageKey,
+  query: (range: Range) => PageQuery,
+  take: (page: EncodedPage & { body: Buffer }, range: Range) => Promise<void>,
 ): Promise<void> {
   const { session, exportSql, signal } = args;
   let size = pageSize;
-  const inFlight: Array<{ range: PageRange; encoded: Promise<EncodedPage> }> = [];
+  const inFlight: Array<{ range: Range; encoded: Promise<EncodedPage> }> = [];
   const settle = async () => {
     const { range, encoded } = inFlight.shift()!;
     const page = await encoded;
@@ -121,7 +160,7 @@ async function forEachPage(
       range,
     );
   };
-  for await (const range of pageRanges(session.db, scope, () => size, start)) {
+  for await (const range of ranges(() => size)) {
     signal.throwIfAborted();
     const compiled = exportSql.page(query(range)).compile(session.db);
     const whole = range.after === undefined && range.through === undefined;
@@ -162,8 +201,8 @@ async function writeV1Records(args: WriteExportArgs, userTable: string): Promise
     if (resume && index < resume.target) continue;
     const resuming = resume !== null && index === resume.target;
     const { channel } = target;
-    const scope = scopeOf(appId, target, request);
-    const members = await membersOf(db, appId, channel.cid);
+    const scope = scopeOf(args, target);
+    const members = await membersCarried(args, scope);
     const headUsers = [
       ...members.map((m) => m.user_id),
       ...(channel.created_by_id ? [channel.created_by_id] : []),
@@ -186,9 +225,10 @@ async function writeV1Records(args: WriteExportArgs, userTable: string): Promise
     }
     // A resumed channel has messages in the file already: the next page follows a comma.
     let first = !resuming;
+    const start = resuming ? resume.after : undefined;
     await forEachPage(
       args,
-      scope,
+      (size) => pageRanges(db, scope, size, start),
       V1_PAGE_SIZE,
       (range) => pageQuery(scope, range),
       async (page, range) => {
@@ -199,9 +239,18 @@ async function writeV1Records(args: WriteExportArgs, userTable: string): Promise
         counts.reactions += page.summed ?? 0;
         await args.onPage?.(positionAfter('messages', index, range), counts, sink.bytes);
       },
-      resuming ? resume.after : undefined,
     );
     await sink.write(']');
+    if (scope.changes?.window.after != null) {
+      await sink.write(',"tombstones":[');
+      let firstTombstone = true;
+      const tombstones = await eachTombstone(args, target, scope, async (json) => {
+        await sink.write(firstTombstone ? json : `,${json}`);
+        firstTombstone = false;
+      });
+      counts.tombstones = (counts.tombstones ?? 0) + tombstones;
+      await sink.write(']');
+    }
     if (request.exportUsers) {
       const ids = [...channelUsers].sort();
       await users.load(ids);
@@ -225,7 +274,8 @@ function countLines(text: Buffer): number {
 
 /** v2: Stream's import lines, in the order users, channels, members, messages, reactions. */
 async function writeV2(args: WriteExportArgs): Promise<ExportCounts> {
-  const { exportSql, appId, request, targets, sink } = args;
+  const { exportSql, request, targets, sink } = args;
+  const { db } = args.session;
   const counts = startingCounts(args);
   const resume = args.resume?.position ?? null;
   if (!resume) await writeV2Head(args, counts);
@@ -239,15 +289,15 @@ async function writeV2(args: WriteExportArgs): Promise<ExportCounts> {
   for (const [index, target] of targets.entries()) {
     const from = startOf('messages', index);
     if (from.skip) continue;
-    const scope = scopeOf(appId, target, request);
+    const scope = scopeOf(args, target);
     const encoded = messageLineV2Sql(exportSql, 'm', target.channel, request.clearDeletedMessageText);
     await forEachPage(
       args,
-      scope,
+      (size) => pageRanges(db, scope, size, from.after),
       MESSAGE_PAGE_SIZE,
       (range) => ({
         encoded,
-        source: sql`from messages m where ${messagesIn(scope, range)}`,
+        source: sql`from ${messagesFrom(scope)} where ${messagesIn(scope, range)}`,
         orderBy: 'm.created_at, m.id',
         separator: '',
       }),
@@ -256,21 +306,24 @@ async function writeV2(args: WriteExportArgs): Promise<ExportCounts> {
         counts.messages += page.entities;
         await args.onPage?.(positionAfter('messages', index, range), counts, sink.bytes);
       },
-      from.after,
     );
   }
   const reactionLines = reactionLinesSql(exportSql);
   for (const [index, target] of targets.entries()) {
     const from = startOf('reactions', index);
     if (from.skip) continue;
-    const scope = scopeOf(appId, target, request);
+    const scope = scopeOf(args, target);
+    if (scope.changes) {
+      await writeChangedReactions(args, scope, counts);
+      continue;
+    }
     await forEachPage(
       args,
-      scope,
+      (size) => pageRanges(db, scope, size, from.after),
       REACTION_PAGE_SIZE,
       (range) => ({
         encoded: reactionLines,
-        source: sql`from messages m where ${messagesIn(scope, range)} and ${sql.raw(hasReactionsSql('m'))}`,
+        source: sql`from ${messagesFrom(scope)} where ${messagesIn(scope, range)} and ${sql.raw(hasReactionsSql('m'))}`,
         orderBy: 'm.created_at, m.id',
         separator: '',
       }),
@@ -279,11 +332,41 @@ async function writeV2(args: WriteExportArgs): Promise<ExportCounts> {
         counts.reactions += countLines(page.body);
         await args.onPage?.(positionAfter('reactions', index, range), counts, sink.bytes);
       },
-      from.after,
     );
   }
   await sink.flush();
   return counts;
+}
+
+/**
+ * v2 incremental: the channel's reactions changed in the window, by the reactions' own changes index
+ * (not every reaction of the changed messages: one added to an old message is carried alone). An
+ * incremental export does not resume (channel-export.task.ts), so its pages report no position.
+ */
+async function writeChangedReactions(
+  args: WriteExportArgs,
+  scope: MessageScope,
+  counts: ExportCounts,
+): Promise<void> {
+  const changes = scope.changes!;
+  const { from } = changedReactions(args.appId, scope.cid, changes);
+  const encoded = reactionLineV2Sql(args.exportSql, 'r');
+  await forEachPage(
+    args,
+    () => reactionRanges(args.session.db, args.appId, scope.cid, changes, REACTION_PAGE_SIZE),
+    REACTION_PAGE_SIZE,
+    (range) => ({
+      encoded,
+      source: sql`from ${from} where ${reactionsIn(args.appId, scope.cid, changes, range)}`,
+      orderBy: 'r.message_id, r.user_id, r.type',
+      separator: '',
+    }),
+    async (page) => {
+      await args.sink.writeBytes(page.body);
+      counts.reactions += page.entities;
+      await args.onPage?.(undefined, counts, args.sink.bytes);
+    },
+  );
 }
 
 /** The counts an attempt starts from: the resumed checkpoint's, or none. */
@@ -298,8 +381,8 @@ async function writeV2Head(args: WriteExportArgs, counts: ExportCounts): Promise
   const { session, exportSql, appId, request, targets, sink } = args;
   const { db } = session;
   const membersByChannel = new Map<string, Awaited<ReturnType<typeof membersOf>>>();
-  for (const { channel } of targets)
-    membersByChannel.set(channel.cid, await membersOf(db, appId, channel.cid));
+  for (const target of targets)
+    membersByChannel.set(target.channel.cid, await membersCarried(args, scopeOf(args, target)));
 
   if (request.exportUsers) {
     // Users come first, so every user a later line names must be known before the messages are
@@ -310,8 +393,7 @@ async function writeV2Head(args: WriteExportArgs, counts: ExportCounts): Promise
       for (const m of membersByChannel.get(channel.cid)!) ids.add(m.user_id);
       if (channel.created_by_id) ids.add(channel.created_by_id);
       if (channel.truncated_by_id) ids.add(channel.truncated_by_id);
-      for (const id of await referencedUserIds(session, exportSql, scopeOf(appId, target, request)))
-        ids.add(id);
+      for (const id of await referencedUserIds(session, exportSql, scopeOf(args, target))) ids.add(id);
     }
     const users = new UserCache(db, appId, userLineV2, () => '');
     const sorted = [...ids].sort();
@@ -326,6 +408,14 @@ async function writeV2Head(args: WriteExportArgs, counts: ExportCounts): Promise
   for (const { channel } of targets) {
     await sink.write(channelLineV2(channel));
     counts.channels += 1;
+  }
+  // Deletes before the rest, so that replaying the lines in order ends as the database did: an entity
+  // deleted and written again comes back, one written and deleted again does not (its row is gone).
+  for (const target of targets) {
+    const tombstones = await eachTombstone(args, target, scopeOf(args, target), async (json) => {
+      await sink.write(`{"type":"tombstone","data":${json}}\n`);
+    });
+    if (target.changes?.after != null) counts.tombstones = (counts.tombstones ?? 0) + tombstones;
   }
   for (const { channel } of targets) {
     const members = membersByChannel.get(channel.cid)!;

@@ -48,6 +48,8 @@ export const ExportCheckpoint = Type.Object({
   bytes: Count,
   counts: Counts,
   savepoint: Type.Object({ bytes: Count, state: Type.Record(Type.String(), Type.Unknown()) }),
+  /** Channel exports: the change mark the first attempt took, which the export's cursor reports. */
+  mark: Type.Optional(Type.String()),
 });
 export type ExportCheckpoint = Static<typeof ExportCheckpoint>;
 const checkpointValidator = Compile(ExportCheckpoint);
@@ -176,6 +178,8 @@ export class ExportCheckpointer {
       done: (counts: Record<string, number>) => number;
       /** False: record progress only, no checkpoint (a writer that cannot resume). Default true. */
       resumable?: boolean;
+      /** Kept in the checkpoint for the attempt that resumes it (ExportCheckpoint.mark). */
+      mark?: string;
     },
   ) {
     const { start } = options;
@@ -219,6 +223,7 @@ export class ExportCheckpointer {
       bytes: this.base.bytes,
       counts: this.base.counts,
       savepoint,
+      ...(this.options.mark === undefined ? {} : { mark: this.options.mark }),
     };
     await this.options.save({
       progress,

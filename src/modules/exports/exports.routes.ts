@@ -9,6 +9,9 @@ import { registerTaskStatusRoute } from '../tasks/tasks.routes.js';
 import { ChannelExportDryRun, estimateChannelExport } from './channel-export.estimate.js';
 import { parseChannelExportRequest } from './channel-export.request.js';
 import { exportChannelsTask } from './channel-export.task.js';
+import { cursorProblem } from './export-cursor.js';
+import { exportSqlDialects } from './export-sql.dialects.js';
+import { cursorHorizonMicros } from '../retention/retention.policy.js';
 
 const Timestamp = Type.Union([Type.String(), Type.Null()]);
 const ChannelEntry = Type.Object(
@@ -33,7 +36,13 @@ const ExportChannelsBody = Type.Object(
       Type.Boolean({
         description:
           'true: validate as usual, then answer at once with counts per channel and the estimated file ' +
-          'size; no task, no file',
+          'size; no task, no file. Not with since_cursor.',
+      }),
+    ),
+    since_cursor: Type.Optional(
+      Type.Union([Type.String(), Type.Null()], {
+        description:
+          "chatport's addition: the `cursor` of a completed channel export; this export then holds only what changed after it (docs/exports.md, incremental exports)",
       }),
     ),
   },
@@ -59,6 +68,16 @@ export function registerExportRoutes(app: HttpApp, context: Context, form: ApiFo
     },
     async (request) => {
       const exportRequest = parseChannelExportRequest(request.body);
+      if (exportRequest.sinceCursor) {
+        const problem = cursorProblem(exportRequest.sinceCursor, {
+          appId: request.app.id,
+          database: context.dialect.name,
+          isMark: exportSqlDialects[context.dialect.name].changes.isMark,
+          nowMicros: context.clock.nowMicros(),
+          horizonMicros: cursorHorizonMicros(context.config.retentionDays),
+        });
+        if (problem) throw inputError('since_cursor', problem);
+      }
       const found = await findChannelsByCids(
         context.db,
         request.app.id,
@@ -68,7 +87,12 @@ export function registerExportRoutes(app: HttpApp, context: Context, form: ApiFo
         if (!found.has(selection.cid))
           throw inputError(`channels.${index}`, `channel ${selection.cid} does not exist`);
       });
-      if (request.body.dry_run === true) return estimateChannelExport(context, request.app.id, exportRequest);
+      if (request.body.dry_run === true) {
+        // The estimate counts whole channels: it cannot tell what an incremental export would carry.
+        if (exportRequest.sinceCursor)
+          throw inputError('dry_run', 'dry_run cannot be combined with since_cursor');
+        return estimateChannelExport(context, request.app.id, exportRequest);
+      }
       const task = await submitTask(context, exportChannelsTask, {
         appId: request.app.id,
         payload: exportRequest,

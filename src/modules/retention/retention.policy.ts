@@ -14,6 +14,23 @@
 import { formatMicros, MICROS_PER_DAY } from '../../lib/time.js';
 import type { ExportFileKey } from '../storage/storage.keys.js';
 
+/** CHATPORT_RETENTION_DAYS when not configured. */
+export const DEFAULT_RETENTION_DAYS = 60;
+
+/**
+ * How long an incremental export's cursor stays usable: as long as the export file that carried it is
+ * kept. Tombstones (deletes) are kept a day longer (tombstonesPrunedBefore), so a cursor inside its
+ * horizon never misses one; past it, an export from the cursor is refused.
+ */
+export function cursorHorizonMicros(retentionDays: number): number {
+  return retentionDays * MICROS_PER_DAY;
+}
+
+/** Tombstones of deletes before this time are pruned by the sweeper. */
+export function tombstonesPrunedBefore(nowMicros: number, retentionDays: number): number {
+  return nowMicros - cursorHorizonMicros(retentionDays) - MICROS_PER_DAY;
+}
+
 /** When a file published at `publishedAtMicros` expires. */
 export function fileExpiresAt(publishedAtMicros: number, retentionDays: number): number {
   return publishedAtMicros + retentionDays * MICROS_PER_DAY;

@@ -19,7 +19,8 @@ const TaskStatusResponse = Type.Object({
   updated_at: Type.String(),
   result: Type.Optional(
     Type.Unsafe<Record<string, unknown>>({
-      description: 'only when completed: an object, its fields by kind (exports: counts and a download link)',
+      description:
+        'only when completed: an object, its fields by kind (exports: counts and a download link; channel exports also `cursor`, to pass as `since_cursor` for an incremental export)',
     }),
   ),
   progress: Type.Optional(
