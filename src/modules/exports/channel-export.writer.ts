@@ -25,7 +25,6 @@ import {
   pageRanges,
   referencedUserIds,
   UserCache,
-  type MessageKey,
   type MessageScope,
   type PageRange,
 } from './channel-export.source.js';
