@@ -138,7 +138,7 @@ async function forEachPage<Range extends { after?: unknown; through?: unknown }>
   ranges: (pageSize: () => number) => AsyncIterable<Range>,
   pageSize: number,
   query: (range: Range) => PageQuery,
-  take: (page: EncodedPage & { body: Buffer }, range: Range) => Promise<void>,
+  take: (page: { entities: number; body: Buffer; summed: number | null }, range: Range) => Promise<void>,
 ): Promise<void> {
   const { session, exportSql, signal } = args;
   let size = pageSize;
@@ -163,9 +163,13 @@ async function forEachPage<Range extends { after?: unknown; through?: unknown }>
     signal.throwIfAborted();
     const compiled = exportSql.page(query(range)).compile(session.db);
     const whole = range.after === undefined && range.through === undefined;
-    const encoded = whole
+    // A page's columns are text (a count, the body, a sum): read as bytes, the body is never a string.
+    const encoded: Promise<EncodedPage> = whole
       ? session.db.executeQuery(compiled).then(({ rows }) => rows[0]!)
-      : session.query(compiled).then((rows) => rows[0]!);
+      : session.queryBytes(compiled).then(([row]) => {
+          const [entities, body, summed] = row!;
+          return { entities: entities!.toString(), body: body ?? null, summed: summed?.toString() ?? null };
+        });
     // Awaited in order below; until then a failure must not count as unhandled.
     encoded.catch(() => undefined);
     inFlight.push({ range, encoded });

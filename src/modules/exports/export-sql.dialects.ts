@@ -5,17 +5,21 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { DialectName } from '../../database/database.js';
 
-/** A page of entities (messages, reactions) as the database encoded it. */
+/**
+ * A page of entities (messages, reactions) as the database encoded it: one row of text columns, which
+ * a read session's queryBytes reads as bytes.
+ */
 export interface EncodedPage {
-  /** How many entities the page holds. */
-  entities: number;
+  /** How many entities the page holds (decimal text, or a number). */
+  entities: number | string;
   /**
-   * Their encodings, in order, joined into one value: the page's part of the file, as bytes (SQLite)
-   * or text (PostgreSQL, which would send bytes as hex, twice the size). Null when empty.
+   * Their encodings, in order, joined into one value: the page's part of the file, as bytes (SQLite,
+   * and PostgreSQL through queryBytes) or text (a page read on the session's own connection). Null
+   * when empty.
    */
   body: Buffer | string | null;
   /** The sum of the page query's `summed` expression over its entities, when it has one. */
-  summed: number | null;
+  summed: number | string | null;
 }
 
 export interface PageQuery {
@@ -207,9 +211,9 @@ const postgres: ExportSqlDialect = {
   arrayElements: (json, alias) =>
     `jsonb_array_elements_text(${json}::jsonb) with ordinality as ${alias}(value, key)`,
   page: ({ encoded, source, orderBy, separator, summed }) => sql<EncodedPage>`
-    select count(*) as entities,
+    select count(*)::text as entities,
       string_agg(${sql.raw(encoded)}, ${sql.raw(literal(separator))} order by ${sql.raw(orderBy)}) as body,
-      ${sql.raw(summed ? `cast(sum(${summed}) as bigint)` : 'null')} as summed
+      ${sql.raw(summed ? `sum(${summed})::bigint::text` : 'null::text')} as summed
     ${source}`,
 };
 
