@@ -4,7 +4,7 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 
-export const FIGURE_GROUPS = ['exports', 's3', 'pickup', 'status', 'ingest'] as const;
+export const FIGURE_GROUPS = ['exports', 's3', 'pickup', 'status', 'ingest', 'history'] as const;
 export type FigureGroup = (typeof FIGURE_GROUPS)[number];
 
 export interface BenchOptions {
@@ -23,12 +23,10 @@ export interface BenchOptions {
   smallExports: number;
   /** Seconds of each autocannon run. Default 10. */
   loadSeconds: number;
-  /** Concurrent connections of the autocannon runs. Default 10. */
-  loadConnections: number;
-  /** Messages sent through POST /channels/{type}/{id}/message. Default 2,000. */
+  /** Concurrent connections of the autocannon runs; each count is a run of its own. Default 10 and 100. */
+  loadConnections: number[];
+  /** Messages sent through POST /channels/{type}/{id}/message in each run of each case. Default 2,000. */
   apiMessages: number;
-  /** Requests in flight while sending them. Default 8. */
-  apiConcurrency: number;
   /** Rounds of the export figures (dump and exports of each size); medians are reported. Default 3. */
   repeat: number;
   /** Figure groups to run. Default all. */
@@ -45,6 +43,10 @@ function count(value: string): number {
   const n = Number(value.replaceAll('_', ''));
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number, at least 1');
   return n;
+}
+
+function counts(value: string): number[] {
+  return value.split(',').map((part) => count(part.trim()));
 }
 
 function groups(value: string): FigureGroup[] {
@@ -71,9 +73,8 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     .option('--pickups <n>', 'small exports whose queue pickup is measured', count)
     .option('--small-exports <n>', 'exports of the small channel timed end to end', count)
     .option('--load-seconds <n>', 'seconds of each autocannon run', count)
-    .option('--load-connections <n>', 'connections of each autocannon run', count)
+    .option('--load-connections <n,...>', 'connections of the autocannon runs, one run each', counts)
     .option('--api-messages <n>', 'messages sent through the API', count)
-    .option('--api-concurrency <n>', 'requests in flight while sending them', count)
     .option('--repeat <n>', 'rounds of the export figures (medians are reported)', count)
     .option('--only <groups>', `figure groups to run: ${FIGURE_GROUPS.join(',')}`, groups)
     .option('--keep', 'keep the data directory and database', false)
@@ -93,9 +94,8 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     pickups: size(o.pickups, 200, 10),
     smallExports: size(o.smallExports, 20, 5),
     loadSeconds: size(o.loadSeconds, 10, 2),
-    loadConnections: typeof o.loadConnections === 'number' ? o.loadConnections : 10,
+    loadConnections: Array.isArray(o.loadConnections) ? (o.loadConnections as number[]) : [10, 100],
     apiMessages: size(o.apiMessages, 2000, 100),
-    apiConcurrency: typeof o.apiConcurrency === 'number' ? o.apiConcurrency : 8,
     repeat: typeof o.repeat === 'number' ? o.repeat : quick ? 1 : 3,
     only: (o.only as FigureGroup[] | undefined) ?? [...FIGURE_GROUPS],
     keep: o.keep === true,

@@ -14,6 +14,7 @@ import { runExport, sdkClient, type App } from './api-client.js';
 import { createBenchDatabase } from './bench-database.js';
 import { parseBenchOptions } from './bench-options.js';
 import { exportFigures, pickupFigures, type BenchRun } from './export-figures.js';
+import { historyFigures } from './history-figures.js';
 import { ingestFigures } from './ingest-figures.js';
 import { profileChildrenInto, startServer, startWorker, type Child } from './processes.js';
 import { describeMachine, markdownTable, saveResults, textTable, type Figure } from './report.js';
@@ -131,6 +132,7 @@ try {
     importInput ??= await exportOnce(run, run.channels.medium.cid, true);
     figures.push(...(await ingestFigures(run, server.url, importInput)));
   }
+  if (options.only.includes('history')) figures.push(...(await historyFigures(run)));
 
   const elapsed = seconds();
   console.log(

@@ -73,6 +73,12 @@ export interface Config {
    * at once; past it, requests that would queue one get 429 code 9 with a Retry-After. 0: no cap.
    */
   maxTasksPerApp: number;
+  /**
+   * CHATPORT_EXPORT_CHECKPOINT_MS, default 2000: how often a running export records its progress and
+   * the checkpoint a later attempt resumes from (at the end of a page, once this long has passed). 0:
+   * after every page.
+   */
+  exportCheckpointMillis: number;
   /** CHATPORT_LINK_TTL_HOURS, default 24: how long a signed download link is valid. */
   linkTtlHours: number;
   /** CHATPORT_RETENTION_DAYS, default 60: how long export files are kept after completion. */
@@ -158,6 +164,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     taskLeaseMillis: integer(env, 'CHATPORT_TASK_LEASE_MS', 30_000),
     taskPollMillis: integer(env, 'CHATPORT_TASK_POLL_MS', 50),
     maxTasksPerApp: integer(env, 'CHATPORT_MAX_TASKS_PER_APP', 100),
+    exportCheckpointMillis: integer(env, 'CHATPORT_EXPORT_CHECKPOINT_MS', 2000),
     linkTtlHours: integer(env, 'CHATPORT_LINK_TTL_HOURS', 24),
     retentionDays: integer(env, 'CHATPORT_RETENTION_DAYS', 60),
     storageDriver: env.CHATPORT_STORAGE || 'local',

@@ -50,5 +50,7 @@ describe('OpenAPI document', () => {
     }
     const exportBody = JSON.stringify(document.paths['/export_channels']!.post);
     expect(exportBody).toContain('include_truncated_messages');
+    expect(exportBody).toContain('since_cursor');
+    expect(JSON.stringify(document.paths['/tasks/{id}']!.get)).toContain('cursor');
   });
 });

@@ -4,6 +4,9 @@
  * - `custom` columns: a JSON object (text) of the fields the API carries flattened beside the known ones.
  * - flags: INTEGER 0 or 1, the same on both databases.
  * - cid: `<type>:<id>`, a channel's name within its app.
+ * - change tracking (migrations/0008-change-tracking.ts): messages, reactions and members also have a
+ *   `change_mark` column (and reactions a `cid`), written by the database's triggers on every write and
+ *   read only by the incremental export's SQL, so they are not declared here: code never writes them.
  */
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 
@@ -95,6 +98,24 @@ export interface ReactionsTable {
   updated_at: number;
 }
 
+/**
+ * A message, reaction or member deleted for good, written by the database as the row goes: what an
+ * incremental export reports as a tombstone. Pruned by the retention sweeper after the horizon
+ * (CHATPORT_RETENTION_DAYS + 1 day). `entity`: message (message_id), reaction (message_id, user_id,
+ * reaction_type) or member (user_id).
+ */
+export interface TombstonesTable {
+  id: Generated<number>;
+  app_id: number;
+  cid: string;
+  entity: string;
+  message_id: string | null;
+  user_id: string | null;
+  reaction_type: string | null;
+  deleted_at: number;
+  change_mark: Generated<ChangeMark>;
+}
+
 /** Durable background work: deletes, exports. See modules/tasks for the lease protocol. */
 export interface TasksTable {
   id: string;
@@ -127,6 +148,10 @@ export interface TasksTable {
    * Defaults to 1 on insert.
    */
   capped: Generated<number>;
+  /** JSON the running attempt writes now and then (its kind's fields), served while it runs. */
+  progress: string | null;
+  /** JSON the kind writes with its progress and reads back on the next attempt, to resume. */
+  checkpoint: string | null;
 }
 
 /** An app's webhook settings from `PATCH /app`; an app without a row has none. */
@@ -186,6 +211,12 @@ export interface WebhookAttemptsTable {
   error: string | null;
 }
 
+/**
+ * Where a row stands in its channel's changes: SQLite, the change epoch it was written in (a number);
+ * PostgreSQL, the writing transaction's id (xid8, read as a string). Compared only in SQL.
+ */
+export type ChangeMark = number | string;
+
 export interface Database {
   apps: AppsTable;
   users: UsersTable;
@@ -193,6 +224,7 @@ export interface Database {
   members: MembersTable;
   messages: MessagesTable;
   reactions: ReactionsTable;
+  tombstones: TombstonesTable;
   tasks: TasksTable;
   app_settings: AppSettingsTable;
   event_hooks: EventHooksTable;

@@ -95,6 +95,22 @@ describe.each(testDialects)('messages and reactions through the stream-chat SDK 
     expect(ids).not.toContain('reply-1');
   });
 
+  it('pages a thread back with id_lt, oldest first within a page, down to its first reply', async () => {
+    await channel.sendMessage({ id: 'long-thread', text: 'root', user_id: 'ann' });
+    for (let i = 0; i < 7; i++) {
+      await channel.sendMessage({ id: `lt-${i}`, text: `r${i}`, user_id: 'ben', parent_id: 'long-thread' });
+    }
+    const pages: string[][] = [];
+    let idLt: string | undefined;
+    for (;;) {
+      const page = await channel.getReplies('long-thread', { limit: 3, ...(idLt ? { id_lt: idLt } : {}) });
+      if (page.messages.length === 0) break;
+      pages.push(page.messages.map((m) => m.id));
+      idLt = page.messages[0]!.id;
+    }
+    expect(pages).toEqual([['lt-4', 'lt-5', 'lt-6'], ['lt-1', 'lt-2', 'lt-3'], ['lt-0']]);
+  });
+
   it('a reply to a message in another channel, or to a reply, is refused', async () => {
     await expectStreamError(channel.sendMessage({ text: 'x', user_id: 'ann', parent_id: 'reply-1' }), {
       status: 400,

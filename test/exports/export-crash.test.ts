@@ -59,6 +59,8 @@ describe.each(testDialects)('an export whose worker is killed mid-write (%s)', (
         CHATPORT_TASK_LEASE_MS: LEASE_MS,
         CHATPORT_TASK_POLL_MS: '50',
         CHATPORT_LOG_LEVEL: 'warn',
+        // No checkpoint before the kill: the new attempt starts over (export-resume.test.ts resumes).
+        CHATPORT_EXPORT_CHECKPOINT_MS: '3600000',
       },
       stdio: 'ignore',
     });

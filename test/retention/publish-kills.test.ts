@@ -102,6 +102,8 @@ describe.each(cases)(
             CHATPORT_TASK_LEASE_MS: '1000',
             CHATPORT_TASK_POLL_MS: '50',
             CHATPORT_LOG_LEVEL: 'warn',
+            // No checkpoint: the new attempt starts over (resuming is export-resume.test.ts's).
+            CHATPORT_EXPORT_CHECKPOINT_MS: '3600000',
             // Past one S3 part, so the dead attempt leaves an upload behind, not only memory.
             FIXTURE_STOP_AFTER_BYTES: String(6 * 1024 * 1024),
           },

@@ -290,5 +290,7 @@ function task(id: string, status: string): Omit<TaskRow, 'app_id'> {
     file_expires_at: null,
     file_deleted_at: null,
     capped: 1,
+    progress: status === 'running' ? '{"messages_done":5,"percent":50}' : null,
+    checkpoint: null,
   };
 }

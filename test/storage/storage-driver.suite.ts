@@ -271,6 +271,54 @@ export function describeStorageDriverContract(
       await pending.abort();
     });
 
+    it('resumes a write from its savepoint: the object and its ETag are those of one uninterrupted write', async () => {
+      const key = 'exports/1/resumed/1/file.jsonl';
+      const content = crypto.randomBytes(12 * 1024 * 1024);
+      const write = await driver.openWrite(key);
+      await writeChunk(write, content.subarray(0, 11 * 1024 * 1024));
+      // S3 keeps only uploaded parts: wait until at least one is.
+      let savepoint = await write.savepoint();
+      for (let tries = 0; savepoint.bytes === 0 && tries < 500; tries++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        savepoint = await write.savepoint();
+      }
+      expect(savepoint.bytes).toBeGreaterThan(0);
+      expect(savepoint.bytes).toBeLessThanOrEqual(11 * 1024 * 1024);
+      // Bytes after the savepoint (a process dying mid-write) are not kept by the resumed write.
+      await writeChunk(write, Buffer.alloc(4096, 7));
+      await write.detach();
+      await write.abort();
+      expect((await driver.listTemporary()).map((temporary) => temporary.key)).toEqual([key]);
+
+      const stored = JSON.parse(JSON.stringify(savepoint)) as typeof savepoint;
+      const resumed = (await driver.resumeWrite(key, stored))!;
+      expect(resumed).toBeDefined();
+      await pipeline(Readable.from([content.subarray(savepoint.bytes)]), resumed.stream);
+      const committed = await resumed.commit();
+      expect(committed.size).toBe(content.length);
+      expect((await readObject(driver, key)).equals(content)).toBe(true);
+      const fresh = await writeObject(driver, 'exports/1/fresh/1/file.jsonl', content);
+      expect(committed.etag).toBe(fresh.etag);
+      expect((await driver.stat(key))?.etag).toBe(fresh.etag);
+      // Its temporary is gone with the commit: nothing is left to resume.
+      expect(await driver.resumeWrite(key, stored)).toBeUndefined();
+      expect(await driver.listTemporary()).toEqual([]);
+    });
+
+    it('resumes nothing from a savepoint whose temporary was removed', async () => {
+      const key = 'exports/1/swept/1/file.jsonl';
+      const write = await driver.openWrite(key);
+      await writeChunk(write, crypto.randomBytes(6 * 1024 * 1024));
+      let savepoint = await write.savepoint();
+      for (let tries = 0; savepoint.bytes === 0 && tries < 500; tries++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        savepoint = await write.savepoint();
+      }
+      await write.detach();
+      for (const temporary of await driver.listTemporary()) await driver.removeTemporary(temporary);
+      expect(await driver.resumeWrite(key, savepoint)).toBeUndefined();
+    });
+
     it('streams a large write through with backpressure and stores every byte', async () => {
       const chunkSize = 64 * 1024;
       const chunks = 640; // 40 MiB

@@ -182,6 +182,8 @@ describe('task status presentation', () => {
     file_expires_at: START_MICROS + 10,
     file_deleted_at: null,
     capped: 1,
+    progress: null,
+    checkpoint: null,
   };
   const presentation = {} as Parameters<TaskPresenter>[1];
 

@@ -73,7 +73,14 @@ describe.each(testDialects)('task worker (%s)', (dialectName) => {
     expect(done).toMatchObject({ status: 'completed', attempt: 1, lease_owner: worker.id, error: null });
     expect(JSON.parse(done.result!)).toEqual({ echoed: { channels: ['messaging:a'] } });
     expect(seen).toEqual([
-      { id: queued.id, appId: 7, kind: 'echo', payload: { channels: ['messaging:a'] }, attempt: 1 },
+      {
+        id: queued.id,
+        appId: 7,
+        kind: 'echo',
+        payload: { channels: ['messaging:a'] },
+        attempt: 1,
+        checkpoint: null,
+      },
     ]);
   });
 
@@ -116,6 +123,55 @@ describe.each(testDialects)('task worker (%s)', (dialectName) => {
     const done = await settled(queued.id);
     expect(done).toMatchObject({ status: 'completed', attempt: 3, error: null });
     expect(attempts).toEqual([1, 2, 3]);
+  });
+
+  it('hands the next attempt the checkpoint a failed one saved, stores progress, and clears the checkpoint on completion', async () => {
+    const checkpoints: unknown[] = [];
+    startWorker({
+      resumable: async ({ task, saveProgress }) => {
+        checkpoints.push(task.checkpoint);
+        if (task.attempt === 1) {
+          await saveProgress({ progress: { done: 1 }, checkpoint: { at: 'page 1' } });
+          throw new Error('the database went away');
+        }
+        // Progress alone leaves the checkpoint as it was.
+        await saveProgress({ progress: { done: 2 } });
+        const row = await readTask(context.db, task.id);
+        expect(JSON.parse(row.progress!)).toEqual({ done: 2 });
+        expect(JSON.parse(row.checkpoint!)).toEqual({ at: 'page 1' });
+        return { result: {} };
+      },
+    });
+    const queued = await enqueue({ kind: 'resumable', maxAttempts: 3 });
+    const done = await settled(queued.id);
+    expect(done).toMatchObject({ status: 'completed', attempt: 2, checkpoint: null });
+    expect(checkpoints).toEqual([null, { at: 'page 1' }]);
+  });
+
+  it('refuses progress from an attempt that lost its lease, aborting it', async () => {
+    let refused: unknown;
+    let abortedAfter: boolean | undefined;
+    startWorker({
+      stale: async ({ task, saveProgress, signal }) => {
+        await context.db
+          .updateTable('tasks')
+          .set({ lease_owner: 'someone else' })
+          .where('id', '=', task.id)
+          .execute();
+        const error = await saveProgress({ progress: { done: 1 } }).catch((failure: unknown) => failure);
+        abortedAfter = signal.aborted;
+        refused = error;
+        throw error;
+      },
+    });
+    const queued = await enqueue({ kind: 'stale' });
+    await waitFor(
+      () => Promise.resolve(refused),
+      (error) => error !== undefined,
+    );
+    expect(refused).toBeInstanceOf(LeaseLostError);
+    expect(abortedAfter).toBe(true);
+    expect((await readTask(context.db, queued.id)).progress).toBeNull();
   });
 
   it('fails a task whose handler keeps failing once its attempts are used up', async () => {

@@ -7,7 +7,8 @@
 import { sql, type CompiledQuery, type Kysely } from 'kysely';
 import type pg from 'pg';
 import type { Database } from '../database.types.js';
-import type { ReadSession, ReadSessionOptions } from './read-session.js';
+import { copyRows } from './postgres-copy.js';
+import { rowsAsBytes, type ReadSession, type ReadSessionOptions } from './read-session.js';
 
 interface Connection {
   client: pg.PoolClient | undefined;
@@ -49,22 +50,34 @@ export async function withPostgresReadSession<T>(
     return connections.reduce((a, b) => (b.busy < a.busy ? b : a));
   }
 
-  const { rows: setting } = await sql<{ read_only: string }>`
-    select current_setting('transaction_read_only') as read_only`.execute(db);
+  const { rows: setting } = await sql<{ read_only: string; encoding: string }>`
+    select current_setting('transaction_read_only') as read_only,
+      current_setting('server_encoding') as encoding`.execute(db);
+  // A binary COPY sends text as the server stores it: raw bytes only where that is UTF-8.
+  const utf8 = setting[0]?.encoding === 'UTF8';
+
+  /** Runs `use` on a connection of the session's own, counted busy meanwhile. */
+  async function onConnection<T>(use: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const connection = pick();
+    connection.busy++;
+    try {
+      await connection.ready;
+      return await use(connection.client!);
+    } finally {
+      connection.busy--;
+    }
+  }
+
   const session: ReadSession = {
     db,
     parallelism,
     readOnly: setting[0]?.read_only === 'on',
-    async query<R>(query: CompiledQuery<R>): Promise<R[]> {
-      const connection = pick();
-      connection.busy++;
-      try {
-        await connection.ready;
-        return await run(connection.client!, query);
-      } finally {
-        connection.busy--;
-      }
-    },
+    query: (query) => onConnection((client) => run(client, query)),
+    queryBytes: (query) =>
+      onConnection(async (client) => {
+        if (utf8) return copyRows(client, query.sql, query.parameters);
+        return rowsAsBytes(await run<Record<string, unknown>>(client, query));
+      }),
     async everywhere(query) {
       everywhere.push(query);
       await db.executeQuery(query);

@@ -26,6 +26,26 @@ export interface ReadSession {
    * Buffers, BIGINT values numbers, as on `db`.
    */
   query<R>(query: CompiledQuery<R>): Promise<R[]>;
+  /**
+   * Runs a read-only query whose columns are all text (or NULL), like `query`, and resolves with its
+   * rows as arrays of the columns' values in select order, each the bytes of its text (UTF-8), or null:
+   * for large values written out as they are. PostgreSQL sends them as bytes, never decoded into
+   * JavaScript strings (postgres-copy.ts); SQLite's text arrives as strings, BLOB values as bytes.
+   */
+  queryBytes(query: CompiledQuery): Promise<Array<Array<Buffer | null>>>;
   /** Runs a statement on every connection of the session, now and on any it starts later. */
   everywhere(query: CompiledQuery): Promise<void>;
+}
+
+/** queryBytes's answer from rows a driver decoded: each value as the bytes of its text, or null. */
+export function rowsAsBytes(rows: ReadonlyArray<Record<string, unknown>>): Array<Array<Buffer | null>> {
+  return rows.map((row) =>
+    Object.values(row).map((value) =>
+      value === null || value === undefined
+        ? null
+        : Buffer.isBuffer(value)
+          ? value
+          : Buffer.from(String(value), 'utf8'),
+    ),
+  );
 }

@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, SqliteDialect, type CompiledQuery } from 'kysely';
 import type { Database } from '../database.types.js';
-import type { ReadSession, ReadSessionOptions } from './read-session.js';
+import { rowsAsBytes, type ReadSession, type ReadSessionOptions } from './read-session.js';
 
 /** Page cache of a session's handles: a long read visits each page once; the OS caches the file. */
 const SESSION_CACHE_KIB = 2048;
@@ -161,6 +161,7 @@ export async function withSqliteReadSession<T>(
       await ready;
       return (await rows) as R[];
     },
+    queryBytes: async (query) => rowsAsBytes(await session.query<Record<string, unknown>>(query)),
     async everywhere(query) {
       everywhere.push(query);
       await db.executeQuery(query);

@@ -7,6 +7,7 @@ import type { Database } from '../database.types.js';
 import { driverErrorCode, type DatabaseDialect, type DatabaseErrorKind } from './dialect.js';
 import { createSqliteBulkScope } from './sqlite-bulk-writer.js';
 import { withSqliteReadSession } from './sqlite-read-session.js';
+import { rowsAsBytes } from './read-session.js';
 
 // Compiled once: every write transaction runs them.
 const BEGIN_IMMEDIATE = CompiledQuery.raw('begin immediate');
@@ -132,6 +133,8 @@ export function createSqliteDialect(filename: string): DatabaseDialect {
           parallelism: 1,
           readOnly: false,
           query: async (query) => (await db.executeQuery(query)).rows,
+          queryBytes: async (query) =>
+            rowsAsBytes((await db.executeQuery(query)).rows as Array<Record<string, unknown>>),
           everywhere: async (query) => void (await db.executeQuery(query)),
         });
       }

@@ -161,7 +161,9 @@ export async function deleteChannel(
 ): Promise<ChannelRow> {
   assertSkipTruncateAllowed(cid, options, 'skip_truncate');
   return dialect.writeTransaction(async (trx) => {
-    const channel = await findChannel(trx, appId, cid);
+    // Locked: a message being sent holds the row shared (messages.repository.ts, shareChannel), so
+    // the deletion waits for it to commit, and later messages find the channel deleted.
+    const channel = await findChannel(trx, appId, cid, dialect.rowLocks);
     if (!channel) throw notFound(`channel ${cid} does not exist`);
     if (!options.hard && channel.deleted_at !== null) throw notFound(`channel ${cid} does not exist`);
     if (options.skipTruncate && channel.truncated_at !== null)

@@ -3,6 +3,7 @@ import { inputError } from '../../lib/errors.js';
 import { parseCid } from '../../lib/ids.js';
 import { isPlainObject } from '../../lib/json.js';
 import { parseTimestamp } from '../../lib/time.js';
+import { decodeCursor, ExportCursor } from './export-cursor.js';
 
 /** Most channels one export request may name, as Stream allows. */
 export const MAX_EXPORT_CHANNELS = 25;
@@ -35,6 +36,11 @@ export const ChannelExportRequest = Type.Object({
   includeSoftDeletedChannels: Type.Boolean(),
   exportUsers: Type.Boolean(),
   clearDeletedMessageText: Type.Boolean(),
+  /**
+   * `since_cursor`: an incremental export of what changed after the cursor's marks. Checked against
+   * the app and database by the route (cursorProblem).
+   */
+  sinceCursor: Type.Optional(ExportCursor),
 });
 export type ChannelExportRequest = Static<typeof ChannelExportRequest>;
 
@@ -93,6 +99,18 @@ export function parseChannelExportRequest(body: unknown): ChannelExportRequest {
     }
     return { cid, type: parsed.type, id: parsed.id, messagesSince, messagesUntil };
   });
+  const sinceCursor = optionalCursor(body);
+  if (sinceCursor) {
+    selections.forEach((selection, index) => {
+      for (const [key, value] of [
+        ['messages_since', selection.messagesSince],
+        ['messages_until', selection.messagesUntil],
+      ] as const) {
+        if (value !== null)
+          throw inputError(`channels.${index}.${key}`, 'cannot be combined with since_cursor');
+      }
+    });
+  }
   const version = body.version ?? 'v1';
   if (version !== 'v1' && version !== 'v2') throw inputError('version', 'must be v1 or v2');
   return {
@@ -102,5 +120,16 @@ export function parseChannelExportRequest(body: unknown): ChannelExportRequest {
     includeSoftDeletedChannels: optionalBoolean(body, 'include_soft_deleted_channels'),
     exportUsers: optionalBoolean(body, 'export_users'),
     clearDeletedMessageText: optionalBoolean(body, 'clear_deleted_message_text'),
+    ...(sinceCursor ? { sinceCursor } : {}),
   };
+}
+
+function optionalCursor(body: Record<string, unknown>): ExportCursor | undefined {
+  const value = body.since_cursor;
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string')
+    throw inputError('since_cursor', 'must be the cursor string of a completed export');
+  const cursor = decodeCursor(value);
+  if (!cursor) throw inputError('since_cursor', 'is not a cursor from a completed channel export');
+  return cursor;
 }

@@ -4,7 +4,7 @@ import { chunk } from '../../lib/ids.js';
 import { findUsersByIds } from '../users/users.repository.js';
 import type { ChannelExportSelection } from './channel-export.request.js';
 import type { ReadSession } from '../../database/dialects/read-session.js';
-import type { ExportSqlDialect } from './export-sql.dialects.js';
+import type { ChangeMarkSql, ChangeWindow, ExportSqlDialect } from './export-sql.dialects.js';
 
 /** Messages a v2 page carries: a few megabytes of file, one query, and a short hold on SQLite. */
 export const MESSAGE_PAGE_SIZE = 5000;
@@ -43,11 +43,29 @@ export interface PageRange {
   through?: MessageKey;
 }
 
+/** What an incremental export carries of a channel: its rows changed in `window`. */
+export interface ChangeScope {
+  window: ChangeWindow;
+  sql: ChangeMarkSql;
+}
+
 /** Where in the messages of one channel an export reads: the channel, its window, a range of it. */
 export interface MessageScope {
   appId: number;
   cid: string;
   window: MessageWindow;
+  /** Incremental exports: only the messages changed in this window. */
+  changes?: ChangeScope;
+}
+
+/**
+ * The messages of a scope as a FROM item aliased `m`: an incremental export continuing from a mark
+ * reads them by the changes index (a range of what changed), never by scanning the channel.
+ */
+export function messagesFrom(scope: MessageScope, m = 'm'): RawBuilder<unknown> {
+  const changes = scope.changes;
+  if (changes && changes.window.after !== null) return sql.raw(changes.sql.byChanges('messages', m));
+  return sql.raw(`messages ${m}`);
 }
 
 /**
@@ -63,6 +81,7 @@ export function messagesIn(scope: MessageScope, range: PageRange = {}, m = 'm'):
     window.hiddenUntil === null ? Number.MIN_SAFE_INTEGER : window.hiddenUntil + 1,
   );
   const conditions = [sql`${column('app_id')} = ${scope.appId}`, sql`${column('cid')} = ${scope.cid}`];
+  if (scope.changes) conditions.push(scope.changes.sql.changedIn(`${m}.change_mark`, scope.changes.window));
   // After the first page the keyset bound implies the window's start; stated as well, it would be
   // the range SQLite seeks by, and every page would scan from the window's start again.
   if (lowest > Number.MIN_SAFE_INTEGER && !range.after)
@@ -94,11 +113,13 @@ export async function* pageRanges(
   db: Kysely<Database>,
   scope: MessageScope,
   pageSize: () => number,
+  /** Start after this message (a resumed export): the ones up to it were written already. */
+  start?: MessageKey,
 ): AsyncGenerator<PageRange> {
-  let after: MessageKey | undefined;
+  let after: MessageKey | undefined = start;
   for (;;) {
     const { rows } = await sql<{ created_at: number; id: string }>`
-      select m.created_at, m.id from messages m where ${messagesIn(scope, { after })}
+      select m.created_at, m.id from ${messagesFrom(scope)} where ${messagesIn(scope, { after })}
       order by m.created_at, m.id limit 1 offset ${Math.max(1, pageSize()) - 1}`.execute(db);
     const last = rows[0];
     if (!last) {
@@ -109,6 +130,13 @@ export async function* pageRanges(
     yield { after, through };
     after = through;
   }
+}
+
+/** How many messages a scope holds: one count over the messages_channel_time index. */
+export async function countMessages(db: Kysely<Database>, scope: MessageScope): Promise<number> {
+  const { rows } = await sql<{ total: number | string }>`
+    select count(*) as total from messages m where ${messagesIn(scope)}`.execute(db);
+  return Number(rows[0]?.total ?? 0);
 }
 
 /**
@@ -123,12 +151,22 @@ export async function referencedUserIds(
   scope: MessageScope,
 ): Promise<Set<string>> {
   const queries = [
-    sql<{ id: string }>`select distinct m.user_id as id from messages m where ${messagesIn(scope)}`,
+    sql<{
+      id: string;
+    }>`select distinct m.user_id as id from ${messagesFrom(scope)} where ${messagesIn(scope)}`,
     sql<{ id: string }>`select distinct j.value as id
-      from messages m, ${sql.raw(exportSql.arrayElements('m.mentioned_users', 'j'))}
+      from ${messagesFrom(scope)}, ${sql.raw(exportSql.arrayElements('m.mentioned_users', 'j'))}
       where ${messagesIn(scope)} and length(m.mentioned_users) > 2`,
-    sql<{ id: string }>`select distinct r.user_id as id from messages m cross join reactions r
+    sql<{ id: string }>`select distinct r.user_id as id from ${messagesFrom(scope)} cross join reactions r
       where ${messagesIn(scope)} and r.app_id = m.app_id and r.message_id = m.id`,
+    // An incremental export carries reactions changed on messages it does not carry.
+    ...(scope.changes
+      ? [
+          sql<{ id: string }>`select distinct r.user_id as id
+            from ${sql.raw(scope.changes.sql.byChanges('reactions', 'r'))} where r.app_id = ${scope.appId}
+            and r.cid = ${scope.cid} and ${scope.changes.sql.changedIn('r.change_mark', scope.changes.window)}`,
+        ]
+      : []),
   ];
   const ids = new Set<string>();
   for (const rows of await Promise.all(queries.map((query) => session.query(query.compile(session.db)))))

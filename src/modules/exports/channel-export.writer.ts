@@ -1,14 +1,27 @@
-import crypto from 'node:crypto';
 import { sql } from 'kysely';
-import type { ChannelRow } from '../../database/database.types.js';
 import type { ReadSession } from '../../database/dialects/read-session.js';
-import { chunk } from '../../lib/ids.js';
 import { membersOf } from '../channels/channels.repository.js';
-import type { ChannelExportRequest, ChannelExportSelection } from './channel-export.request.js';
+import type { ChannelExportRequest } from './channel-export.request.js';
+import { scopeOf as targetScope, type ExportTarget } from './channel-export.targets.js';
+import {
+  changedMembers,
+  changedReactions,
+  reactionRanges,
+  reactionsIn,
+  tombstoneJson,
+  tombstonePages,
+} from './channel-export.changes.js';
+import {
+  createUserTable,
+  fillUserTable,
+  NO_USERS,
+  reactionLinesSql,
+  v1PageQuery,
+} from './channel-export.pages.js';
 import {
   MESSAGE_PAGE_SIZE,
+  messagesFrom,
   messagesIn,
-  messageWindow,
   pageRanges,
   referencedUserIds,
   UserCache,
@@ -24,19 +37,10 @@ import {
   userJson,
   userLineV2,
 } from './export-serializers.js';
+import type { ExportPosition } from './export-checkpoint.js';
 import type { ExportSink } from './export-sink.js';
 import type { EncodedPage, ExportSqlDialect, PageQuery } from './export-sql.dialects.js';
-import {
-  hasReactionsSql,
-  joinedUserSql,
-  messageJsonV1Sql,
-  messageLineV2Sql,
-  messageReactionsSql,
-  reactionLineV2Sql,
-  reactionsJsonSql,
-  userJsonSql,
-  userLookupSql,
-} from './export-sql.js';
+import { hasReactionsSql, messageLineV2Sql, reactionLineV2Sql } from './export-sql.js';
 
 /** v1 messages a page starts with: each embeds its author, mentions and reactions, so fewer than v2. */
 const V1_PAGE_SIZE = 2000;
@@ -49,19 +53,15 @@ const REACTION_PAGE_SIZE = 4 * MESSAGE_PAGE_SIZE;
 const PAGE_TARGET_BYTES = 2 << 20;
 
 /** How much an export carried: reported in the task result. */
-export interface ExportCounts {
+export type ExportCounts = {
   channels: number;
   members: number;
   messages: number;
   reactions: number;
   users: number;
-}
-
-/** A channel to export, with the selection (time window) it was asked with. */
-export interface ExportTarget {
-  channel: ChannelRow;
-  selection: ChannelExportSelection;
-}
+  /** Incremental exports: the deletes they carry. */
+  tombstones?: number;
+};
 
 export interface WriteExportArgs {
   /** The export's read session (DatabaseDialect.readSession): pages are encoded on its connections. */
@@ -73,6 +73,13 @@ export interface WriteExportArgs {
   targets: ExportTarget[];
   sink: ExportSink;
   signal: AbortSignal;
+  /**
+   * Where to carry on from (a resumed export): the sink then takes the file from that position on,
+   * and the counts start from those given. Default: the start of the file.
+   */
+  resume?: { position: ExportPosition | null; counts: ExportCounts };
+  /** Told after each page, with the position it ended at when known, the counts and the file's length. */
+  onPage?: (position: ExportPosition | undefined, counts: ExportCounts, bytes: number) => Promise<void>;
 }
 
 /** Writes the whole export file (v1 or v2) into the sink, streaming: memory does not grow with it. */
@@ -80,12 +87,43 @@ export async function writeChannelExport(args: WriteExportArgs): Promise<ExportC
   return args.request.version === 'v2' ? writeV2(args) : writeV1(args);
 }
 
-function scopeOf(appId: number, target: ExportTarget, request: ChannelExportRequest): MessageScope {
-  return {
-    appId,
-    cid: target.channel.cid,
-    window: messageWindow(target.channel, target.selection, request.includeTruncatedMessages),
-  };
+function scopeOf(args: WriteExportArgs, target: ExportTarget): MessageScope {
+  return targetScope(args.appId, target, args.request, args.exportSql.changes);
+}
+
+/** The channel's members the export carries: all, or those changed in an incremental export. */
+async function membersCarried(args: WriteExportArgs, scope: MessageScope) {
+  const db = args.session.db;
+  return scope.changes
+    ? changedMembers(db, args.appId, scope.cid, scope.changes)
+    : membersOf(db, args.appId, scope.cid);
+}
+
+/** Each tombstone of the channel an incremental export continuing from a mark carries, encoded. */
+async function eachTombstone(
+  args: WriteExportArgs,
+  target: ExportTarget,
+  scope: MessageScope,
+  take: (json: string) => Promise<void>,
+): Promise<number> {
+  if (!scope.changes || scope.changes.window.after === null) return 0;
+  let count = 0;
+  for await (const page of tombstonePages(args.session.db, args.appId, scope.cid, scope.changes)) {
+    for (const row of page) {
+      await take(tombstoneJson(row, target.channel));
+      count++;
+    }
+  }
+  return count;
+}
+
+/** The position after a page that ended at `range.through`; none for a channel's last page. */
+function positionAfter(
+  phase: ExportPosition['phase'],
+  target: number,
+  range: PageRange,
+): ExportPosition | undefined {
+  return range.through ? { phase, target, after: range.through } : undefined;
 }
 
 /**
@@ -95,129 +133,49 @@ function scopeOf(appId: number, target: ExportTarget, request: ChannelExportRequ
  * session's own connection, without starting any other. Page sizes adapt so a page weighs about
  * PAGE_TARGET_BYTES.
  */
-async function forEachPage(
+async function forEachPage<Range extends { after?: unknown; through?: unknown }>(
   args: WriteExportArgs,
-  scope: MessageScope,
+  ranges: (pageSize: () => number) => AsyncIterable<Range>,
   pageSize: number,
-  query: (range: PageRange) => PageQuery,
-  take: (page: EncodedPage & { body: Buffer }) => Promise<void>,
+  query: (range: Range) => PageQuery,
+  take: (page: { entities: number; body: Buffer; summed: number | null }, range: Range) => Promise<void>,
 ): Promise<void> {
   const { session, exportSql, signal } = args;
   let size = pageSize;
-  const inFlight: Array<Promise<EncodedPage>> = [];
+  const inFlight: Array<{ range: Range; encoded: Promise<EncodedPage> }> = [];
   const settle = async () => {
-    const page = await inFlight.shift()!;
+    const { range, encoded } = inFlight.shift()!;
+    const page = await encoded;
     const body = typeof page.body === 'string' ? Buffer.from(page.body, 'utf8') : page.body;
     const bytes = body?.length ?? 0;
     size = Math.max(1, Math.min(pageSize, Math.floor((size * PAGE_TARGET_BYTES) / Math.max(1, bytes))));
     if (body === null || bytes === 0) return;
-    await take({
-      entities: Number(page.entities),
-      body,
-      summed: page.summed === null ? null : Number(page.summed),
-    });
+    await take(
+      {
+        entities: Number(page.entities),
+        body,
+        summed: page.summed === null ? null : Number(page.summed),
+      },
+      range,
+    );
   };
-  for await (const range of pageRanges(session.db, scope, () => size)) {
+  for await (const range of ranges(() => size)) {
     signal.throwIfAborted();
     const compiled = exportSql.page(query(range)).compile(session.db);
     const whole = range.after === undefined && range.through === undefined;
-    const encoded = whole
+    // A page's columns are text (a count, the body, a sum): read as bytes, the body is never a string.
+    const encoded: Promise<EncodedPage> = whole
       ? session.db.executeQuery(compiled).then(({ rows }) => rows[0]!)
-      : session.query(compiled).then((rows) => rows[0]!);
+      : session.queryBytes(compiled).then(([row]) => {
+          const [entities, body, summed] = row!;
+          return { entities: entities!.toString(), body: body ?? null, summed: summed?.toString() ?? null };
+        });
     // Awaited in order below; until then a failure must not count as unhandled.
     encoded.catch(() => undefined);
-    inFlight.push(encoded);
+    inFlight.push({ range, encoded });
     if (inFlight.length >= session.parallelism) await settle();
   }
   while (inFlight.length > 0) await settle();
-}
-
-/**
- * A relation with no user, for sessions that cannot create tables (a read replica): every user is
- * then encoded from the users table, once per mention.
- */
-const NO_USERS = '(select cast(null as text) as id, cast(null as text) as json where 1 = 0)';
-
-/**
- * The serialised users a v1 export embeds, in a temporary table on each of the session's connections,
- * so each user is encoded once rather than once per message; the SQL falls back on the users table for
- * any other. Answers a relation for the export's SQL: the table's name, or NO_USERS.
- */
-async function createUserTable(session: ReadSession): Promise<string> {
-  if (session.readOnly) return NO_USERS;
-  const name = `chatport_export_users_${crypto.randomBytes(6).toString('hex')}`;
-  await session.everywhere(
-    sql`create temporary table ${sql.table(name)} (id text primary key, json text not null)`.compile(
-      session.db,
-    ),
-  );
-  return name;
-}
-
-async function fillUserTable(
-  session: ReadSession,
-  exportSql: ExportSqlDialect,
-  table: string,
-  appId: number,
-  ids: Iterable<string>,
-): Promise<void> {
-  if (table === NO_USERS) return;
-  for (const batch of chunk([...new Set(ids)], 500)) {
-    await session.everywhere(
-      sql`insert into ${sql.table(table)} (id, json)
-        select u.id, ${sql.raw(userJsonSql(exportSql, 'u'))} from users u
-        where u.app_id = ${appId} and u.id in (${sql.join(batch)})
-        on conflict (id) do nothing`.compile(session.db),
-    );
-  }
-}
-
-/**
- * The query of a v1 page: its messages with their authors joined from the export's user table (one
- * join a page, not a lookup a message), their reactions, and `summed` counting those.
- */
-function v1PageQuery(
-  exportSql: ExportSqlDialect,
-  userTable: string,
-  clearDeletedText: boolean,
-): (scope: MessageScope, range: PageRange) => PageQuery {
-  const user = userLookupSql(exportSql, userTable, 'm.app_id');
-  const author = joinedUserSql(exportSql, 'author', 'm.user_id', 'm.app_id');
-  const withAuthor = sql`from messages m left join ${sql.raw(userTable)} author on author.id = m.user_id`;
-  const page = { orderBy: 'm.created_at, m.id', separator: ',' };
-  if (exportSql.lateralJoins) {
-    const encoded = messageJsonV1Sql(
-      exportSql,
-      'm',
-      { user, author, reactions: `coalesce(message_reactions.json, '[]')` },
-      clearDeletedText,
-    );
-    const reactions = sql.raw(
-      `left join lateral (select ${reactionsJsonSql(exportSql, user)} as json, count(*) as total ` +
-        `from reactions r where r.app_id = m.app_id and r.message_id = m.id and ${hasReactionsSql('m')}) ` +
-        `message_reactions on true`,
-    );
-    return (scope, range) => ({
-      ...page,
-      encoded,
-      source: sql`${withAuthor} ${reactions} where ${messagesIn(scope, range)}`,
-      summed: 'message_reactions.total',
-    });
-  }
-  const encoded = messageJsonV1Sql(
-    exportSql,
-    'm',
-    { user, author, reactions: messageReactionsSql(exportSql, 'm', user) },
-    clearDeletedText,
-  );
-  return (scope, range) => ({
-    ...page,
-    encoded,
-    source: sql`${withAuthor} where ${messagesIn(scope, range)}`,
-    summed:
-      `case when ${hasReactionsSql('m')} then ` +
-      '(select count(*) from reactions r where r.app_id = m.app_id and r.message_id = m.id) else 0 end',
-  });
 }
 
 /** v1: `[{"channel":{..},"members":[..],"messages":[..](,"users":[..])}, ...]`. */
@@ -235,15 +193,19 @@ async function writeV1(args: WriteExportArgs): Promise<ExportCounts> {
 async function writeV1Records(args: WriteExportArgs, userTable: string): Promise<ExportCounts> {
   const { session, exportSql, appId, request, targets, sink } = args;
   const { db } = session;
-  const counts: ExportCounts = { channels: 0, members: 0, messages: 0, reactions: 0, users: 0 };
+  const counts = startingCounts(args);
   const users = new UserCache(db, appId, userJson, missingUserJson);
   const pageQuery = v1PageQuery(exportSql, userTable, request.clearDeletedMessageText);
+  // v1 positions are all in a channel's messages: its head is written, and its messages up to one.
+  const resume = args.resume?.position ?? null;
 
-  await sink.write('[');
+  if (!resume) await sink.write('[');
   for (const [index, target] of targets.entries()) {
+    if (resume && index < resume.target) continue;
+    const resuming = resume !== null && index === resume.target;
     const { channel } = target;
-    const scope = scopeOf(appId, target, request);
-    const members = await membersOf(db, appId, channel.cid);
+    const scope = scopeOf(args, target);
+    const members = await membersCarried(args, scope);
     const headUsers = [
       ...members.map((m) => m.user_id),
       ...(channel.created_by_id ? [channel.created_by_id] : []),
@@ -255,28 +217,43 @@ async function writeV1Records(args: WriteExportArgs, userTable: string): Promise
     await fillUserTable(session, exportSql, userTable, appId, channelUsers);
     await users.load(headUsers);
     const user = (id: string) => users.get(id);
-    await sink.write(
-      `${index > 0 ? ',' : ''}{"channel":${channelJsonV1(channel, user)},"members":[${members
-        .map((m) => memberJsonV1(m, user(m.user_id)))
-        .join(',')}],"messages":[`,
-    );
-    counts.channels += 1;
-    counts.members += members.length;
-    let first = true;
+    if (!resuming) {
+      await sink.write(
+        `${index > 0 ? ',' : ''}{"channel":${channelJsonV1(channel, user)},"members":[${members
+          .map((m) => memberJsonV1(m, user(m.user_id)))
+          .join(',')}],"messages":[`,
+      );
+      counts.channels += 1;
+      counts.members += members.length;
+    }
+    // A resumed channel has messages in the file already: the next page follows a comma.
+    let first = !resuming;
+    const start = resuming ? resume.after : undefined;
     await forEachPage(
       args,
-      scope,
+      (size) => pageRanges(db, scope, size, start),
       V1_PAGE_SIZE,
       (range) => pageQuery(scope, range),
-      async (page) => {
+      async (page, range) => {
         if (!first) await sink.write(',');
         first = false;
         await sink.writeBytes(page.body);
         counts.messages += page.entities;
         counts.reactions += page.summed ?? 0;
+        await args.onPage?.(positionAfter('messages', index, range), counts, sink.bytes);
       },
     );
     await sink.write(']');
+    if (scope.changes?.window.after != null) {
+      await sink.write(',"tombstones":[');
+      let firstTombstone = true;
+      const tombstones = await eachTombstone(args, target, scope, async (json) => {
+        await sink.write(firstTombstone ? json : `,${json}`);
+        firstTombstone = false;
+      });
+      counts.tombstones = (counts.tombstones ?? 0) + tombstones;
+      await sink.write(']');
+    }
     if (request.exportUsers) {
       const ids = [...channelUsers].sort();
       await users.load(ids);
@@ -300,12 +277,115 @@ function countLines(text: Buffer): number {
 
 /** v2: Stream's import lines, in the order users, channels, members, messages, reactions. */
 async function writeV2(args: WriteExportArgs): Promise<ExportCounts> {
+  const { exportSql, request, targets, sink } = args;
+  const { db } = args.session;
+  const counts = startingCounts(args);
+  const resume = args.resume?.position ?? null;
+  if (!resume) await writeV2Head(args, counts);
+  // Where each pass starts: after the resumed position in its own phase, nowhere in the phase before.
+  const startOf = (phase: ExportPosition['phase'], index: number) => {
+    if (!resume) return { skip: false, after: undefined };
+    const order = phase === resume.phase ? 0 : phase === 'messages' ? -1 : 1;
+    if (order < 0 || (order === 0 && index < resume.target)) return { skip: true, after: undefined };
+    return { skip: false, after: order === 0 && index === resume.target ? resume.after : undefined };
+  };
+  for (const [index, target] of targets.entries()) {
+    const from = startOf('messages', index);
+    if (from.skip) continue;
+    const scope = scopeOf(args, target);
+    const encoded = messageLineV2Sql(exportSql, 'm', target.channel, request.clearDeletedMessageText);
+    await forEachPage(
+      args,
+      (size) => pageRanges(db, scope, size, from.after),
+      MESSAGE_PAGE_SIZE,
+      (range) => ({
+        encoded,
+        source: sql`from ${messagesFrom(scope)} where ${messagesIn(scope, range)}`,
+        orderBy: 'm.created_at, m.id',
+        separator: '',
+      }),
+      async (page, range) => {
+        await sink.writeBytes(page.body);
+        counts.messages += page.entities;
+        await args.onPage?.(positionAfter('messages', index, range), counts, sink.bytes);
+      },
+    );
+  }
+  const reactionLines = reactionLinesSql(exportSql);
+  for (const [index, target] of targets.entries()) {
+    const from = startOf('reactions', index);
+    if (from.skip) continue;
+    const scope = scopeOf(args, target);
+    if (scope.changes) {
+      await writeChangedReactions(args, scope, counts);
+      continue;
+    }
+    await forEachPage(
+      args,
+      (size) => pageRanges(db, scope, size, from.after),
+      REACTION_PAGE_SIZE,
+      (range) => ({
+        encoded: reactionLines,
+        source: sql`from ${messagesFrom(scope)} where ${messagesIn(scope, range)} and ${sql.raw(hasReactionsSql('m'))}`,
+        orderBy: 'm.created_at, m.id',
+        separator: '',
+      }),
+      async (page, range) => {
+        await sink.writeBytes(page.body);
+        counts.reactions += countLines(page.body);
+        await args.onPage?.(positionAfter('reactions', index, range), counts, sink.bytes);
+      },
+    );
+  }
+  await sink.flush();
+  return counts;
+}
+
+/**
+ * v2 incremental: the channel's reactions changed in the window, by the reactions' own changes index
+ * (not every reaction of the changed messages: one added to an old message is carried alone). An
+ * incremental export does not resume (channel-export.task.ts), so its pages report no position.
+ */
+async function writeChangedReactions(
+  args: WriteExportArgs,
+  scope: MessageScope,
+  counts: ExportCounts,
+): Promise<void> {
+  const changes = scope.changes!;
+  const { from } = changedReactions(args.appId, scope.cid, changes);
+  const encoded = reactionLineV2Sql(args.exportSql, 'r');
+  await forEachPage(
+    args,
+    () => reactionRanges(args.session.db, args.appId, scope.cid, changes, REACTION_PAGE_SIZE),
+    REACTION_PAGE_SIZE,
+    (range) => ({
+      encoded,
+      source: sql`from ${from} where ${reactionsIn(args.appId, scope.cid, changes, range)}`,
+      orderBy: 'r.message_id, r.user_id, r.type',
+      separator: '',
+    }),
+    async (page) => {
+      await args.sink.writeBytes(page.body);
+      counts.reactions += page.entities;
+      await args.onPage?.(undefined, counts, args.sink.bytes);
+    },
+  );
+}
+
+/** The counts an attempt starts from: the resumed checkpoint's, or none. */
+function startingCounts(args: WriteExportArgs): ExportCounts {
+  return args.resume
+    ? { ...args.resume.counts }
+    : { channels: 0, members: 0, messages: 0, reactions: 0, users: 0 };
+}
+
+/** The lines before the messages: users (with export_users), channels, members. */
+async function writeV2Head(args: WriteExportArgs, counts: ExportCounts): Promise<void> {
   const { session, exportSql, appId, request, targets, sink } = args;
   const { db } = session;
-  const counts: ExportCounts = { channels: 0, members: 0, messages: 0, reactions: 0, users: 0 };
   const membersByChannel = new Map<string, Awaited<ReturnType<typeof membersOf>>>();
-  for (const { channel } of targets)
-    membersByChannel.set(channel.cid, await membersOf(db, appId, channel.cid));
+  for (const target of targets)
+    membersByChannel.set(target.channel.cid, await membersCarried(args, scopeOf(args, target)));
 
   if (request.exportUsers) {
     // Users come first, so every user a later line names must be known before the messages are
@@ -316,8 +396,7 @@ async function writeV2(args: WriteExportArgs): Promise<ExportCounts> {
       for (const m of membersByChannel.get(channel.cid)!) ids.add(m.user_id);
       if (channel.created_by_id) ids.add(channel.created_by_id);
       if (channel.truncated_by_id) ids.add(channel.truncated_by_id);
-      for (const id of await referencedUserIds(session, exportSql, scopeOf(appId, target, request)))
-        ids.add(id);
+      for (const id of await referencedUserIds(session, exportSql, scopeOf(args, target))) ids.add(id);
     }
     const users = new UserCache(db, appId, userLineV2, () => '');
     const sorted = [...ids].sort();
@@ -333,53 +412,17 @@ async function writeV2(args: WriteExportArgs): Promise<ExportCounts> {
     await sink.write(channelLineV2(channel));
     counts.channels += 1;
   }
+  // Deletes before the rest, so that replaying the lines in order ends as the database did: an entity
+  // deleted and written again comes back, one written and deleted again does not (its row is gone).
+  for (const target of targets) {
+    const tombstones = await eachTombstone(args, target, scopeOf(args, target), async (json) => {
+      await sink.write(`{"type":"tombstone","data":${json}}\n`);
+    });
+    if (target.changes?.after != null) counts.tombstones = (counts.tombstones ?? 0) + tombstones;
+  }
   for (const { channel } of targets) {
     const members = membersByChannel.get(channel.cid)!;
     if (members.length > 0) await sink.write(members.map((m) => memberLineV2(m, channel)).join(''));
     counts.members += members.length;
   }
-  for (const target of targets) {
-    const scope = scopeOf(appId, target, request);
-    const encoded = messageLineV2Sql(exportSql, 'm', target.channel, request.clearDeletedMessageText);
-    await forEachPage(
-      args,
-      scope,
-      MESSAGE_PAGE_SIZE,
-      (range) => ({
-        encoded,
-        source: sql`from messages m where ${messagesIn(scope, range)}`,
-        orderBy: 'm.created_at, m.id',
-        separator: '',
-      }),
-      async (page) => {
-        await sink.writeBytes(page.body);
-        counts.messages += page.entities;
-      },
-    );
-  }
-  // Each message's lines of reactions, oldest first (the reverse of v1's newest-first order), from a
-  // subquery per message: a join lets PostgreSQL's planner scan every reaction of the app for each page.
-  const reactionLines =
-    `(select ${exportSql.aggregate(reactionLineV2Sql(exportSql, 'r'), '', 'r.created_at, r.user_id desc, r.type desc')} ` +
-    `from reactions r where r.app_id = m.app_id and r.message_id = m.id)`;
-  for (const target of targets) {
-    const scope = scopeOf(appId, target, request);
-    await forEachPage(
-      args,
-      scope,
-      REACTION_PAGE_SIZE,
-      (range) => ({
-        encoded: reactionLines,
-        source: sql`from messages m where ${messagesIn(scope, range)} and ${sql.raw(hasReactionsSql('m'))}`,
-        orderBy: 'm.created_at, m.id',
-        separator: '',
-      }),
-      async (page) => {
-        await sink.writeBytes(page.body);
-        counts.reactions += countLines(page.body);
-      },
-    );
-  }
-  await sink.flush();
-  return counts;
 }

@@ -10,11 +10,21 @@ const FLUSH_BYTES = 1 << 20;
 export class ExportSink {
   private parts: string[] = [];
   private pending = 0;
-  /** Bytes handed to the stream so far. */
-  bytes = 0;
+  /** The file's length so far: bytes handed to the stream, and those before `offset`. */
+  bytes: number;
+  private skip: number;
   private failure: Error | undefined;
 
-  constructor(private readonly stream: Writable) {
+  /**
+   * `offset`: the file already holds that many bytes before what is written here (a resumed export);
+   * `skip`: of what is written, the first that many are stored already, and are dropped.
+   */
+  constructor(
+    private readonly stream: Writable,
+    { offset = 0, skip = 0 }: { offset?: number; skip?: number } = {},
+  ) {
+    this.bytes = offset;
+    this.skip = skip;
     // Writes do not wait for each other: a failed one is reported by the next write, or the commit.
     stream.on('error', (error) => {
       this.failure ??= error;
@@ -41,9 +51,16 @@ export class ExportSink {
     await this.push(chunk);
   }
 
-  private async push(chunk: Buffer): Promise<void> {
+  private async push(whole: Buffer): Promise<void> {
     if (this.failure) throw this.failure;
-    this.bytes += chunk.length;
+    this.bytes += whole.length;
+    let chunk = whole;
+    if (this.skip > 0) {
+      const dropped = Math.min(this.skip, chunk.length);
+      this.skip -= dropped;
+      chunk = chunk.subarray(dropped);
+      if (chunk.length === 0) return;
+    }
     // The stream's own backpressure: past its highWaterMark (1 MiB on local disk), wait until the
     // storage has taken what it holds. A deeper queue measured slower (v1 300k: 1.5 s at 1 MiB, 1.8 s
     // at 4 MiB, 1.9 s at 16 MiB, medians of two runs each).

@@ -26,6 +26,8 @@ export interface MessagePresentation {
   ownUserId?: string;
   /** The API generation answering. */
   form: ApiForm;
+  /** Users the caller has just read (a message's author and mentions); only the others are looked up. */
+  knownUsers?: ReadonlyMap<string, UserRow>;
 }
 
 const messages = objectPresenters(messageShape);
@@ -57,18 +59,18 @@ export async function presentMessages(
   db: Kysely<Database>,
   appId: number,
   rows: MessageRow[],
-  { ownUserId, form }: MessagePresentation,
+  { ownUserId, form, knownUsers }: MessagePresentation,
 ): Promise<JsonObject[]> {
   if (rows.length === 0) return [];
   const quotedIds = rows.map((r) => r.quoted_message_id).filter((id): id is string => id !== null);
   const quoted =
     quotedIds.length > 0 ? await findMessagesByIds(db, appId, quotedIds) : new Map<string, MessageRow>();
   const all = [...rows, ...quoted.values()];
-  const reactions = await reactionsByMessage(
-    db,
-    appId,
-    all.map((r) => r.id),
-  );
+  // reaction_counts is exact (it changes with the reactions, in their transaction): a message without
+  // counts has no reactions to look up, which spares a query for every new message.
+  const reacted = all.filter((r) => r.reaction_counts !== '{}').map((r) => r.id);
+  const reactions =
+    reacted.length > 0 ? await reactionsByMessage(db, appId, reacted) : new Map<string, ReactionRow[]>();
   const userIds = new Set<string>();
   for (const row of all) {
     userIds.add(row.user_id);
@@ -77,7 +79,10 @@ export async function presentMessages(
       userIds.add(reaction.user_id);
   }
   if (ownUserId) userIds.add(ownUserId);
-  const users = await findUsersByIds(db, appId, userIds);
+  const users = new Map(knownUsers);
+  const unknown = [...userIds].filter((id) => !users.has(id));
+  if (unknown.length > 0)
+    for (const [id, user] of await findUsersByIds(db, appId, unknown)) users.set(id, user);
   return rows.map((row) => toMessageResponse(row, { users, reactions, quoted, ownUserId }, form));
 }
 

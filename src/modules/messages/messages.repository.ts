@@ -1,5 +1,5 @@
-import type { Kysely } from 'kysely';
-import type { Database, MessageRow, NewMessageRow } from '../../database/database.types.js';
+import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
+import type { ChannelRow, Database, MessageRow, NewMessageRow } from '../../database/database.types.js';
 import { chunk, unique } from '../../lib/ids.js';
 
 export async function findMessage(
@@ -33,8 +33,35 @@ export async function findMessagesByIds(
   return found;
 }
 
-export async function insertMessage(db: Kysely<Database>, row: NewMessageRow): Promise<void> {
-  await db.insertInto('messages').values(row).execute();
+/** Inserts the message unless its id is taken; says whether it did. */
+export async function insertMessageIfAbsent(db: Kysely<Database>, row: NewMessageRow): Promise<boolean> {
+  const result = await db
+    .insertInto('messages')
+    .values(row)
+    .onConflict((oc) => oc.columns(['app_id', 'id']).doNothing())
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows) === 1;
+}
+
+/**
+ * The channel a message goes into, share-locked until the transaction ends when the database has row
+ * locks (`FOR KEY SHARE`): a hard delete, and any writer that takes the row `FOR UPDATE` (soft delete,
+ * truncation), waits for the message to commit, while other messages and updates of the row's
+ * counters and times do not.
+ */
+export async function shareChannel(
+  db: Kysely<Database>,
+  appId: number,
+  cid: string,
+  rowLocks: boolean,
+): Promise<ChannelRow | undefined> {
+  return db
+    .selectFrom('channels')
+    .selectAll()
+    .where('app_id', '=', appId)
+    .where('cid', '=', cid)
+    .$if(rowLocks, (query) => query.forKeyShare())
+    .executeTakeFirst();
 }
 
 /**
@@ -55,15 +82,39 @@ export async function channelMessagePage(
     .where((eb) => eb.or([eb('parent_id', 'is', null), eb('show_in_channel', '=', 1)]));
   if (options.hiddenUntil !== null) query = query.where('created_at', '>', options.hiddenUntil);
   const before = options.before;
-  if (before) {
-    query = query.where((eb) =>
-      eb.or([
-        eb('created_at', '<', before.createdAt),
-        eb.and([eb('created_at', '=', before.createdAt), eb('id', '<', before.id)]),
-      ]),
-    );
-  }
+  if (before) query = query.where((eb) => olderThan(eb, before));
   const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(options.limit).execute();
+  return rows.reverse();
+}
+
+/**
+ * `(created_at, id) < (anchor's)` as one row value, which both databases answer as a seek in an index
+ * ordered by (…, created_at, id). Spelled `created_at < x or (created_at = x and id < y)` it became a
+ * scan of everything older than the anchor (PostgreSQL: a bitmap of the whole channel, then a sort),
+ * so a page took longer the more history lay behind it.
+ */
+function olderThan(eb: ExpressionBuilder<Database, 'messages'>, anchor: { createdAt: number; id: string }) {
+  return eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(anchor.createdAt, anchor.id));
+}
+
+/** The newest `limit` replies of a thread, older than `before` when given. Oldest first. */
+export async function threadReplyPage(
+  db: Kysely<Database>,
+  appId: number,
+  parentId: string,
+  options: { limit: number; before?: { createdAt: number; id: string } },
+): Promise<MessageRow[]> {
+  const before = options.before;
+  const rows = await db
+    .selectFrom('messages')
+    .selectAll()
+    .where('app_id', '=', appId)
+    .where('parent_id', '=', parentId)
+    .$if(before !== undefined, (query) => query.where((eb) => olderThan(eb, before!)))
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(options.limit)
+    .execute();
   return rows.reverse();
 }
 
@@ -266,4 +317,22 @@ export async function hardDeleteChannelMessages(
     )
     .execute();
   await db.deleteFrom('messages').where('app_id', '=', appId).where('cid', '=', cid).execute();
+}
+
+/**
+ * Moves a channel's last_message_at forward to its newest shown message (a top-level message, or a
+ * reply shown in the channel), never back. Run after the messages committed, in a statement of its
+ * own: it reads every message committed before it started, so one run covers all of them, and a run
+ * that never happened (a crash after a commit) is made up by the channel's next one.
+ */
+export async function catchUpLastMessageAt(db: Kysely<Database>, appId: number, cid: string): Promise<void> {
+  const newest = sql<number>`(select max(created_at) from messages
+    where app_id = ${appId} and cid = ${cid} and (parent_id is null or show_in_channel = 1))`;
+  await db
+    .updateTable('channels')
+    .set({ last_message_at: newest })
+    .where('app_id', '=', appId)
+    .where('cid', '=', cid)
+    .where(sql<boolean>`coalesce(last_message_at, -1) < ${newest}`)
+    .execute();
 }

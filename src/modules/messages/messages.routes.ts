@@ -5,7 +5,7 @@ import { inputError } from '../../lib/errors.js';
 import { ChannelParams } from '../channels/channels.schemas.js';
 import { userIdOf } from './messages.models.js';
 import { presentMessage, presentMessages } from './messages.presenter.js';
-import { findMessage } from './messages.repository.js';
+import { findMessage, threadReplyPage } from './messages.repository.js';
 import {
   DeleteMessageQuery,
   MessageParams,
@@ -19,7 +19,7 @@ import {
   deleteMessage,
   getMessage,
   partialUpdateMessage,
-  sendMessage,
+  storeMessage,
   undeleteMessage,
   updateMessage,
 } from './messages.usecases.js';
@@ -44,8 +44,19 @@ export function registerMessageRoutes(app: HttpApp, context: Context, form: ApiF
     },
     async (request) => {
       const cid = `${request.params.type}:${request.params.id}`;
-      const row = await sendMessage(context, request.app.id, request.caller, cid, request.body.message);
-      return { message: await presentMessage(db, request.app.id, row, presentation(request.caller)) };
+      const { row, users } = await storeMessage(
+        context,
+        request.app.id,
+        request.caller,
+        cid,
+        request.body.message,
+      );
+      return {
+        message: await presentMessage(db, request.app.id, row, {
+          ...presentation(request.caller),
+          knownUsers: users,
+        }),
+      };
     },
   );
 
@@ -143,29 +154,19 @@ export function registerMessageRoutes(app: HttpApp, context: Context, form: ApiF
     { schema: { params: MessageParams, querystring: RepliesQuery }, config: { operation: 'GetReplies' } },
     async (request) => {
       const parent = await getMessage(db, request.app.id, request.params.id);
-      let query = db
-        .selectFrom('messages')
-        .selectAll()
-        .where('app_id', '=', request.app.id)
-        .where('parent_id', '=', parent.id);
+      let before: { createdAt: number; id: string } | undefined;
       const idLt = request.query.id_lt;
       if (idLt !== undefined) {
         const anchor = await findMessage(db, request.app.id, idLt);
         if (!anchor || anchor.parent_id !== parent.id)
           throw inputError('id_lt', `message ${idLt} is not a reply to ${parent.id}`);
-        query = query.where((eb) =>
-          eb.or([
-            eb('created_at', '<', anchor.created_at),
-            eb.and([eb('created_at', '=', anchor.created_at), eb('id', '<', anchor.id)]),
-          ]),
-        );
+        before = { createdAt: anchor.created_at, id: anchor.id };
       }
-      const rows = await query
-        .orderBy('created_at', 'desc')
-        .orderBy('id', 'desc')
-        .limit(request.query.limit ?? 25)
-        .execute();
-      return { messages: await presentMessages(db, request.app.id, rows.reverse(), { form }) };
+      const rows = await threadReplyPage(db, request.app.id, parent.id, {
+        limit: request.query.limit ?? 25,
+        before,
+      });
+      return { messages: await presentMessages(db, request.app.id, rows, { form }) };
     },
   );
 }

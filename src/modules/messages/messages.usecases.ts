@@ -1,20 +1,24 @@
 import type { Kysely } from 'kysely';
 import type { DatabaseDialect } from '../../database/database.js';
-import type { Database, MessageRow } from '../../database/database.types.js';
+import type { Database, MessageRow, UserRow } from '../../database/database.types.js';
 import { actingUserId, type Caller } from '../../lib/caller.js';
 import { inputError, notAllowed, notFound } from '../../lib/errors.js';
+import { unique } from '../../lib/ids.js';
 import { parseObject, type JsonObject } from '../../lib/json.js';
 import { applyPartialUpdate, type PartialUpdate } from '../../lib/partial-update.js';
 import type { Clock } from '../../lib/time.js';
-import { advanceLastMessageAt, findChannel } from '../channels/channels.repository.js';
+import { advanceLastMessageAt } from '../channels/channels.repository.js';
+import { findUsersByIds } from '../users/users.repository.js';
 import { assertUsersExist } from '../users/users.usecases.js';
+import { advanceLastMessageAtAfterCommit } from './messages.channel-activity.js';
 import { messageFromInput, newMessageId, renderHtml, type MessageInput } from './messages.models.js';
 import {
   adjustReplyCounts,
   findMessage,
   hardDeleteMessages,
-  insertMessage,
+  insertMessageIfAbsent,
   lockMessage,
+  shareChannel,
 } from './messages.repository.js';
 import { messageShape } from './messages.shape.js';
 
@@ -32,31 +36,48 @@ export interface SendOptions {
   announcesChannelChange?: boolean;
 }
 
+/** A stored message with the users it names (author and mentions), read while it was checked. */
+export interface StoredMessage {
+  row: MessageRow;
+  users: Map<string, UserRow>;
+}
+
 /**
  * Stores a message and counts it (a frozen channel takes none: 403 code 17): a reply adds one to its parent's reply_count, a message the channel
- * shows moves the channel's last_message_at. Both are atomic updates of the newest committed row, made
- * last so their row locks are held only until the commit; each also finds out whether its row is
- * still there, so a message never outlives a channel or parent deleted at the same moment.
+ * shows moves the channel's last_message_at. The reply count is an atomic update of the newest
+ * committed row, made last so its row lock is held only until the commit, and it finds out whether the
+ * parent is still there. The channel row is share-locked (PostgreSQL `FOR KEY SHARE`) rather than
+ * updated: it keeps the channel from being deleted under the message, yet lets messages into one
+ * channel commit side by side; last_message_at then moves after the commit
+ * (messages.channel-activity.ts). SQLite, one writer at a time, moves it in the transaction.
  */
-export async function sendMessage(
-  { dialect, clock }: Deps,
+export async function storeMessage(
+  { db, dialect, clock }: Deps,
   appId: number,
   caller: Caller,
   cid: string,
   body: JsonObject,
   options: SendOptions = {},
-): Promise<MessageRow> {
+): Promise<StoredMessage> {
   const input = messageFromInput(body);
   if (input.type === 'system' && caller.kind !== 'server')
     throw notAllowed('only a server token can send system messages');
   const userId = actingUserId(caller, input.userId, 'message.user_id');
-  return dialect.writeTransaction(async (trx) => {
-    const channel = await findChannel(trx, appId, cid);
+  const stored = await dialect.writeTransaction(async (trx) => {
+    const channel = await shareChannel(trx, appId, cid, dialect.rowLocks);
     if (!channel || channel.deleted_at !== null) throw notFound(`channel ${cid} does not exist`);
     if (channel.frozen === 1 && !options.announcesChannelChange)
       throw notAllowed(`channel ${cid} is frozen: it takes no new messages`);
-    await assertUsersExist(trx, appId, [userId], 'message.user_id');
-    await assertUsersExist(trx, appId, input.mentionedUsers, 'message.mentioned_users');
+    const users = await findUsersByIds(trx, appId, [userId, ...input.mentionedUsers]);
+    if (!users.has(userId))
+      throw inputError('message.user_id', `users do not exist: ${userId}; create them first`);
+    const missing = unique(input.mentionedUsers).filter((id) => !users.has(id));
+    if (missing.length > 0) {
+      throw inputError(
+        'message.mentioned_users',
+        `users do not exist: ${missing.join(', ')}; create them first`,
+      );
+    }
     if (caller.kind === 'user') {
       const member = await trx
         .selectFrom('members')
@@ -68,8 +89,6 @@ export async function sendMessage(
       if (!member) throw notAllowed(`user ${userId} is not a member of ${cid}`);
     }
     const id = input.id ?? newMessageId();
-    if (await findMessage(trx, appId, id))
-      throw inputError('message.id', `a message with id ${id} already exists`);
     if (input.parentId !== undefined) {
       const parent = await findMessage(trx, appId, input.parentId);
       if (!parent || parent.cid !== cid)
@@ -107,9 +126,12 @@ export async function sendMessage(
       updated_at: now,
       deleted_at: null,
     };
-    await insertMessage(trx, row);
+    // One statement checks the id and stores the row: a racing send of the same id waits for the
+    // other to commit and then finds it taken, as a later send would.
+    if (!(await insertMessageIfAbsent(trx, row)))
+      throw inputError('message.id', `a message with id ${id} already exists`);
     // The channel before the parent: every transaction that locks both takes them in this order.
-    if (row.parent_id === null || row.show_in_channel === 1) {
+    if (shownInChannel(row) && !dialect.rowLocks) {
       if (!(await advanceLastMessageAt(trx, appId, cid, now)))
         throw notFound(`channel ${cid} does not exist`);
     }
@@ -118,8 +140,26 @@ export async function sendMessage(
         throw inputError('message.parent_id', `message ${row.parent_id} does not exist`);
       }
     }
-    return row;
+    return { row, users };
   });
+  if (shownInChannel(stored.row) && dialect.rowLocks) await advanceLastMessageAtAfterCommit(db, appId, cid);
+  return stored;
+}
+
+function shownInChannel(row: MessageRow): boolean {
+  return row.parent_id === null || row.show_in_channel === 1;
+}
+
+/** storeMessage, for callers that need only the row. */
+export async function sendMessage(
+  deps: Deps,
+  appId: number,
+  caller: Caller,
+  cid: string,
+  body: JsonObject,
+  options: SendOptions = {},
+): Promise<MessageRow> {
+  return (await storeMessage(deps, appId, caller, cid, body, options)).row;
 }
 
 /** The message, which the caller may change: any for a server token, only their own for a user token. */

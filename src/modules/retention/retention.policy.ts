@@ -8,10 +8,28 @@
  * - Every attempt writes its own key (`exports/<app>/<task>/<attempt>/<file>`). Bytes under a key are
  *   needed while the task names the key as its live file, or while that attempt still runs (it may
  *   yet publish them); anything else is left over from an attempt that died or lost its lease, and
- *   the sweeper deletes it (retention.sweeper.ts).
+ *   the sweeper deletes it (retention.sweeper.ts). A write's temporary is kept as long as its task is
+ *   not over, whichever attempt wrote it: a later attempt may resume it from a checkpoint.
  */
 import { formatMicros, MICROS_PER_DAY } from '../../lib/time.js';
 import type { ExportFileKey } from '../storage/storage.keys.js';
+
+/** CHATPORT_RETENTION_DAYS when not configured. */
+export const DEFAULT_RETENTION_DAYS = 60;
+
+/**
+ * How long an incremental export's cursor stays usable: as long as the export file that carried it is
+ * kept. Tombstones (deletes) are kept a day longer (tombstonesPrunedBefore), so a cursor inside its
+ * horizon never misses one; past it, an export from the cursor is refused.
+ */
+export function cursorHorizonMicros(retentionDays: number): number {
+  return retentionDays * MICROS_PER_DAY;
+}
+
+/** Tombstones of deletes before this time are pruned by the sweeper. */
+export function tombstonesPrunedBefore(nowMicros: number, retentionDays: number): number {
+  return nowMicros - cursorHorizonMicros(retentionDays) - MICROS_PER_DAY;
+}
 
 /** When a file published at `publishedAtMicros` expires. */
 export function fileExpiresAt(publishedAtMicros: number, retentionDays: number): number {
@@ -48,20 +66,23 @@ export interface TaskFileState extends PublishedFileState {
 }
 
 /**
- * Whether stored bytes under an export key (a committed object or a write's temporary) are still
- * needed: `keep` while the task names the key as its live file or the attempt that wrote it still
- * runs; `delete` once neither holds; `unknown` for a task this database does not have (a bucket prefix
+ * Whether stored bytes under an export key (a committed object or, with `temporary`, a write's
+ * temporary) are still needed: `keep` while the task names the key as its live file or the attempt
+ * that wrote it still runs, and a temporary until its task is over; `delete` once none holds; `unknown` for a task this database does not have (a bucket prefix
  * shared with another deployment, a database restored from an older backup): never deleted.
  */
 export function storedExportFate(
   key: ExportFileKey,
   task: TaskFileState | undefined,
+  { temporary = false }: { temporary?: boolean } = {},
 ): 'keep' | 'delete' | 'unknown' {
   if (!task || task.app_id !== key.appId) return 'unknown';
   if (task.file_key === key.key && task.file_deleted_at === null) return 'keep';
+  const over = task.status === 'completed' || task.status === 'failed';
+  if (temporary && !over) return 'keep';
   if (key.attempt === undefined) {
     // Written before attempts had folders of their own: only a finished task tells it is over.
-    return task.status === 'completed' || task.status === 'failed' ? 'delete' : 'keep';
+    return over ? 'delete' : 'keep';
   }
   return task.status === 'running' && task.attempt === key.attempt ? 'keep' : 'delete';
 }

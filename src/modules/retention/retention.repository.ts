@@ -67,3 +67,20 @@ export async function findTaskFileStates(
   for (const row of rows) states.set(row.id, row);
   return states;
 }
+
+/**
+ * Deletes up to `limit` tombstones of deletes recorded before `before` (retention.policy's
+ * tombstonesPrunedBefore); answers how many went.
+ */
+export async function pruneTombstones(
+  db: Kysely<Database>,
+  { before, limit }: { before: number; limit: number },
+): Promise<number> {
+  const result = await db
+    .deleteFrom('tombstones')
+    .where('id', 'in', (eb) =>
+      eb.selectFrom('tombstones').select('id').where('deleted_at', '<', before).limit(limit),
+    )
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

@@ -4,14 +4,21 @@ import type { Database } from '../../database/database.types.js';
 import { MICROS_PER_HOUR, type Clock } from '../../lib/time.js';
 import { EXPORTS_PREFIX, parseExportFileKey } from '../storage/storage.keys.js';
 import type { ListedObject, StorageDriver, TemporaryObject } from '../storage/storage.types.js';
-import { storedExportFate } from './retention.policy.js';
-import { findTaskFileStates, markFileDeleted, selectExpiredFiles } from './retention.repository.js';
+import { DEFAULT_RETENTION_DAYS, storedExportFate, tombstonesPrunedBefore } from './retention.policy.js';
+import {
+  findTaskFileStates,
+  markFileDeleted,
+  pruneTombstones,
+  selectExpiredFiles,
+} from './retention.repository.js';
 
 export interface RetentionDependencies {
   db: Kysely<Database>;
   storage: StorageDriver;
   clock: Clock;
   logger: Logger;
+  /** CHATPORT_RETENTION_DAYS (default 60): also the horizon of incremental export cursors. */
+  config?: { retentionDays: number };
 }
 
 export interface RetentionOptions {
@@ -33,6 +40,8 @@ export interface SweepReport {
   temporariesRemoved: number;
   /** Objects and temporaries under export keys of tasks this database does not know: left alone. */
   unknown: number;
+  /** Tombstones of deletes older than the horizon of incremental export cursors. */
+  tombstonesPruned: number;
   /** Deletes that failed; they are tried again on the next sweep. */
   failures: number;
 }
@@ -55,6 +64,7 @@ export async function sweepExpiredFiles({
     orphansDeleted: 0,
     temporariesRemoved: 0,
     unknown: 0,
+    tombstonesPruned: 0,
     failures: 0,
   };
   const sweep: Sweep = {
@@ -67,11 +77,23 @@ export async function sweepExpiredFiles({
   await deleteExpiredFiles(sweep);
   await deleteOrphans(sweep);
   await removeDeadTemporaries(sweep);
-  const { filesDeleted, orphansDeleted, temporariesRemoved, unknown, failures } = report;
-  if (filesDeleted + orphansDeleted + temporariesRemoved + unknown + failures > 0) {
+  await pruneOldTombstones(sweep);
+  const { filesDeleted, orphansDeleted, temporariesRemoved, unknown, tombstonesPruned, failures } = report;
+  if (filesDeleted + orphansDeleted + temporariesRemoved + unknown + tombstonesPruned + failures > 0) {
     dependencies.logger.info(report, 'retention sweep');
   }
   return report;
+}
+
+/** Forgets deletes older than any usable cursor (retention.policy's tombstonesPrunedBefore). */
+async function pruneOldTombstones(sweep: Sweep): Promise<void> {
+  const before = tombstonesPrunedBefore(sweep.now, sweep.config?.retentionDays ?? DEFAULT_RETENTION_DAYS);
+  const limit = 50 * sweep.batchSize;
+  for (;;) {
+    const pruned = await pruneTombstones(sweep.db, { before, limit });
+    sweep.report.tombstonesPruned += pruned;
+    if (pruned < limit) return;
+  }
 }
 
 async function deleteExpiredFiles(sweep: Sweep): Promise<void> {
@@ -112,6 +134,7 @@ async function inBatches<T extends { key: string }>(
   sweep: Sweep,
   items: AsyncIterable<T> | Iterable<T>,
   decide: (item: T, fate: ReturnType<typeof storedExportFate> | undefined) => Promise<void>,
+  { temporary = false }: { temporary?: boolean } = {},
 ): Promise<void> {
   let batch: T[] = [];
   const settle = async () => {
@@ -120,7 +143,7 @@ async function inBatches<T extends { key: string }>(
     const tasks = await findTaskFileStates(sweep.db, ids);
     for (const [index, item] of batch.entries()) {
       const key = parsed[index];
-      await decide(item, key ? storedExportFate(key, tasks.get(key.taskId)) : undefined);
+      await decide(item, key ? storedExportFate(key, tasks.get(key.taskId), { temporary }) : undefined);
     }
     batch = [];
   };
@@ -149,18 +172,23 @@ async function deleteOrphans(sweep: Sweep): Promise<void> {
 async function removeDeadTemporaries(sweep: Sweep): Promise<void> {
   const { storage, logger, report, now, temporaryMaxAgeMicros } = sweep;
   const temporaries = await storage.listTemporary();
-  await inBatches<TemporaryObject>(sweep, temporaries, async (temporary, fate) => {
-    // A temporary of no export attempt this database knows goes by age alone.
-    const byAge = fate === undefined || fate === 'unknown';
-    const stale = byAge && temporary.modifiedAt < now - temporaryMaxAgeMicros;
-    if (fate !== 'delete' && !stale) return;
-    try {
-      if (await storage.removeTemporary(temporary)) report.temporariesRemoved++;
-    } catch (error) {
-      report.failures++;
-      logger.error({ err: error, temporary: temporary.name }, 'retention: removing a temporary failed');
-    }
-  });
+  await inBatches<TemporaryObject>(
+    sweep,
+    temporaries,
+    async (temporary, fate) => {
+      // A temporary of no export attempt this database knows goes by age alone.
+      const byAge = fate === undefined || fate === 'unknown';
+      const stale = byAge && temporary.modifiedAt < now - temporaryMaxAgeMicros;
+      if (fate !== 'delete' && !stale) return;
+      try {
+        if (await storage.removeTemporary(temporary)) report.temporariesRemoved++;
+      } catch (error) {
+        report.failures++;
+        logger.error({ err: error, temporary: temporary.name }, 'retention: removing a temporary failed');
+      }
+    },
+    { temporary: true },
+  );
 }
 
 /**

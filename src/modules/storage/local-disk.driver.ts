@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import type { BigIntStats } from 'node:fs';
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { finished } from 'node:stream/promises';
@@ -16,7 +17,7 @@ import { classifyLocalDiskError, classifyingLocalDiskErrors } from './local-disk
 import { listCommittedFiles, listLeftovers } from './local-disk.listing.js';
 import { InvalidStorageKeyError, StorageObjectNotFoundError } from './storage.errors.js';
 import { validateByteRange, validateStorageKey } from './storage.keys.js';
-import type { CommittedObject, PendingWrite, StorageDriver } from './storage.types.js';
+import type { CommittedObject, PendingWrite, StorageDriver, WriteSavepoint } from './storage.types.js';
 
 /**
  * Files under `root`, one per key at `<root>/<key>`, so an operator can browse them. Beside each file,
@@ -41,6 +42,11 @@ export function createLocalDiskDriver({ root }: { root: string }): StorageDriver
     async openWrite(key) {
       const file = pathOf(key);
       return classifyingLocalDiskErrors(() => openLocalWrite(file));
+    },
+
+    async resumeWrite(key, savepoint) {
+      const file = pathOf(key);
+      return classifyingLocalDiskErrors(() => resumeLocalWrite(file, savepoint));
     },
 
     async stat(key) {
@@ -110,12 +116,69 @@ interface ContentRecord {
 }
 
 async function openLocalWrite(file: string): Promise<PendingWrite> {
-  const directory = path.dirname(file);
   const random = crypto.randomBytes(8).toString('hex');
-  const temporary = path.join(directory, `.${path.basename(file)}.${random}.tmp`);
-  const recordTemporary = `${temporary}.meta.tmp`;
+  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${random}.tmp`);
   const { handle, topCreated } = await createExclusive(temporary);
-  const sink = new HashingFileSink(handle);
+  return localWrite({ file, temporary, handle, sink: new HashingFileSink(handle), topCreated });
+}
+
+/**
+ * Reopens the temporary a savepoint names, cut back to the savepoint's length (bytes written after it
+ * may be half there), and hashes what it keeps: the ETag stays the hash of the whole content.
+ */
+async function resumeLocalWrite(file: string, savepoint: WriteSavepoint): Promise<PendingWrite | undefined> {
+  const name = savepoint.state.temporary;
+  const pattern = new RegExp(`^\\.${escapeRegExp(path.basename(file))}\\.[0-9a-f]{16}\\.tmp$`);
+  if (typeof name !== 'string' || !pattern.test(name)) return undefined;
+  const temporary = path.join(path.dirname(file), name);
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(temporary, 'r+');
+  } catch (error) {
+    if (isMissing(error)) return undefined;
+    throw error;
+  }
+  try {
+    const { size } = await handle.stat();
+    if (size < savepoint.bytes) {
+      await handle.close();
+      return undefined;
+    }
+    await handle.truncate(savepoint.bytes);
+    const hash = crypto.createHash('sha256');
+    if (savepoint.bytes > 0) {
+      for await (const chunk of fsSync.createReadStream(temporary, { start: 0, end: savepoint.bytes - 1 }))
+        hash.update(chunk as Buffer);
+    }
+    const sink = new HashingFileSink(handle, { position: savepoint.bytes, hash });
+    return localWrite({ file, temporary, handle, sink, topCreated: undefined });
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** A write into `temporary`, open as `handle`, published as `file` by its commit. */
+function localWrite({
+  file,
+  temporary,
+  handle,
+  sink,
+  topCreated,
+}: {
+  file: string;
+  temporary: string;
+  handle: fs.FileHandle;
+  sink: HashingFileSink;
+  /** The top-most folder the write created, whose parent's entry must be synced at commit. */
+  topCreated: string | undefined;
+}): PendingWrite {
+  const directory = path.dirname(file);
+  const recordTemporary = `${temporary}.meta.tmp`;
   let closed = false;
   let aborted = false;
   let committing: Promise<CommittedObject> | undefined;
@@ -181,6 +244,18 @@ async function openLocalWrite(file: string): Promise<PendingWrite> {
       if (aborted) return;
       aborted = true;
       await discard();
+    },
+    async savepoint() {
+      await sink.settled();
+      await handle.sync();
+      return { bytes: sink.bytesStored, state: { temporary: path.basename(temporary) } };
+    },
+    async detach() {
+      if (committing) return this.abort();
+      if (aborted) return;
+      aborted = true;
+      sink.destroy();
+      await close().catch(() => undefined);
     },
   };
 }

@@ -15,16 +15,33 @@ export const WRITE_BUFFER_BYTES = 1024 * 1024;
  * It never owns the file handle: the write that opened it closes it.
  */
 export class HashingFileSink extends Writable {
-  private readonly hash = crypto.createHash('sha256');
-  private written = 0;
+  private readonly hash: crypto.Hash;
+  /** Where the next byte goes: the content's length so far. */
+  private written: number;
 
-  constructor(private readonly handle: FileHandle) {
+  /**
+   * `resume`: the file already holds `position` bytes of the content, which `hash` has been fed; the
+   * next byte written goes after them. Default: an empty file.
+   */
+  constructor(
+    private readonly handle: FileHandle,
+    resume: { position: number; hash: crypto.Hash } = { position: 0, hash: crypto.createHash('sha256') },
+  ) {
     super({ highWaterMark: WRITE_BUFFER_BYTES });
+    this.written = resume.position;
+    this.hash = resume.hash;
   }
 
-  /** Bytes stored so far. */
+  /** Bytes of the content stored so far (with those the file held when resumed). */
   get bytesStored(): number {
     return this.written;
+  }
+
+  /** Resolves once every chunk written before the call is in the file (not yet fsynced). */
+  settled(): Promise<void> {
+    return new Promise((resolve, reject) =>
+      this.write(Buffer.alloc(0), (error) => (error ? reject(error) : resolve())),
+    );
   }
 
   /** Hex SHA-256 of everything written; only once the stream has finished. */
@@ -66,14 +83,17 @@ export class HashingFileSink extends Writable {
       this.hash.update(chunk);
       size += chunk.length;
     }
-    let stored = chunks.length === 1 ? 0 : (await this.handle.writev(chunks)).bytesWritten;
+    // Positioned writes: a resumed file is written after the bytes it already held.
+    let stored = chunks.length === 1 ? 0 : (await this.handle.writev(chunks, this.written)).bytesWritten;
+    let at = this.written + stored;
     // A write may store fewer bytes than asked: go on until all are.
     for (const chunk of chunks) {
       let offset = Math.min(stored, chunk.length);
       stored -= offset;
       while (offset < chunk.length) {
-        const { bytesWritten } = await this.handle.write(chunk, offset, chunk.length - offset);
+        const { bytesWritten } = await this.handle.write(chunk, offset, chunk.length - offset, at);
         offset += bytesWritten;
+        at += bytesWritten;
       }
     }
     this.written += size;

@@ -5,15 +5,16 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
+  ListPartsCommand,
   paginateListObjectsV2,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { classifyS3Error, isS3NotFound, isS3Unsupported, s3ErrorCode } from './s3.errors.js';
-import { openS3Upload, type UploadSizing } from './s3.upload.js';
+import { openS3Upload, type S3UploadState, type UploadSizing } from './s3.upload.js';
 import { StorageObjectNotFoundError } from './storage.errors.js';
 import { validateByteRange, validateStorageKey } from './storage.keys.js';
-import type { StorageDriver, TemporaryObject } from './storage.types.js';
+import type { StorageDriver, TemporaryObject, WriteSavepoint } from './storage.types.js';
 
 export interface S3DriverOptions {
   bucket: string;
@@ -30,6 +31,24 @@ export interface S3DriverOptions {
   sizing: UploadSizing;
   /** Told about what the store cannot do (no multipart listing or abort): once each, for the logs. */
   warn(message: string, details?: Record<string, unknown>): void;
+}
+
+/** A savepoint's upload state, when it names an upload with at least one part (else nothing to resume). */
+function uploadStateOf(savepoint: WriteSavepoint): S3UploadState | undefined {
+  const { uploadId, parts } = savepoint.state;
+  if (typeof uploadId !== 'string' || !Array.isArray(parts) || parts.length === 0) return undefined;
+  const valid = parts.every(
+    (part: unknown, index) =>
+      typeof part === 'object' &&
+      part !== null &&
+      (part as { number?: unknown }).number === index + 1 &&
+      typeof (part as { etag?: unknown }).etag === 'string' &&
+      Number.isSafeInteger((part as { size?: unknown }).size),
+  );
+  if (!valid) return undefined;
+  const state = { uploadId, parts: parts as S3UploadState['parts'] };
+  const bytes = state.parts.reduce((total, part) => total + part.size, 0);
+  return bytes === savepoint.bytes ? state : undefined;
 }
 
 /**
@@ -59,6 +78,29 @@ export function createS3Driver(options: S3DriverOptions): StorageDriver {
     options.warn(message, details);
   };
 
+  const onAbortFailure = (error: unknown, uploadId: string) =>
+    warnOnce(
+      'abort',
+      'the object store did not abort a multipart upload; its bucket lifecycle rule must remove such uploads',
+      { err: error, uploadId, code: s3ErrorCode(error) },
+    );
+
+  /** The ETags of an upload's parts, by number. */
+  async function listParts(target: string, uploadId: string): Promise<Map<number, string>> {
+    const parts = new Map<number, string>();
+    let marker: string | undefined;
+    for (;;) {
+      const page = await client.send(
+        new ListPartsCommand({ Bucket: bucket, Key: target, UploadId: uploadId, PartNumberMarker: marker }),
+      );
+      for (const part of page.Parts ?? []) {
+        if (part.PartNumber !== undefined && part.ETag) parts.set(part.PartNumber, part.ETag);
+      }
+      if (!page.IsTruncated) return parts;
+      marker = page.NextPartNumberMarker;
+    }
+  }
+
   async function send<T>(operation: () => Promise<T>): Promise<T> {
     try {
       return await operation();
@@ -76,12 +118,38 @@ export function createS3Driver(options: S3DriverOptions): StorageDriver {
         bucket,
         objectKey: objectKey(key),
         sizing: options.sizing,
-        onAbortFailure: (error, uploadId) =>
-          warnOnce(
-            'abort',
-            'the object store did not abort a multipart upload; its bucket lifecycle rule must remove such uploads',
-            { err: error, uploadId, code: s3ErrorCode(error) },
-          ),
+        onAbortFailure,
+      });
+    },
+
+    async resumeWrite(key, savepoint) {
+      const state = uploadStateOf(savepoint);
+      if (!state) return undefined;
+      const target = objectKey(key);
+      // The upload must still be there with those very parts: it may have been aborted (by the
+      // sweeper, or a lifecycle rule) since.
+      let listed: Map<number, string> | undefined;
+      try {
+        listed = await listParts(target, state.uploadId);
+      } catch (error) {
+        if (isS3NotFound(error)) return undefined;
+        if (!isS3Unsupported(error)) throw classifyS3Error(error);
+        warnOnce(
+          'parts',
+          'the object store cannot list the parts of an upload; resumed uploads are trusted',
+          {
+            code: s3ErrorCode(error),
+          },
+        );
+      }
+      if (listed && state.parts.some((part) => listed.get(part.number) !== part.etag)) return undefined;
+      return openS3Upload({
+        client,
+        bucket,
+        objectKey: target,
+        sizing: options.sizing,
+        onAbortFailure,
+        resume: state,
       });
     },
 

@@ -32,8 +32,9 @@ const STREAM_BUFFER_BYTES = 1024 * 1024;
  * its upload. The write callback fires once a part has been handed to the uploads, so the stream's
  * backpressure reflects the store's pace.
  *
- * Issue 13 (resuming) can continue a dead attempt's upload here: `uploadId` and the list of parts are
- * the whole of its state (S3's ListParts gives them back), and parts are numbered in order.
+ * A write is resumable (`resume`): `uploadId` and the parts uploaded, in order from 1, are the whole
+ * of its state, which `savepoint` reports; a resumed write uploads its next parts after them. The
+ * tail short of a part is not stored anywhere until commit, so a savepoint counts only the parts.
  */
 export function openS3Upload({
   client,
@@ -41,6 +42,7 @@ export function openS3Upload({
   objectKey,
   sizing,
   onAbortFailure,
+  resume,
 }: {
   client: S3Client;
   bucket: string;
@@ -48,14 +50,18 @@ export function openS3Upload({
   sizing: UploadSizing;
   /** Told when an upload could not be aborted (a store without AbortMultipartUpload). */
   onAbortFailure(error: unknown, uploadId: string): void;
+  /** The upload an earlier write started, and the parts of it to keep: continued after them. */
+  resume?: S3UploadState;
 }): PendingWrite {
   let pending: Buffer[] = [];
   let pendingBytes = 0;
-  let totalBytes = 0;
-  let uploadId: string | undefined;
-  let creating: Promise<string> | undefined;
-  const parts: CompletedPart[] = [];
-  let nextPartNumber = 1;
+  let totalBytes = resume ? sumOf(resume.parts) : 0;
+  let uploadId: string | undefined = resume?.uploadId;
+  let creating: Promise<string> | undefined = uploadId === undefined ? undefined : Promise.resolve(uploadId);
+  const parts: CompletedPart[] = (resume?.parts ?? []).map((p) => ({ PartNumber: p.number, ETag: p.etag }));
+  const sizes = new Map((resume?.parts ?? []).map((p) => [p.number, p.size]));
+  let nextPartNumber = parts.length + 1;
+  let detached = false;
   const inFlight = new Set<Promise<void>>();
   let failure: unknown;
   let aborted = false;
@@ -91,6 +97,7 @@ export function openS3Upload({
       .then(({ ETag }) => {
         if (!ETag) throw new Error(`UploadPart ${partNumber} answered no ETag`);
         parts.push({ PartNumber: partNumber, ETag });
+        sizes.set(partNumber, body.length);
       })
       .catch((error: unknown) => {
         failure ??= classifyS3Error(error);
@@ -204,9 +211,36 @@ export function openS3Upload({
         await committing.catch(() => undefined);
         return;
       }
-      if (aborted) return;
+      if (aborted || detached) return;
       aborted = true;
       await discard();
     },
+    async savepoint() {
+      if (uploadId === undefined) return { bytes: 0, state: {} };
+      // Parts finish out of order: only those from 1 on without a gap can be continued after.
+      const done = new Map(parts.map((p) => [p.PartNumber!, p.ETag!]));
+      const kept: S3UploadState['parts'] = [];
+      for (let number = 1; done.has(number); number++)
+        kept.push({ number, etag: done.get(number)!, size: sizes.get(number)! });
+      const state: S3UploadState = { uploadId, parts: kept };
+      return { bytes: sumOf(kept), state: state as unknown as Record<string, unknown> };
+    },
+    async detach() {
+      if (committing || aborted || detached) return this.abort();
+      detached = true;
+      if (!stream.destroyed) stream.destroy();
+      await Promise.allSettled([...inFlight]);
+      pending = [];
+    },
   };
+}
+
+/** A multipart upload as a savepoint records it: its id and its parts, numbered from 1 in order. */
+export interface S3UploadState {
+  uploadId: string;
+  parts: Array<{ number: number; etag: string; size: number }>;
+}
+
+function sumOf(parts: S3UploadState['parts']): number {
+  return parts.reduce((total, part) => total + part.size, 0);
 }

@@ -11,10 +11,10 @@
  * - presigned link: a URL that reads one object straight from the store, without credentials, until it
  *   expires. Only stores that serve clients themselves make them (S3); chatport serves local files.
  *
- * Resuming (not built yet): a write is one temporary that grows by appends (a hidden file, the parts of
- * one multipart upload), never a chain of pieces, so a later `openWrite(key, { resume })` can reopen a
- * dead attempt's temporary where its last checkpoint left it: append to the file from an offset, or
- * list the upload's parts and upload the next ones.
+ * - savepoint: how much of a write is stored durably, and the driver's state to continue it from there
+ *   (a temporary's name; an upload id and its parts). A write is one temporary that grows by appends,
+ *   never a chain of pieces, so `resumeWrite` can reopen a dead process's temporary where a savepoint
+ *   left it: the file cut back to the savepoint's length, or the upload continued after its parts.
  */
 import type { Readable, Writable } from 'node:stream';
 
@@ -52,6 +52,25 @@ export interface PendingWrite {
   commit(): Promise<CommittedObject>;
   /** Discards the bytes written so far; the key keeps whatever it had before. */
   abort(): Promise<void>;
+  /**
+   * Waits until the bytes written so far are stored durably, where the driver can (local disk: all of
+   * them; S3: the parts uploaded, not the tail still short of a part), and says how many are.
+   */
+  savepoint(): Promise<WriteSavepoint>;
+  /**
+   * Stops writing and releases what the write holds, but keeps its temporary for `resumeWrite` (a
+   * failed attempt whose successor will resume). Like abort, a no-op after a commit; abort afterwards
+   * does nothing either. The retention sweeper removes the temporary once its task is over.
+   */
+  detach(): Promise<void>;
+}
+
+/** Where a write stands durably: what `resumeWrite` continues from. JSON, to be stored by the caller. */
+export interface WriteSavepoint {
+  /** Bytes from the start of the content that are stored durably. */
+  bytes: number;
+  /** The driver's own state: which temporary, which upload and parts. */
+  state: Record<string, unknown>;
 }
 
 /** A committed object, as a listing reports it. */
@@ -97,6 +116,12 @@ export interface StorageDriver {
   readonly name: string;
   /** Starts a write to `key`. Nothing is visible under `key` until the write commits. */
   openWrite(key: string): Promise<PendingWrite>;
+  /**
+   * Reopens the temporary of an earlier write to `key` where `savepoint` left it: the next byte written
+   * is byte `savepoint.bytes` of the content. Undefined when that temporary is gone or no longer holds
+   * the savepoint's bytes (swept, aborted, cut short): the caller starts over with openWrite.
+   */
+  resumeWrite(key: string, savepoint: WriteSavepoint): Promise<PendingWrite | undefined>;
   /** The committed object under `key`, or undefined when there is none. */
   stat(key: string): Promise<StoredObject | undefined>;
   /**

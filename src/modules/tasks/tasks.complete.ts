@@ -24,6 +24,8 @@ export async function completeTask(
     lease_expires_at: null,
     finished_at: now,
     updated_at: now,
+    // A finished task resumes nothing; its last progress stays for operators.
+    checkpoint: null,
     ...(outcome.file ? { file_key: outcome.file.key, file_expires_at: outcome.file.expiresAt } : {}),
   });
 }

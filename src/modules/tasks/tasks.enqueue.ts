@@ -71,6 +71,8 @@ export async function insertTask(
       file_expires_at: null,
       file_deleted_at: null,
       capped: input.capped ? 1 : 0,
+      progress: null,
+      checkpoint: null,
     })
     .returningAll()
     .executeTakeFirstOrThrow();

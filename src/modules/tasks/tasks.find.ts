@@ -15,6 +15,7 @@ const taskStatusColumns = [
   'file_key',
   'file_expires_at',
   'file_deleted_at',
+  'progress',
 ] as const satisfies ReadonlyArray<keyof TaskStatusRow>;
 
 // Compiling the query costs more than running it (a primary-key lookup), and every status request

@@ -20,6 +20,8 @@ export interface TaskStatusBody {
   result?: Record<string, unknown>;
   /** Only when failed. */
   error?: TaskError;
+  /** Only while running or waiting for the next attempt, once the kind recorded some. */
+  progress?: Record<string, unknown>;
 }
 
 /** Serves the stored result JSON as it is. */
@@ -38,7 +40,8 @@ const presentStatus = objectPresenter(taskStatusShape, 'v1');
 
 /**
  * Renders a task's status in Stream's shape. A completed task's `result` comes from the presenter of
- * its kind (default: the stored result), called on every request so it can re-sign links.
+ * its kind (default: the stored result), called on every request so it can re-sign links. A task
+ * still at work shows its last recorded `progress` as it was stored (its fields are the kind's).
  */
 export async function presentTaskStatus(
   task: TaskStatusRow,
@@ -55,5 +58,9 @@ export async function presentTaskStatus(
   } else if (status === 'failed') {
     error = presentTaskError(task);
   }
-  return presentStatus(task, { values: { result, error } }) as unknown as TaskStatusBody;
+  const progress =
+    (status === 'running' || status === 'pending') && task.progress !== null
+      ? parseObject(task.progress)
+      : undefined;
+  return presentStatus(task, { values: { result, error, progress } }) as unknown as TaskStatusBody;
 }

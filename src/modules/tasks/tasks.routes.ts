@@ -19,7 +19,15 @@ const TaskStatusResponse = Type.Object({
   updated_at: Type.String(),
   result: Type.Optional(
     Type.Unsafe<Record<string, unknown>>({
-      description: 'only when completed: an object, its fields by kind (exports: counts and a download link)',
+      description:
+        'only when completed: an object, its fields by kind (exports: counts and a download link; channel exports also `cursor`, to pass as `since_cursor` for an incremental export)',
+    }),
+  ),
+  progress: Type.Optional(
+    Type.Unsafe<Record<string, unknown>>({
+      description:
+        'only while running or pending (waiting for its next attempt): an object its kind records every ' +
+        'few seconds (exports: messages_done, messages_total (estimated), bytes_written, percent)',
     }),
   ),
   // Only these two fields are ever serialised, whatever the stored error holds.

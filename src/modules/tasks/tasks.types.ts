@@ -27,6 +27,11 @@
  *   parser, handler and result presenter. The runtime registers every kind (src/task-kinds.ts).
  * - handler: the function that does one kind of work; `TaskHandlers` maps kinds to handlers.
  * - presenter: renders a completed task's `result` for the status routes, per kind.
+ * - progress: JSON a running attempt records now and then (its kind's fields, e.g. an export's
+ *   counts), served by the status routes while the task runs or waits for its next attempt.
+ * - checkpoint: JSON an attempt records together with its progress, handed to the next attempt
+ *   (`TaskInvocation.checkpoint`) so it can resume where a dead or failed one left off. Owned by the
+ *   kind: the queue stores it and never reads it. Cleared when the task completes.
  * - end hook: work another feature does in the transaction that ends a task of the kinds it watches
  *   (`TaskEndHook`), e.g. queueing the webhook that announces an export's end.
  *
@@ -103,6 +108,19 @@ export interface TaskInvocation<Payload = unknown> {
   payload: Payload;
   /** 1 on the first attempt. */
   attempt: number;
+  /**
+   * The checkpoint an earlier attempt recorded (parsed JSON, unchecked: validate before use), or null
+   * when none did. The kind decides whether and how to resume from it.
+   */
+  checkpoint: unknown;
+}
+
+/** What a running attempt records about itself (tasks.progress.ts). */
+export interface TaskProgressUpdate {
+  /** Replaces the task's progress, served by the status routes while it runs. */
+  progress: Record<string, unknown>;
+  /** Replaces the checkpoint the next attempt gets; left out: the stored one stays. */
+  checkpoint?: Record<string, unknown> | null;
 }
 
 /** What one attempt of a task is run with. */
@@ -111,6 +129,11 @@ export interface TaskRunArgs<Payload = unknown> {
   task: TaskInvocation<Payload>;
   /** Aborts when the lease is lost or the worker stops: stop then, as nothing more can be recorded. */
   signal: AbortSignal;
+  /**
+   * Records progress (and a checkpoint) in one fenced write. Rejects with LeaseLostError, aborting
+   * `signal`, when this attempt no longer holds its lease. Meant for every few seconds, not every row.
+   */
+  saveProgress(update: TaskProgressUpdate): Promise<void>;
 }
 
 /**
@@ -188,6 +211,7 @@ export type TaskStatusRow = Pick<
   | 'file_key'
   | 'file_expires_at'
   | 'file_deleted_at'
+  | 'progress'
 >;
 
 /** What a presenter may use: the process context and the app asking. */

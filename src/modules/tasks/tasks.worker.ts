@@ -11,6 +11,7 @@ import { createTaskEnder, endedTaskOf } from './tasks.end.js';
 import { describeFailure, LeaseLostError, WorkerStoppedError } from './tasks.errors.js';
 import { failTask } from './tasks.fail.js';
 import { keepLeaseAlive, type LeaseKeeper } from './tasks.heartbeat.js';
+import { saveTaskProgress } from './tasks.progress.js';
 import { onTaskEnqueued } from './tasks.notify.js';
 import { hasDueTasks } from './tasks.probe.js';
 import { reapExpiredLeases } from './tasks.reap.js';
@@ -179,7 +180,7 @@ export function createTaskWorker(options: TaskWorkerOptions): TaskWorker {
       onLost: () => controller.abort(new LeaseLostError(task.id, task.attempt)),
       onError: (error) => logger.warn({ err: error, taskId: task.id }, 'heartbeat failed'),
     });
-    const done = runTask(task, lease, controller.signal)
+    const done = runTask(task, lease, controller)
       .catch((error: unknown) => logger.error({ err: error, taskId: task.id }, 'task bookkeeping failed'))
       .finally(async () => {
         await leaseKeeper.stop();
@@ -189,7 +190,7 @@ export function createTaskWorker(options: TaskWorkerOptions): TaskWorker {
     running.set(task.id, { controller, leaseKeeper, done });
   }
 
-  async function invoke(task: TaskRow, signal: AbortSignal): Promise<TaskOutcome> {
+  async function invoke(task: TaskRow, lease: TaskLease, controller: AbortController): Promise<TaskOutcome> {
     const handler = Object.hasOwn(handlers, task.kind) ? handlers[task.kind] : undefined;
     if (!handler) throw new UnrecoverableError(`no handler for task kind "${task.kind}"`, 'unknown_kind');
     let payload: unknown;
@@ -198,10 +199,24 @@ export function createTaskWorker(options: TaskWorkerOptions): TaskWorker {
     } catch {
       throw new UnrecoverableError('the task payload is not valid JSON', 'invalid_payload');
     }
+    let checkpoint: unknown = null;
+    try {
+      checkpoint = task.checkpoint === null ? null : JSON.parse(task.checkpoint);
+    } catch {
+      // An unreadable checkpoint only costs the work it would have saved: start over.
+    }
+    const { signal } = controller;
     const outcome = await handler({
       context,
-      task: { id: task.id, appId: task.app_id, kind: task.kind, payload, attempt: task.attempt },
+      task: { id: task.id, appId: task.app_id, kind: task.kind, payload, attempt: task.attempt, checkpoint },
       signal,
+      async saveProgress(update) {
+        signal.throwIfAborted();
+        if (!(await saveTaskProgress(db, clock, lease, update))) {
+          controller.abort(new LeaseLostError(task.id, task.attempt));
+          signal.throwIfAborted();
+        }
+      },
     });
     if (!isPlainObject(outcome) || !isPlainObject(outcome.result)) {
       throw new Error(`the "${task.kind}" handler returned no result object`);
@@ -209,10 +224,11 @@ export function createTaskWorker(options: TaskWorkerOptions): TaskWorker {
     return outcome;
   }
 
-  async function runTask(task: TaskRow, lease: TaskLease, signal: AbortSignal): Promise<void> {
+  async function runTask(task: TaskRow, lease: TaskLease, controller: AbortController): Promise<void> {
     const taskLog = logger.child({ taskId: task.id, kind: task.kind, attempt: task.attempt });
+    const { signal } = controller;
     try {
-      const outcome = await invoke(task, signal);
+      const outcome = await invoke(task, lease, controller);
       const completed = await endTask(task.kind, async (write) =>
         (await completeTask(write, clock, lease, outcome))
           ? endedTaskOf(task, { status: 'completed', result: outcome.result }, clock.nowMicros())

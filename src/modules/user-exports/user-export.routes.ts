@@ -7,6 +7,7 @@ import { notFound } from '../../lib/errors.js';
 import { missingUserIds } from '../users/users.repository.js';
 import { submitTask } from '../tasks/tasks.submit.js';
 import { exportUsersTask, MAX_EXPORT_USERS, type ExportUsersPayload } from './user-export.task.js';
+import { estimateUserExport, UserExportDryRun } from './user-export.estimate.js';
 import { exportUserSync } from './user-export.usecases.js';
 
 const UserParams = Type.Object({ id: Type.String({ minLength: 1 }) });
@@ -14,7 +15,18 @@ const UserParams = Type.Object({ id: Type.String({ minLength: 1 }) });
 const ExportUserQuery = Type.Object({}, { additionalProperties: true });
 const ExportUsersBody = closedObject({
   user_ids: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, maxItems: MAX_EXPORT_USERS }),
+  dry_run: Type.Optional(
+    Type.Boolean({
+      description:
+        'true: validate as usual, then answer at once with counts per user and the estimated file ' +
+        'size; no task, no file',
+    }),
+  ),
 });
+const ExportUsersResponse = Type.Union([
+  Type.Object({ task_id: Type.String(), duration: Type.Optional(Type.String()) }),
+  UserExportDryRun,
+]);
 
 /** `form`: the API generation answering (v1 at the root, v2 under `/api/v2`). */
 export function registerUserExportRoutes(app: HttpApp, context: Context, form: ApiForm): void {
@@ -27,11 +39,15 @@ export function registerUserExportRoutes(app: HttpApp, context: Context, form: A
   /** Any number of messages and reactions: a task writes one line-JSON file (docs/exports.md). */
   app.post(
     '/export/users',
-    { schema: { body: ExportUsersBody }, config: { operation: 'ExportUsers' } },
+    {
+      schema: { body: ExportUsersBody, response: { 201: ExportUsersResponse } },
+      config: { operation: 'ExportUsers' },
+    },
     async (request) => {
       const userIds = [...new Set(request.body.user_ids)];
       const missing = await missingUserIds(context.db, request.app.id, userIds);
       if (missing.length > 0) throw notFound(`users do not exist: ${missing.join(', ')}`);
+      if (request.body.dry_run === true) return estimateUserExport(context.db, request.app.id, userIds);
       const payload: ExportUsersPayload = { userIds };
       const task = await submitTask(context, exportUsersTask, { appId: request.app.id, payload });
       return { task_id: task.id };

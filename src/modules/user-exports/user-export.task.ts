@@ -5,6 +5,8 @@ import { fileExpiresAt } from '../retention/retention.policy.js';
 import { exportFileKey } from '../storage/storage.keys.js';
 import { payloadParser } from '../tasks/tasks.payload.js';
 import type { TaskKind } from '../tasks/tasks.types.js';
+import { ExportCheckpointer } from '../exports/export-checkpoint.js';
+import { estimateUserExport } from './user-export.estimate.js';
 import { writeUserBlock, type UserExportCounts } from './user-export.writer.js';
 
 /** Most users one asynchronous export may name. */
@@ -20,7 +22,12 @@ export type ExportUsersPayload = Static<typeof ExportUsersPayload>;
  * One attempt of `POST /export/users`: every named user's block, streamed into one line-JSON file
  * that is published atomically. No size limit: memory holds a page at a time.
  */
-const runUserExport: TaskKind<ExportUsersPayload>['run'] = async ({ context, task, signal }) => {
+const runUserExport: TaskKind<ExportUsersPayload>['run'] = async ({
+  context,
+  task,
+  signal,
+  saveProgress,
+}) => {
   const { userIds } = task.payload;
   const { db, storage, clock, config } = context;
   const key = exportFileKey({
@@ -35,10 +42,25 @@ const runUserExport: TaskKind<ExportUsersPayload>['run'] = async ({ context, tas
     const sink = new ExportSink(write.stream);
     const counts: UserExportCounts = { users: 0, members: 0, messages: 0, reactions: 0 };
     const skipped: Array<{ user_id: string; reason: 'not_found' }> = [];
+    let messagesTotal = 0;
+    for (const user of (await estimateUserExport(db, task.appId, userIds, { sample: false })).users)
+      messagesTotal += user.messages;
+    // Progress only: a user export starts over when its worker dies (it is small beside channel exports).
+    const progress = new ExportCheckpointer({
+      clock,
+      everyMillis: config.exportCheckpointMillis,
+      save: saveProgress,
+      start: { key, write, position: null, counts: { ...counts }, bytes: 0, skip: 0, resumed: undefined },
+      targets: userIds,
+      messagesTotal,
+      done: (current) => current.messages ?? 0,
+      resumable: false,
+    });
     for (const userId of userIds) {
-      if (!(await writeUserBlock(db, task.appId, userId, sink, counts, signal))) {
-        skipped.push({ user_id: userId, reason: 'not_found' });
-      }
+      const written = await writeUserBlock(db, task.appId, userId, sink, counts, signal, {
+        onSection: (_section, current, bytes) => progress.reached(undefined, { ...current }, bytes),
+      });
+      if (!written) skipped.push({ user_id: userId, reason: 'not_found' });
     }
     await sink.flush();
     signal.throwIfAborted();

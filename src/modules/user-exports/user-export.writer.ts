@@ -31,6 +31,7 @@ async function* userMessagePages(
   db: Kysely<Database>,
   appId: number,
   userId: string,
+  pageSize = PAGE_SIZE,
 ): AsyncGenerator<MessageRow[]> {
   let after: { createdAt: number; id: string } | undefined;
   for (;;) {
@@ -46,9 +47,9 @@ async function* userMessagePages(
         eb(eb.refTuple('created_at', 'id'), '>', eb.tuple(cursor.createdAt, cursor.id)),
       );
     }
-    const rows = await query.orderBy('created_at').orderBy('id').limit(PAGE_SIZE).execute();
+    const rows = await query.orderBy('created_at').orderBy('id').limit(pageSize).execute();
     if (rows.length > 0) yield rows;
-    if (rows.length < PAGE_SIZE) return;
+    if (rows.length < pageSize) return;
     const last = rows[rows.length - 1]!;
     after = { createdAt: last.created_at, id: last.id };
   }
@@ -59,6 +60,7 @@ async function* userReactionPages(
   db: Kysely<Database>,
   appId: number,
   userId: string,
+  pageSize = PAGE_SIZE,
 ): AsyncGenerator<ReactionRow[]> {
   let after: ReactionRow | undefined;
   for (;;) {
@@ -81,12 +83,22 @@ async function* userReactionPages(
       .orderBy('created_at')
       .orderBy('message_id')
       .orderBy('type')
-      .limit(PAGE_SIZE)
+      .limit(pageSize)
       .execute();
     if (rows.length > 0) yield rows;
-    if (rows.length < PAGE_SIZE) return;
+    if (rows.length < pageSize) return;
     after = rows[rows.length - 1]!;
   }
+}
+
+/** The parts of a user's block: the user and memberships, then messages, then reactions. */
+export type UserBlockSection = 'head' | 'messages' | 'reactions';
+
+export interface UserBlockOptions {
+  /** Write only the first `sample` messages and reactions (a dry run's size estimate). */
+  sample?: number;
+  /** Told when the head is written and after each page, with the counts and the file's length. */
+  onSection?: (section: UserBlockSection, counts: UserExportCounts, bytes: number) => Promise<void> | void;
 }
 
 /**
@@ -102,7 +114,15 @@ export async function writeUserBlock(
   sink: ExportSink,
   counts: UserExportCounts,
   signal: AbortSignal,
+  options: UserBlockOptions = {},
 ): Promise<boolean> {
+  const pageSize = options.sample ?? PAGE_SIZE;
+  const report = async (section: UserBlockSection) => {
+    if (!options.onSection) return;
+    // Told the file's length, so what was written must be in it.
+    await sink.flush();
+    await options.onSection(section, counts, sink.bytes);
+  };
   const user = await findUser(db, appId, userId);
   if (!user) return false;
   const users = new UserCache(db, appId, userJson, missingUserJson);
@@ -144,7 +164,8 @@ export async function writeUserBlock(
     counts.members += 1;
   }
 
-  for await (const page of userMessagePages(db, appId, userId)) {
+  await report('head');
+  for await (const page of userMessagePages(db, appId, userId, pageSize)) {
     signal.throwIfAborted();
     await channelOf([...new Set(page.map((m) => m.cid))]);
     const reactions = await reactionsByMessage(
@@ -176,13 +197,17 @@ export async function writeUserBlock(
     }
     await sink.write(parts.join(''));
     counts.messages += page.length;
+    await report('messages');
+    if (options.sample) break;
   }
 
   const self = userJson(user);
-  for await (const page of userReactionPages(db, appId, userId)) {
+  for await (const page of userReactionPages(db, appId, userId, pageSize)) {
     signal.throwIfAborted();
     await sink.write(page.map((r) => line('reaction', reactionJson(r, self))).join(''));
     counts.reactions += page.length;
+    await report('reactions');
+    if (options.sample) break;
   }
   return true;
 }
