@@ -4,6 +4,7 @@ import { initialMigration } from './migrations/0001-initial.js';
 import { taskFairnessMigration } from './migrations/0004-task-fairness.js';
 import { webhooksMigration } from './migrations/0007-webhooks.js';
 import { changeTrackingMigration } from './migrations/0008-change-tracking.js';
+import { membershipMigration } from './migrations/0009-membership.js';
 import { threadReplyOrderMigration } from './migrations/0012-thread-reply-order.js';
 
 /** Migrations in order. Add new ones at the end; never edit one that has shipped. */
@@ -13,6 +14,7 @@ function migrations(dialect: DatabaseDialect) {
     '0004-task-fairness': taskFairnessMigration(),
     '0007-webhooks': webhooksMigration(),
     '0008-change-tracking': changeTrackingMigration(dialect),
+    '0009-membership': membershipMigration(),
     '0012-thread-reply-order': threadReplyOrderMigration(),
   };
 }

@@ -6,6 +6,7 @@ import { registerDownloadRoutes } from '../modules/downloads/downloads.routes.js
 import { registerTaskRoutes } from '../modules/tasks/tasks.routes.js';
 import { registerUserRoutes } from '../modules/users/users.routes.js';
 import { registerChannelRoutes } from '../modules/channels/channels.routes.js';
+import { registerMembershipRoutes } from '../modules/channels/channels.membership.routes.js';
 import { registerMessageRoutes } from '../modules/messages/messages.routes.js';
 import { registerReactionRoutes } from '../modules/reactions/reactions.routes.js';
 import { registerUserExportRoutes } from '../modules/user-exports/user-export.routes.js';
@@ -35,6 +36,7 @@ export async function registerRoutes(app: HttpApp, context: Context): Promise<vo
     await app.register(
       async (chat: HttpApp) => {
         registerChannelRoutes(chat, context, form);
+        registerMembershipRoutes(chat, context, form);
         registerMessageRoutes(chat, context, form);
         registerReactionRoutes(chat, context, form);
         registerExportRoutes(chat, context, form);

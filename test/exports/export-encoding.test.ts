@@ -96,13 +96,21 @@ function awkwardData(appId: number, dialect: string): Data {
     truncated_by_id: 'fay',
     last_message_at: null,
   };
-  const members = ['ann', 'ben', 'gone'].map((id, i) => ({
+  const members: MemberRow[] = ['ann', 'ben', 'gone'].map((id, i) => ({
     app_id: appId,
     cid: channel.cid,
     user_id: id,
     channel_role: i === 0 ? 'owner' : i === 1 ? 'channel_moderator' : 'channel_member',
     created_at: at(i),
     updated_at: at(i),
+    custom: i === 1 ? JSON.stringify({ code_name: AWKWARD[2], nested: { n: 1 } }) : '{}',
+    invited: i === 2 ? 1 : 0,
+    invite_accepted_at: i === 2 ? at(i) + 1 : null,
+    invite_rejected_at: null,
+    pinned_at: i === 1 ? at(i) + 2 : null,
+    archived_at: i === 0 ? at(i) + 3 : null,
+    hidden: i === 0 ? 1 : 0,
+    hide_messages_before: i === 0 ? at(i) + 4 : null,
   }));
   const authors = ['ann', 'ben', 'cat', 'dan', 'eve', 'gone'];
   const messages: MessageRow[] = [];

@@ -62,6 +62,10 @@ export function presentMember(row: MemberRow, users: Map<string, UserRow>, form:
   return members[form](row, { user: userLookup(users, form) });
 }
 
+function latest(a: number | null, b: number | null): number | null {
+  return a === null ? b : b === null ? a : Math.max(a, b);
+}
+
 export interface ChannelStateOptions {
   messageLimit: number;
   /** Page back from this message (Stream's `id_lt`). */
@@ -90,6 +94,10 @@ export async function presentChannelStates(
   );
   const pages = new Map<string, MessageRow[]>();
   for (const channel of channels) {
+    // A member sees nothing from before their cleared or hidden history, nor before a truncation.
+    const own = options.ownUserId
+      ? members.get(channel.cid)?.find((m) => m.user_id === options.ownUserId)
+      : undefined;
     pages.set(
       channel.cid,
       options.messageLimit === 0
@@ -97,7 +105,7 @@ export async function presentChannelStates(
         : await channelMessagePage(db, appId, channel.cid, {
             limit: options.messageLimit,
             before: options.before,
-            hiddenUntil: channel.truncated_at,
+            hiddenUntil: latest(channel.truncated_at, own?.hide_messages_before ?? null),
           }),
     );
   }
@@ -112,12 +120,13 @@ export async function presentChannelStates(
     if (channel.truncated_by_id) userIds.add(channel.truncated_by_id);
     for (const member of (members.get(channel.cid) ?? []).slice(0, options.memberLimit))
       userIds.add(member.user_id);
+    if (options.ownUserId) userIds.add(options.ownUserId);
   }
   const users = await findUsersByIds(db, appId, userIds);
   return channels.map((channel) => {
     const channelMembers: MemberRow[] = (members.get(channel.cid) ?? []).slice(0, options.memberLimit);
     const membership = options.ownUserId
-      ? channelMembers.find((m) => m.user_id === options.ownUserId)
+      ? members.get(channel.cid)?.find((m) => m.user_id === options.ownUserId)
       : undefined;
     return {
       channel: presentChannel(channel, users, options.form),
@@ -128,7 +137,9 @@ export async function presentChannelStates(
       watchers: [],
       watcher_count: 0,
       threads: [],
-      ...(membership ? { membership: presentMember(membership, users, options.form) } : {}),
+      ...(membership
+        ? { membership: presentMember(membership, users, options.form), hidden: membership.hidden === 1 }
+        : {}),
     };
   });
 }

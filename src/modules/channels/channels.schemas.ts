@@ -1,10 +1,20 @@
 import { Type } from 'typebox';
 
 const Anything = Type.Record(Type.String(), Type.Unknown());
+/** A member as requests name it: an id, or a ChannelMemberRequest whose other fields are custom data. */
 const MemberEntry = Type.Union([
   Type.String(),
-  Type.Object({ user_id: Type.String() }, { additionalProperties: true }),
+  Type.Object(
+    {
+      user_id: Type.Optional(Type.String()),
+      user: Type.Optional(Type.Object({ id: Type.String() }, { additionalProperties: true })),
+      channel_role: Type.Optional(Type.String()),
+      custom: Type.Optional(Anything),
+    },
+    { additionalProperties: true },
+  ),
 ]);
+const UserIds = Type.Array(Type.String());
 
 export const ChannelParams = Type.Object({
   type: Type.String({ minLength: 1 }),
@@ -24,7 +34,10 @@ const Pagination = Type.Object(
 export const GetOrCreateChannelBody = Type.Object(
   {
     data: Type.Optional(
-      Type.Object({ members: Type.Optional(Type.Array(MemberEntry)) }, { additionalProperties: true }),
+      Type.Object(
+        { members: Type.Optional(Type.Array(MemberEntry)), invites: Type.Optional(Type.Array(MemberEntry)) },
+        { additionalProperties: true },
+      ),
     ),
     messages: Type.Optional(Pagination),
     members: Type.Optional(Pagination),
@@ -44,6 +57,7 @@ export const QueryChannelsBody = Type.Object(
     message_limit: Type.Optional(Type.Integer({ minimum: 0, maximum: 300 })),
     member_limit: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
     state: Type.Optional(Type.Boolean()),
+    user_id: Type.Optional(Type.String({ minLength: 1 })),
   },
   { additionalProperties: true },
 );
@@ -52,7 +66,18 @@ export const UpdateChannelBody = Type.Object(
   {
     data: Type.Optional(Anything),
     add_members: Type.Optional(Type.Array(MemberEntry)),
-    remove_members: Type.Optional(Type.Array(Type.String())),
+    remove_members: Type.Optional(UserIds),
+    invites: Type.Optional(Type.Array(MemberEntry)),
+    add_moderators: Type.Optional(UserIds),
+    demote_moderators: Type.Optional(UserIds),
+    assign_roles: Type.Optional(
+      Type.Array(Type.Object({ user_id: Type.String(), channel_role: Type.String() })),
+    ),
+    accept_invite: Type.Optional(Type.Boolean()),
+    reject_invite: Type.Optional(Type.Boolean()),
+    user_id: Type.Optional(Type.String()),
+    hide_history: Type.Optional(Type.Boolean()),
+    hide_history_before: Type.Optional(Type.String()),
     message: Type.Optional(Anything),
   },
   { additionalProperties: true },
@@ -83,3 +108,23 @@ export const DeleteChannelsBody = Type.Object({
   cids: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, maxItems: 100 }),
   hard_delete: Type.Optional(Type.Boolean()),
 });
+
+/** `PATCH /channels/{type}/{id}/member?user_id=` (the SDK's `updateMemberPartial`). */
+export const MemberQuery = Type.Object({ user_id: Type.Optional(Type.String({ minLength: 1 })) });
+export const MemberParams = Type.Object({
+  type: Type.String({ minLength: 1 }),
+  id: Type.String({ minLength: 1 }),
+  user_id: Type.String({ minLength: 1 }),
+});
+export const UpdateMemberPartialBody = Type.Object({
+  set: Type.Optional(Anything),
+  unset: Type.Optional(Type.Array(Type.String())),
+});
+
+// The SDK sends `user_id: null` when it is not given.
+const OptionalUserId = Type.Optional(Type.Union([Type.String(), Type.Null()]));
+export const HideChannelBody = Type.Object({
+  user_id: OptionalUserId,
+  clear_history: Type.Optional(Type.Boolean()),
+});
+export const ShowChannelBody = Type.Object({ user_id: OptionalUserId });

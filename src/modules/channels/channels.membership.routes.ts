@@ -1,0 +1,84 @@
+import type { Context } from '../../context.js';
+import type { HttpApp } from '../../http/http-app.js';
+import { actingUserId, type Caller } from '../../lib/caller.js';
+import type { ApiForm } from '../../lib/shapes/shape.js';
+import { findUsersByIds } from '../users/users.repository.js';
+import { setHidden, updateMemberPartial } from './channels.membership.js';
+import { presentMember } from './channels.presenter.js';
+import {
+  ChannelParams,
+  HideChannelBody,
+  MemberParams,
+  MemberQuery,
+  ShowChannelBody,
+  UpdateMemberPartialBody,
+} from './channels.schemas.js';
+import type { MemberRow } from '../../database/database.types.js';
+
+/** One member's own state: `PATCH .../member` (custom data, pin, archive), hide and show. */
+export function registerMembershipRoutes(app: HttpApp, context: Context, form: ApiForm): void {
+  const { db } = context;
+
+  async function presented(appId: number, row: MemberRow) {
+    const users = await findUsersByIds(db, appId, [row.user_id]);
+    return { channel_member: presentMember(row, users, form) };
+  }
+
+  async function patchMember(
+    appId: number,
+    caller: Caller,
+    params: { type: string; id: string },
+    named: string | undefined,
+    body: { set?: Record<string, unknown>; unset?: string[] },
+  ) {
+    const userId = actingUserId(caller, named, 'user_id');
+    const row = await updateMemberPartial(context, appId, `${params.type}:${params.id}`, userId, {
+      set: body.set ?? {},
+      unset: body.unset ?? [],
+    });
+    return presented(appId, row);
+  }
+
+  app.patch(
+    '/channels/:type/:id/member',
+    {
+      schema: { params: ChannelParams, querystring: MemberQuery, body: UpdateMemberPartialBody },
+      config: { operation: 'UpdateMemberPartial' },
+    },
+    async (request) =>
+      patchMember(request.app.id, request.caller, request.params, request.query.user_id, request.body),
+  );
+
+  // The SDK's older partialUpdateMember (behind channel.pin, archive and their opposites).
+  app.patch(
+    '/channels/:type/:id/member/:user_id',
+    {
+      schema: { params: MemberParams, body: UpdateMemberPartialBody },
+      config: { operation: 'UpdateMemberPartial' },
+    },
+    async (request) =>
+      patchMember(request.app.id, request.caller, request.params, request.params.user_id, request.body),
+  );
+
+  app.post(
+    '/channels/:type/:id/hide',
+    { schema: { params: ChannelParams, body: HideChannelBody }, config: { operation: 'HideChannel' } },
+    async (request) => {
+      const userId = actingUserId(request.caller, request.body.user_id ?? undefined, 'user_id');
+      const cid = `${request.params.type}:${request.params.id}`;
+      await setHidden(context, request.app.id, cid, userId, true, request.body.clear_history ?? false);
+      return {};
+    },
+  );
+
+  app.post(
+    '/channels/:type/:id/show',
+    { schema: { params: ChannelParams, body: ShowChannelBody }, config: { operation: 'ShowChannel' } },
+    async (request) => {
+      const userId = actingUserId(request.caller, request.body.user_id ?? undefined, 'user_id');
+      const cid = `${request.params.type}:${request.params.id}`;
+      await setHidden(context, request.app.id, cid, userId, false, false);
+      return {};
+    },
+  );
+}
