@@ -166,4 +166,116 @@ describe.each(testDialects)('channel members through the stream-chat SDK (%s)', 
       expect(forAnn[0]!.state.messages.map((m) => m.text)).toEqual(['before', 'after']);
     });
   });
+
+  describe('queryMembers', () => {
+    const ids = (members: Member[]) => members.map((m) => m.user_id);
+    let channel: ReturnType<StreamChat['channel']>;
+    beforeAll(async () => {
+      await client.upsertUsers([
+        { id: 'tommaso', name: 'Tommaso Barbugli' },
+        { id: 'thierry', name: 'Thierry S' },
+        { id: 'nick', name: 'Nick Tom' },
+        { id: 'jo', name: 'Jo' },
+      ] as never);
+      channel = client.channel('messaging', 'roster', {
+        created_by_id: 'tommaso',
+        members: [
+          { user_id: 'tommaso', channel_role: 'channel_moderator', level: 5, team: 'core' },
+          { user_id: 'thierry', level: 3, team: 'core' },
+          { user_id: 'nick', level: 1, vip: true },
+        ],
+        invites: ['jo'],
+      } as never);
+      await channel.create();
+    });
+
+    it('lists every member, oldest first, invited ones included', async () => {
+      const { members } = await channel.queryMembers({});
+      // Created together: ties are ordered by user id.
+      expect(ids(members as Member[])).toEqual(['jo', 'nick', 'thierry', 'tommaso']);
+      expect((members as Member[]).find((m) => m.user_id === 'jo')!.invited).toBe(true);
+    });
+
+    it('filters by name, by autocomplete and by user id', async () => {
+      expect(ids((await channel.queryMembers({ name: 'Jo' } as never)).members as Member[])).toEqual(['jo']);
+      const tom = await channel.queryMembers({ name: { $autocomplete: 'tom' } } as never);
+      expect(ids(tom.members as Member[]).sort()).toEqual(['nick', 'tommaso']);
+      const some = await channel.queryMembers({ user_id: { $in: ['thierry', 'jo', 'nobody'] } } as never);
+      expect(ids(some.members as Member[]).sort()).toEqual(['jo', 'thierry']);
+      expect(ids((await channel.queryMembers({ id: 'nick' } as never)).members as Member[])).toEqual([
+        'nick',
+      ]);
+    });
+
+    it('filters by role, moderator status, ban, invitation and joining', async () => {
+      const q = async (filter: object) =>
+        ids((await channel.queryMembers(filter as never)).members as Member[]).sort();
+      expect(await q({ channel_role: 'channel_moderator' })).toEqual(['tommaso']);
+      expect(await q({ is_moderator: true })).toEqual(['tommaso']);
+      expect(await q({ is_moderator: false })).toEqual(['jo', 'nick', 'thierry']);
+      expect(await q({ banned: true })).toEqual([]);
+      expect(await q({ banned: false })).toHaveLength(4);
+      expect(await q({ invite: 'pending' })).toEqual(['jo']);
+      expect(await q({ joined: false })).toEqual(['jo']);
+      expect(await q({ joined: true })).toEqual(['nick', 'thierry', 'tommaso']);
+    });
+
+    it('filters by custom member fields of every JSON type', async () => {
+      const q = async (filter: object) =>
+        ids((await channel.queryMembers(filter as never)).members as Member[]).sort();
+      expect(await q({ team: 'core' })).toEqual(['thierry', 'tommaso']);
+      expect(await q({ level: { $gte: 3 } })).toEqual(['thierry', 'tommaso']);
+      expect(await q({ level: { $lt: 3 } })).toEqual(['nick']);
+      expect(await q({ level: { $in: [1, 5] } })).toEqual(['nick', 'tommaso']);
+      expect(await q({ level: '5' })).toEqual([]);
+      expect(await q({ vip: true })).toEqual(['nick']);
+      expect(await q({ vip: { $exists: false } })).toEqual(['jo', 'thierry', 'tommaso']);
+      expect(await q({ $or: [{ team: { $ne: 'core' } }, { level: 5 }] })).toEqual(['jo', 'nick', 'tommaso']);
+    });
+
+    it('filters by times and sorts, paging with limit and offset', async () => {
+      const all = (await channel.queryMembers({})).members as Member[];
+      const created = all[0]!.created_at as string;
+      const since = await channel.queryMembers({ created_at: { $gte: created } } as never);
+      expect(since.members).toHaveLength(4);
+      const byId = await channel.queryMembers({}, { user_id: -1 } as never, { limit: 2, offset: 1 });
+      expect(ids(byId.members as Member[])).toEqual(['thierry', 'nick']);
+      const byRole = await channel.queryMembers({}, [{ channel_role: -1 }, { user_id: 1 }] as never);
+      expect(ids(byRole.members as Member[])[0]).toBe('tommaso');
+    });
+
+    it('finds a distinct channel by its members', async () => {
+      const distinct = client.channel('messaging', {
+        members: ['ann', 'ben'],
+        created_by_id: 'ann',
+      } as never);
+      await distinct.create();
+      const query = client.channel('messaging', { members: ['ben', 'ann'] } as never);
+      const { members } = await query.queryMembers({});
+      expect(ids(members as Member[]).sort()).toEqual(['ann', 'ben']);
+    });
+
+    it('refuses unknown channels, cid filters, bad operators and misshapen payloads', async () => {
+      await expectStreamError(client.channel('messaging', 'nowhere').queryMembers({}), {
+        status: 404,
+        code: 16,
+      });
+      for (const filter of [
+        { cid: 'messaging:roster' },
+        { invite: 'maybe' },
+        { is_moderator: 'yes' },
+        { level: { $regex: 'x' } },
+        { level: { nested: 1 } },
+        { 'bad name': 1 },
+      ]) {
+        const error = await expectStreamError(channel.queryMembers(filter as never), {
+          status: 400,
+          code: 4,
+        });
+        expect(Object.keys(error.exception_fields as object)[0]).toMatch(/^filter_conditions\./);
+      }
+      await expectStreamError(channel.queryMembers({}, { level: 1 } as never), { status: 400, code: 4 });
+      await expectStreamError(channel.queryMembers({}, [], { limit: 301 }), { status: 400, code: 4 });
+    });
+  });
 });

@@ -4,18 +4,20 @@ import { actingUserId, type Caller } from '../../lib/caller.js';
 import type { ApiForm } from '../../lib/shapes/shape.js';
 import { findUsersByIds } from '../users/users.repository.js';
 import { setHidden, updateMemberPartial } from './channels.membership.js';
+import { membersPayloadFrom, queryMembers } from './channels.member-query.js';
 import { presentMember } from './channels.presenter.js';
 import {
   ChannelParams,
   HideChannelBody,
   MemberParams,
   MemberQuery,
+  QueryMembersQuery,
   ShowChannelBody,
   UpdateMemberPartialBody,
 } from './channels.schemas.js';
 import type { MemberRow } from '../../database/database.types.js';
 
-/** One member's own state: `PATCH .../member` (custom data, pin, archive), hide and show. */
+/** Members: the query of one channel's members, and one member's own state (custom data, pin, archive, hide). */
 export function registerMembershipRoutes(app: HttpApp, context: Context, form: ApiForm): void {
   const { db } = context;
 
@@ -38,6 +40,21 @@ export function registerMembershipRoutes(app: HttpApp, context: Context, form: A
     });
     return presented(appId, row);
   }
+
+  app.get(
+    '/members',
+    { schema: { querystring: QueryMembersQuery }, config: { operation: 'QueryMembers' } },
+    async (request) => {
+      const payload = membersPayloadFrom(request.query.payload);
+      const rows = await queryMembers(context, request.app.id, payload);
+      const users = await findUsersByIds(
+        db,
+        request.app.id,
+        rows.map((row) => row.user_id),
+      );
+      return { members: rows.map((row) => presentMember(row, users, form)) };
+    },
+  );
 
   app.patch(
     '/channels/:type/:id/member',

@@ -128,3 +128,6 @@ export const HideChannelBody = Type.Object({
   clear_history: Type.Optional(Type.Boolean()),
 });
 export const ShowChannelBody = Type.Object({ user_id: OptionalUserId });
+
+/** `GET /members?payload=<JSON>` (the SDK's `channel.queryMembers`). */
+export const QueryMembersQuery = Type.Object({ payload: Type.Optional(Type.String()) });
