@@ -123,6 +123,8 @@ export function registerChannelRoutes(app: HttpApp, context: Context, form: ApiF
         sort: body.sort,
         limit: body.limit ?? 10,
         offset: body.offset ?? 0,
+        userId: ownUserId,
+        now: context.clock.nowMicros(),
       });
       const channels = await presentChannelStates(db, request.app.id, rows, {
         messageLimit: body.message_limit ?? DEFAULT_MESSAGE_LIMIT,
