@@ -156,14 +156,13 @@ describe.each(testDialects)('channel members through the stream-chat SDK (%s)', 
       await channel.sendMessage({ text: 'before', user_id: 'ann' } as never);
       await channel.addMembers(['ben'], undefined, { hide_history: true } as never);
       await channel.sendMessage({ text: 'after', user_id: 'ann' } as never);
-      const forBen = await client.queryChannels({ cid: 'messaging:history' }, {}, {
-        user_id: 'ben',
-      } as never);
-      expect(forBen[0]!.state.messages.map((m) => m.text)).toEqual(['after']);
-      const forAnn = await client.queryChannels({ cid: 'messaging:history' }, {}, {
-        user_id: 'ann',
-      } as never);
-      expect(forAnn[0]!.state.messages.map((m) => m.text)).toEqual(['before', 'after']);
+      // The raw answers: the SDK's channel objects merge the messages of every query into one state.
+      const texts = async (userId: string) =>
+        (
+          await client.queryChannelsRequest({ cid: 'messaging:history' }, {}, { user_id: userId } as never)
+        )[0]!.messages.map((m) => m.text);
+      expect(await texts('ben')).toEqual(['after']);
+      expect(await texts('ann')).toEqual(['before', 'after']);
     });
   });
 
@@ -276,6 +275,125 @@ describe.each(testDialects)('channel members through the stream-chat SDK (%s)', 
       }
       await expectStreamError(channel.queryMembers({}, { level: 1 } as never), { status: 400, code: 4 });
       await expectStreamError(channel.queryMembers({}, [], { limit: 301 }), { status: 400, code: 4 });
+    });
+  });
+
+  describe('invites', () => {
+    it('invites on creation and on update; the invitees accept or reject', async () => {
+      const channel = client.channel('messaging', 'party', {
+        created_by_id: 'ann',
+        members: ['ann'],
+        invites: ['ben', { user_id: 'cat', note: 'plus one' }],
+      } as never);
+      const created = await channel.create();
+      expect(created.channel.member_count).toBe(3);
+      const invited = new Map((created.members as Member[]).map((m) => [m.user_id, m]));
+      expect(invited.get('ben')).toMatchObject({ invited: true });
+      expect(invited.get('cat')).toMatchObject({ invited: true, note: 'plus one' });
+      expect(invited.get('ann')).toMatchObject({ invited: false });
+      await channel.inviteMembers(['dan']);
+      const pending = await channel.queryMembers({ invite: 'pending' });
+      expect(pending.members.map((m) => m.user_id).sort()).toEqual(['ben', 'cat', 'dan']);
+
+      const accepted = await channel.acceptInvite({
+        user_id: 'ben',
+        message: { text: 'Ben joined', user_id: 'ben' },
+      } as never);
+      expect(accepted.message).toMatchObject({ type: 'system', text: 'Ben joined' });
+      await channel.rejectInvite({ user_id: 'cat' } as never);
+      const members = await membersOf(client, 'party');
+      expect(members.get('ben')).toMatchObject({ invited: true, invite_accepted_at: expect.any(String) });
+      expect(members.get('ben')!.invite_rejected_at).toBeUndefined();
+      expect(members.get('cat')).toMatchObject({ invited: true, invite_rejected_at: expect.any(String) });
+      const q = async (invite: string) =>
+        (await channel.queryMembers({ invite } as never)).members.map((m) => m.user_id).sort();
+      expect(await q('accepted')).toEqual(['ben']);
+      expect(await q('rejected')).toEqual(['cat']);
+      expect(await q('pending')).toEqual(['dan']);
+    });
+
+    it('refuses to answer an invitation that is not pending, or without a user', async () => {
+      const channel = client.channel('messaging', 'party');
+      await expectStreamError(channel.acceptInvite({ user_id: 'ann' } as never), { status: 400, code: 4 });
+      await expectStreamError(channel.acceptInvite({ user_id: 'ben' } as never), { status: 400, code: 4 });
+      await expectStreamError(channel.rejectInvite({ user_id: 'eve' } as never), { status: 400, code: 4 });
+      await expectStreamError(channel.acceptInvite(), { status: 400, code: 4 });
+      await expectStreamError(channel.inviteMembers(['nobody-here']), { status: 400, code: 4 });
+      expect((await membersOf(client, 'party')).get('ben')!.invite_rejected_at).toBeUndefined();
+    });
+
+    it('invites again a user who rejected, and leaves joined members as they are', async () => {
+      const channel = client.channel('messaging', 'party');
+      await channel.inviteMembers(['cat', 'ann']);
+      const members = await membersOf(client, 'party');
+      expect(members.get('cat')).toMatchObject({ invited: true });
+      expect(members.get('cat')!.invite_rejected_at).toBeUndefined();
+      expect(members.get('ann')).toMatchObject({ invited: false });
+    });
+  });
+
+  describe('hide and show', () => {
+    it("hides a channel from one user's queryChannels until shown, or asked for with hidden: true", async () => {
+      const channel = client.channel('messaging', 'hideout', {
+        created_by_id: 'ann',
+        members: ['ann', 'ben'],
+      } as never);
+      await channel.create();
+      await channel.sendMessage({ text: 'old news', user_id: 'ann' } as never);
+      const cids = async (userId: string, filter: object = {}) =>
+        (
+          await client.queryChannels({ members: { $in: [userId] }, ...filter }, {}, {
+            user_id: userId,
+          } as never)
+        ).map((c) => c.cid);
+      expect(await cids('ben')).toContain('messaging:hideout');
+      await channel.hide('ben');
+      expect(await cids('ben')).not.toContain('messaging:hideout');
+      expect(await cids('ben', { hidden: true })).toEqual(['messaging:hideout']);
+      expect(await cids('ann')).toContain('messaging:hideout');
+      const [hidden] = await client.queryChannelsRequest({ cid: 'messaging:hideout', hidden: true }, {}, {
+        user_id: 'ben',
+      } as never);
+      expect(hidden!.messages.map((m) => m.text)).toEqual(['old news']);
+      expect(hidden).toMatchObject({ hidden: true, membership: { user_id: 'ben', hidden: true } });
+      await channel.show('ben');
+      expect(await cids('ben')).toContain('messaging:hideout');
+      expect(await cids('ben', { hidden: true })).toEqual([]);
+    });
+
+    it('clears the history for that member only when hiding with clear_history', async () => {
+      const channel = client.channel('messaging', 'hideout');
+      await channel.hide('ben', true);
+      await channel.show('ben');
+      await channel.sendMessage({ text: 'fresh', user_id: 'ann' } as never);
+      const texts = async (userId: string) =>
+        (
+          await client.queryChannelsRequest({ cid: 'messaging:hideout' }, {}, { user_id: userId } as never)
+        )[0]!.messages.map((m) => m.text);
+      expect(await texts('ben')).toEqual(['fresh']);
+      expect(await texts('ann')).toEqual(['old news', 'fresh']);
+    });
+
+    it('filters pinned and archived channels for the user, and refuses own-state filters without one', async () => {
+      const channel = client.channel('messaging', 'hideout');
+      await channel.pin({ user_id: 'ann' });
+      const forAnn = (filter: object) => client.queryChannels(filter, {}, { user_id: 'ann' } as never);
+      expect((await forAnn({ pinned: true })).map((c) => c.cid)).toEqual(['messaging:hideout']);
+      expect((await forAnn({ archived: true })).map((c) => c.cid)).toEqual([]);
+      await expectStreamError(client.queryChannels({ hidden: true }), { status: 400, code: 4 });
+      await expectStreamError(
+        client.queryChannels({ hidden: 'yes' } as never, {}, { user_id: 'ann' } as never),
+        {
+          status: 400,
+          code: 4,
+        },
+      );
+    });
+
+    it('refuses hiding for a non-member, an unknown channel, or without a user', async () => {
+      await expectStreamError(client.channel('messaging', 'hideout').hide('eve'), { status: 404, code: 16 });
+      await expectStreamError(client.channel('messaging', 'nowhere').hide('ann'), { status: 404, code: 16 });
+      await expectStreamError(client.channel('messaging', 'hideout').hide(), { status: 400, code: 4 });
     });
   });
 });
