@@ -396,4 +396,67 @@ describe.each(testDialects)('channel members through the stream-chat SDK (%s)', 
       await expectStreamError(client.channel('messaging', 'hideout').hide(), { status: 400, code: 4 });
     });
   });
+
+  describe('channel mutes', () => {
+    it('mutes and unmutes channels for a user, with an expiry; queryChannels filters on muted', async () => {
+      const quiet = client.channel('messaging', 'quiet', {
+        created_by_id: 'ann',
+        members: ['ann', 'ben'],
+      } as never);
+      await quiet.create();
+      const loud = client.channel('messaging', 'loud', {
+        created_by_id: 'ann',
+        members: ['ann', 'ben'],
+      } as never);
+      await loud.create();
+      const muted = (await quiet.mute({ user_id: 'ben' })) as unknown as Record<
+        string,
+        Member & { channel: Member }
+      >;
+      expect(muted.channel_mute).toMatchObject({ user: { id: 'ben' }, channel: { cid: 'messaging:quiet' } });
+      expect(muted.channel_mute!.expires).toBeUndefined();
+      const timed = (await loud.mute({ user_id: 'ben', expiration: 3_600_000 } as never)) as unknown as {
+        channel_mute: Member;
+        channel_mutes: Member[];
+      };
+      expect(timed.channel_mute.expires).toEqual(expect.any(String));
+      expect(timed.channel_mutes).toHaveLength(2);
+      const cids = async (userId: string, muted: boolean) =>
+        (
+          await client.queryChannelsRequest(
+            { cid: { $in: ['messaging:quiet', 'messaging:loud'] }, muted },
+            {},
+            {
+              user_id: userId,
+            } as never,
+          )
+        )
+          .map((c) => c.channel.cid)
+          .sort();
+      expect(await cids('ben', true)).toEqual(['messaging:loud', 'messaging:quiet']);
+      expect(await cids('ann', true)).toEqual([]);
+      await loud.unmute({ user_id: 'ben' });
+      expect(await cids('ben', true)).toEqual(['messaging:quiet']);
+      expect(await cids('ben', false)).toEqual(['messaging:loud']);
+    });
+
+    it('refuses unknown channels, bad cids and a missing user, muting none of them', async () => {
+      await expectStreamError(client.channel('messaging', 'nowhere').mute({ user_id: 'ben' }), {
+        status: 404,
+        code: 16,
+      });
+      await expectStreamError(client.channel('messaging', 'quiet').mute(), { status: 400, code: 4 });
+      await expectStreamError(client.channel('messaging', 'quiet').mute({ user_id: 'nobody-here' }), {
+        status: 400,
+        code: 4,
+      });
+      await expectStreamError(
+        client.post(client.baseURL + '/moderation/mute/channel', {
+          channel_cids: ['nocolon'],
+          user_id: 'ben',
+        }),
+        { status: 400, code: 4 },
+      );
+    });
+  });
 });

@@ -5,17 +5,21 @@ import type { ApiForm } from '../../lib/shapes/shape.js';
 import { findUsersByIds } from '../users/users.repository.js';
 import { setHidden, updateMemberPartial } from './channels.membership.js';
 import { membersPayloadFrom, queryMembers } from './channels.member-query.js';
-import { presentMember } from './channels.presenter.js';
+import { presentChannelMute, presentMember } from './channels.presenter.js';
+import { activeMutesOf, mutedCids, muteChannels, unmuteChannels } from './channels.mutes.js';
+import { findChannelsByCids } from './channels.repository.js';
 import {
   ChannelParams,
   HideChannelBody,
   MemberParams,
   MemberQuery,
+  MuteChannelBody,
+  UnmuteChannelBody,
   QueryMembersQuery,
   ShowChannelBody,
   UpdateMemberPartialBody,
 } from './channels.schemas.js';
-import type { MemberRow } from '../../database/database.types.js';
+import type { ChannelMuteRow, MemberRow } from '../../database/database.types.js';
 
 /** Members: the query of one channel's members, and one member's own state (custom data, pin, archive, hide). */
 export function registerMembershipRoutes(app: HttpApp, context: Context, form: ApiForm): void {
@@ -75,6 +79,45 @@ export function registerMembershipRoutes(app: HttpApp, context: Context, form: A
     },
     async (request) =>
       patchMember(request.app.id, request.caller, request.params, request.params.user_id, request.body),
+  );
+
+  app.post(
+    '/moderation/mute/channel',
+    { schema: { body: MuteChannelBody }, config: { operation: 'MuteChannel' } },
+    async (request) => {
+      const appId = request.app.id;
+      const userId = actingUserId(request.caller, request.body.user_id, 'user_id');
+      const cids = mutedCids(request.body.channel_cid, request.body.channel_cids);
+      const muted = await muteChannels(context, appId, userId, cids, request.body.expiration);
+      const all = await activeMutesOf(db, appId, userId, context.clock.nowMicros());
+      const channels = await findChannelsByCids(
+        db,
+        appId,
+        all.map((m) => m.cid),
+      );
+      const users = await findUsersByIds(db, appId, [
+        userId,
+        ...[...channels.values()]
+          .flatMap((c) => [c.created_by_id, c.truncated_by_id])
+          .filter((id) => id !== null),
+      ]);
+      const present = (row: ChannelMuteRow) => presentChannelMute(row, channels.get(row.cid)!, users, form);
+      return {
+        ...(muted.length === 1 ? { channel_mute: present(muted[0]!) } : {}),
+        channel_mutes: all.filter((m) => channels.has(m.cid)).map(present),
+      };
+    },
+  );
+
+  app.post(
+    '/moderation/unmute/channel',
+    { schema: { body: UnmuteChannelBody }, config: { operation: 'UnmuteChannel' } },
+    async (request) => {
+      const userId = actingUserId(request.caller, request.body.user_id, 'user_id');
+      const cids = mutedCids(request.body.channel_cid, request.body.channel_cids);
+      await unmuteChannels(context, request.app.id, userId, cids);
+      return {};
+    },
   );
 
   app.post(

@@ -1,5 +1,12 @@
 import type { Kysely } from 'kysely';
-import type { ChannelRow, Database, MemberRow, MessageRow, UserRow } from '../../database/database.types.js';
+import type {
+  ChannelMuteRow,
+  ChannelRow,
+  Database,
+  MemberRow,
+  MessageRow,
+  UserRow,
+} from '../../database/database.types.js';
 import type { JsonObject } from '../../lib/json.js';
 import { objectPresenters } from '../../lib/shapes/shape-object.js';
 import type { ApiForm } from '../../lib/shapes/shape.js';
@@ -8,7 +15,7 @@ import { findUsersByIds } from '../users/users.repository.js';
 import { userLookup } from '../users/users.presenter.js';
 import { channelMessagePage } from '../messages/messages.repository.js';
 import { presentMessages } from '../messages/messages.presenter.js';
-import { channelShape, memberShape } from './channels.shape.js';
+import { channelMuteShape, channelShape, memberShape } from './channels.shape.js';
 import { membersOfChannels } from './channels.repository.js';
 
 /**
@@ -51,6 +58,7 @@ function channelConfig(row: ChannelRow): JsonObject {
 
 const channels = objectPresenters(channelShape);
 const members = objectPresenters(memberShape);
+const mutes = objectPresenters(channelMuteShape);
 
 /** Stream's ChannelResponse in `form`, its creator and truncating user taken from `users`. */
 export function presentChannel(row: ChannelRow, users: Map<string, UserRow>, form: ApiForm): JsonObject {
@@ -64,6 +72,19 @@ export function presentMember(row: MemberRow, users: Map<string, UserRow>, form:
 
 function latest(a: number | null, b: number | null): number | null {
   return a === null ? b : b === null ? a : Math.max(a, b);
+}
+
+/** Stream's ChannelMute in `form`: its user and channel taken from `users` and `channel`. */
+export function presentChannelMute(
+  row: ChannelMuteRow,
+  channel: ChannelRow,
+  users: Map<string, UserRow>,
+  form: ApiForm,
+): JsonObject {
+  return mutes[form](row, {
+    user: userLookup(users, form),
+    values: { channel: presentChannel(channel, users, form) },
+  });
 }
 
 export interface ChannelStateOptions {

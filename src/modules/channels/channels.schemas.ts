@@ -131,3 +131,17 @@ export const ShowChannelBody = Type.Object({ user_id: OptionalUserId });
 
 /** `GET /members?payload=<JSON>` (the SDK's `channel.queryMembers`). */
 export const QueryMembersQuery = Type.Object({ payload: Type.Optional(Type.String()) });
+
+/** `POST /moderation/mute/channel` and `/unmute/channel` (the SDK's `channel.mute` / `unmute`). */
+export const MuteChannelBody = Type.Object({
+  channel_cid: Type.Optional(Type.String({ minLength: 1 })),
+  channel_cids: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { maxItems: 25 })),
+  user_id: Type.Optional(Type.String({ minLength: 1 })),
+  /** Milliseconds, as Stream's spec has it. */
+  expiration: Type.Optional(Type.Integer({ minimum: 1, maximum: 3_153_600_000_000 })),
+});
+export const UnmuteChannelBody = Type.Object({
+  channel_cid: Type.Optional(Type.String({ minLength: 1 })),
+  channel_cids: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { maxItems: 25 })),
+  user_id: Type.Optional(Type.String({ minLength: 1 })),
+});

@@ -1,4 +1,4 @@
-import type { ChannelRow, MemberRow } from '../../database/database.types.js';
+import type { ChannelMuteRow, ChannelRow, MemberRow } from '../../database/database.types.js';
 import { API_FORMS, defineShape } from '../../lib/shapes/shape.js';
 
 /**
@@ -91,3 +91,18 @@ export const NEW_MEMBER = {
   hidden: 0,
   hide_messages_before: null,
 } as const satisfies Partial<MemberRow>;
+
+/** Stream's ChannelMute: the muted channel is supplied (the API embeds it, an export line names it). */
+export const channelMuteShape = defineShape<ChannelMuteRow>({
+  name: 'channel mute',
+  fields: [
+    { name: 'user_id', kind: 'string', forms: ['line'] },
+    { name: 'channel_type', supplied: true, forms: ['line'] },
+    { name: 'channel_id', supplied: true, forms: ['line'] },
+    { name: 'user', column: 'user_id', kind: 'user', forms: API_FORMS },
+    { name: 'channel', supplied: true, forms: API_FORMS },
+    { name: 'created_at', kind: 'time' },
+    { name: 'updated_at', kind: 'time' },
+    { name: 'expires', column: 'expires_at', kind: 'time', optional: true },
+  ],
+});
