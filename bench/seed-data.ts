@@ -14,6 +14,7 @@ import type {
   ReactionRow,
   UserRow,
 } from '../src/database/database.types.js';
+import { NEW_MEMBER } from '../src/modules/channels/channels.shape.js';
 import { renderHtml } from '../src/modules/messages/messages.models.js';
 
 /** mulberry32: small, fast, good enough for test data, and the same sequence on every machine. */
@@ -76,6 +77,7 @@ export function seedChannel(
 ): SeedChannel {
   const cid = `messaging:${id}`;
   const members = Array.from({ length: memberCount }, (_, i) => ({
+    ...NEW_MEMBER,
     app_id: appId,
     cid,
     user_id: userId(i),

@@ -60,6 +60,29 @@ export interface MembersTable {
   updated_at: number;
   /** The member's own truncation (`truncate` with `member_ids`): messages at or before it are hidden from them. */
   truncated_at: Generated<number | null>;
+  /** The member's custom data. */
+  custom: string;
+  /** 1 when the user was invited: pending until `invite_accepted_at` or `invite_rejected_at` is set. */
+  invited: number;
+  invite_accepted_at: number | null;
+  invite_rejected_at: number | null;
+  /** The member pinned (`channel.pin`) or archived (`channel.archive`) the channel for themselves. */
+  pinned_at: number | null;
+  archived_at: number | null;
+  /** The member hid the channel (`POST .../hide`): left out of their queryChannels until shown. */
+  hidden: number;
+  /** Messages created at or before this time are hidden from the member (`hide_history`, `clear_history`). */
+  hide_messages_before: number | null;
+}
+
+/** A user's mute of a channel (`POST /moderation/mute/channel`); `expires_at` null: until unmuted. */
+export interface ChannelMutesTable {
+  app_id: number;
+  user_id: string;
+  cid: string;
+  created_at: number;
+  updated_at: number;
+  expires_at: number | null;
 }
 
 export interface MessagesTable {
@@ -222,6 +245,7 @@ export interface Database {
   users: UsersTable;
   channels: ChannelsTable;
   members: MembersTable;
+  channel_mutes: ChannelMutesTable;
   messages: MessagesTable;
   reactions: ReactionsTable;
   tombstones: TombstonesTable;
@@ -236,6 +260,7 @@ export type AppRow = Selectable<AppsTable>;
 export type UserRow = Selectable<UsersTable>;
 export type ChannelRow = Selectable<ChannelsTable>;
 export type MemberRow = Selectable<MembersTable>;
+export type ChannelMuteRow = Selectable<ChannelMutesTable>;
 export type MessageRow = Selectable<MessagesTable>;
 export type ReactionRow = Selectable<ReactionsTable>;
 export type TaskRow = Selectable<TasksTable>;

@@ -4,6 +4,7 @@ import { initialMigration } from './migrations/0001-initial.js';
 import { taskFairnessMigration } from './migrations/0004-task-fairness.js';
 import { webhooksMigration } from './migrations/0007-webhooks.js';
 import { changeTrackingMigration } from './migrations/0008-change-tracking.js';
+import { membershipMigration } from './migrations/0009-membership.js';
 import { threadReplyOrderMigration } from './migrations/0012-thread-reply-order.js';
 import { taskProgressMigration } from './migrations/0013-task-progress.js';
 import { truncationOptionsMigration } from './migrations/0014-truncation-options.js';
@@ -15,6 +16,7 @@ function migrations(dialect: DatabaseDialect) {
     '0004-task-fairness': taskFairnessMigration(),
     '0007-webhooks': webhooksMigration(),
     '0008-change-tracking': changeTrackingMigration(dialect),
+    '0009-membership': membershipMigration(),
     '0012-thread-reply-order': threadReplyOrderMigration(),
     '0013-task-progress': taskProgressMigration(),
     '0014-truncation-options': truncationOptionsMigration(),

@@ -7,6 +7,7 @@ import { registerTaskRoutes } from '../modules/tasks/tasks.routes.js';
 import { registerUserRoutes } from '../modules/users/users.routes.js';
 import { registerChannelRoutes } from '../modules/channels/channels.routes.js';
 import { registerChannelTypeRoutes } from '../modules/channel-types/channel-types.routes.js';
+import { registerMembershipRoutes } from '../modules/channels/channels.membership.routes.js';
 import { registerMessageRoutes } from '../modules/messages/messages.routes.js';
 import { registerReactionRoutes } from '../modules/reactions/reactions.routes.js';
 import { registerUserExportRoutes } from '../modules/user-exports/user-export.routes.js';
@@ -37,6 +38,7 @@ export async function registerRoutes(app: HttpApp, context: Context): Promise<vo
       async (chat: HttpApp) => {
         registerChannelRoutes(chat, context, form);
         registerChannelTypeRoutes(chat, context);
+        registerMembershipRoutes(chat, context, form);
         registerMessageRoutes(chat, context, form);
         registerReactionRoutes(chat, context, form);
         registerExportRoutes(chat, context, form);

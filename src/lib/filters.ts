@@ -1,4 +1,5 @@
 import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely';
+import type { JsonFields, JsonScalar } from '../database/dialects/json-fields.js';
 import { inputError } from './errors.js';
 import { isPlainObject, ownValue } from './json.js';
 import { parseTimestamp } from './time.js';
@@ -129,15 +130,27 @@ function checkFilterSize(filter: unknown): void {
   visit(filter, 0);
 }
 
-/** Compiles a filter (undefined or null: everything) after checking it against FILTER_LIMITS. */
+/** The fields no declaration names (an entity's custom data), compiled by hand; `key` is the field. */
+export type OtherFields<DB, TB extends keyof DB> = (
+  eb: ExpressionBuilder<DB, TB>,
+  key: string,
+  operator: string,
+  value: unknown,
+) => Expression<SqlBool>;
+
+/**
+ * Compiles a filter (undefined or null: everything) after checking it against FILTER_LIMITS. Fields
+ * neither declared nor custom go to `otherFields` when given, else they are refused.
+ */
 export function compileFilter<DB, TB extends keyof DB>(
   eb: ExpressionBuilder<DB, TB>,
   filter: unknown,
   fields: Readonly<Record<string, FieldSpec>>,
   customFields: Readonly<Record<string, CustomField<DB, TB>>> = {},
+  otherFields?: OtherFields<DB, TB>,
 ): Expression<SqlBool> {
   checkFilterSize(filter);
-  return compileChecked(eb, filter, fields, customFields);
+  return compileChecked(eb, filter, fields, customFields, otherFields);
 }
 
 function compileChecked<DB, TB extends keyof DB>(
@@ -145,6 +158,7 @@ function compileChecked<DB, TB extends keyof DB>(
   filter: unknown,
   fields: Readonly<Record<string, FieldSpec>>,
   customFields: Readonly<Record<string, CustomField<DB, TB>>>,
+  otherFields: OtherFields<DB, TB> | undefined,
 ): Expression<SqlBool> {
   if (filter === undefined || filter === null) return eb.lit(true) as unknown as Expression<SqlBool>;
   if (!isPlainObject(filter)) throw inputError('filter_conditions', 'must be an object');
@@ -154,7 +168,7 @@ function compileChecked<DB, TB extends keyof DB>(
       if (!Array.isArray(condition) || condition.length === 0) {
         throw inputError(`filter_conditions.${key}`, 'must be a non-empty list of filters');
       }
-      const inner = condition.map((c) => compileChecked(eb, c, fields, customFields));
+      const inner = condition.map((c) => compileChecked(eb, c, fields, customFields, otherFields));
       parts.push(key === '$and' ? eb.and(inner) : key === '$or' ? eb.or(inner) : eb.not(eb.or(inner)));
       continue;
     }
@@ -163,6 +177,10 @@ function compileChecked<DB, TB extends keyof DB>(
     for (const [operator, value] of operationsOf(condition)) {
       if (custom) {
         parts.push(custom(eb, operator, value));
+        continue;
+      }
+      if (!spec && otherFields) {
+        parts.push(otherFields(eb, key, operator, value));
         continue;
       }
       if (!spec) throw inputError(`filter_conditions.${key}`, 'is not a field you can filter on');
@@ -280,4 +298,59 @@ export function textCondition<DB, TB extends keyof DB>(
     default:
       throw inputError(`filter_conditions.${key}`, `operator ${operator} is not supported`);
   }
+}
+
+/** Names a custom field may have in a filter: what ids allow, and dots for nothing deeper. */
+const CUSTOM_FIELD_NAME = /^[A-Za-z0-9_\-@!]{1,255}$/;
+
+/**
+ * Filters on custom data kept as JSON text in `column` (a member's `code_name`): `$eq`, `$ne`, `$in`,
+ * `$nin` with strings, numbers and booleans; `$gt`, `$gte`, `$lt`, `$lte` with a string or a number;
+ * `$exists`. A value matches only a stored value of its own JSON type.
+ */
+export function customDataFilter<DB, TB extends keyof DB>(
+  json: JsonFields,
+  column: string,
+): OtherFields<DB, TB> {
+  return (eb, key, operator, value) => {
+    const where = `filter_conditions.${key}`;
+    if (!CUSTOM_FIELD_NAME.test(key)) throw inputError(where, 'is not a field you can filter on');
+    const ref = eb.ref(column as never);
+    const scalar = (v: unknown): JsonScalar => {
+      if (typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)))
+        return v;
+      throw inputError(where, 'expects a string, a number or a boolean');
+    };
+    if (operator === '$exists') {
+      if (typeof value !== 'boolean') throw inputError(where, '$exists expects a boolean');
+      const exists = json.exists(ref, key);
+      return value ? exists : eb.not(exists);
+    }
+    if (operator === '$in' || operator === '$nin') {
+      if (!Array.isArray(value)) throw inputError(`${where}.${operator}`, 'must be a list');
+      if (value.length === 0) return eb.lit(operator === '$nin') as unknown as Expression<SqlBool>;
+      const any = eb.or(value.map((v) => json.equals(ref, key, scalar(v))));
+      return operator === '$in' ? any : eb.not(any);
+    }
+    if (operator === '$eq') return json.equals(ref, key, scalar(value));
+    if (operator === '$ne') return eb.not(json.equals(ref, key, scalar(value)));
+    const comparison = ownValue(COMPARISONS, operator);
+    if (!comparison) throw inputError(where, `operator ${operator} is not supported`);
+    if (typeof value !== 'string' && (typeof value !== 'number' || !Number.isFinite(value)))
+      throw inputError(where, `${operator} expects a string or a number`);
+    return json.compare(ref, key, comparison, value);
+  };
+}
+
+/** `$autocomplete`: the text contains `value`, whatever the case (`%` and `_` match themselves). */
+export function containsText<DB, TB extends keyof DB>(
+  eb: ExpressionBuilder<DB, TB>,
+  text: Expression<string | null>,
+  value: unknown,
+  field: string,
+): Expression<SqlBool> {
+  if (typeof value !== 'string' || value === '')
+    throw inputError(field, '$autocomplete expects a non-empty string');
+  const pattern = `%${value.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  return sql<SqlBool>`(lower(${text}) like ${pattern} escape '\\')`;
 }

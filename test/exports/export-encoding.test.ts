@@ -97,7 +97,7 @@ function awkwardData(appId: number, dialect: string): Data {
     last_message_at: null,
     skip_truncate: 0,
   };
-  const members = ['ann', 'ben', 'gone'].map((id, i) => ({
+  const members: MemberRow[] = ['ann', 'ben', 'gone'].map((id, i) => ({
     app_id: appId,
     cid: channel.cid,
     user_id: id,
@@ -105,6 +105,14 @@ function awkwardData(appId: number, dialect: string): Data {
     created_at: at(i),
     updated_at: at(i),
     truncated_at: null,
+    custom: i === 1 ? JSON.stringify({ code_name: AWKWARD[2], nested: { n: 1 } }) : '{}',
+    invited: i === 2 ? 1 : 0,
+    invite_accepted_at: i === 2 ? at(i) + 1 : null,
+    invite_rejected_at: null,
+    pinned_at: i === 1 ? at(i) + 2 : null,
+    archived_at: i === 0 ? at(i) + 3 : null,
+    hidden: i === 0 ? 1 : 0,
+    hide_messages_before: i === 0 ? at(i) + 4 : null,
   }));
   const authors = ['ann', 'ben', 'cat', 'dan', 'eve', 'gone'];
   const messages: MessageRow[] = [];

@@ -40,6 +40,20 @@ describe.each(testDialects)('a v2 export imports again, into another app, unchan
       colour: 'teal',
     } as never);
     await ch.create();
+    // Every kind of member state: custom data, a role, an answered and a pending invitation, a
+    // pinned, archived and hidden channel with cleared history.
+    await ch.addMembers([{ user_id: 'dan', code_name: '006', gear: { car: 'DB5' } }] as never);
+    await ch.assignRoles([{ user_id: 'ben', channel_role: 'channel_moderator' }]);
+    await ch.pin({ user_id: 'ann' });
+    await ch.archive({ user_id: 'ann' });
+    await ch.hide('ben', true);
+    const invites = c.channel('messaging', 'invites', {
+      created_by_id: 'ann',
+      members: ['ann'],
+      invites: ['ben', 'cat'],
+    } as never);
+    await invites.create();
+    await invites.acceptInvite({ user_id: 'ben' } as never);
     await ch.sendMessage({
       id: 'r1',
       text: 'root',
@@ -77,11 +91,23 @@ describe.each(testDialects)('a v2 export imports again, into another app, unchan
 
   it('exporting the imported data gives back the same file, line for line', async () => {
     const options = { version: 'v2', export_users: true };
-    const channels = [{ cid: 'messaging:trip' }, { cid: 'messaging:cut' }];
+    const channels = [{ cid: 'messaging:trip' }, { cid: 'messaging:cut' }, { cid: 'messaging:invites' }];
     const original = await exportAndDownload(t.app.client, channels, options);
     expect(original.text).toContain('"id":"cat","role":"user","teams":[],"banned":true,');
     expect(original.text).toContain('"deactivated_at":"2026-01-02T03:04:05.678009Z"');
     expect(original.text).toContain('"truncated_by":"dan"');
+    for (const field of [
+      '"code_name":"006"',
+      '"pinned_at"',
+      '"archived_at"',
+      '"hidden":true',
+      '"hide_messages_before"',
+    ])
+      expect(original.text).toContain(field);
+    expect(original.text).toContain('"user_id":"ben","channel_role":"channel_member","created_at"');
+    expect(original.text).toMatch(
+      /"user_id":"ben","channel_role":"channel_member".*"invited":true,"invite_accepted_at"/,
+    );
     const target = await t.createTestApp('target');
     const db = t.server.context.db;
     const targetId = (
@@ -93,7 +119,7 @@ describe.each(testDialects)('a v2 export imports again, into another app, unchan
       appId: targetId,
       input: Readable.from([original.text]),
     });
-    expect(counts).toMatchObject({ users: 4, channels: 2, members: 4, messages: 5, reactions: 2 });
+    expect(counts).toMatchObject({ users: 4, channels: 3, members: 8, messages: 5, reactions: 2 });
     const copy = await exportAndDownload(target.client, channels, options);
     expect(copy.text.split('\n')).toEqual(original.text.split('\n'));
     const { users } = await target.client.queryUsers(
@@ -109,7 +135,11 @@ describe.each(testDialects)('a v2 export imports again, into another app, unchan
     expect(cut.channel).toMatchObject({ truncated_by: { id: 'dan' } });
     expect(cut.messages.map((m) => m.id)).toEqual(['cut-new']);
     const [state] = await target.client.queryChannels({ cid: 'messaging:trip' });
-    expect(state!.data!.member_count).toBe(3);
+    expect(state!.data!.member_count).toBe(4);
+    const { members } = await target.client
+      .channel('messaging', 'invites')
+      .queryMembers({ invite: 'pending' });
+    expect(members.map((m) => m.user_id)).toEqual(['cat']);
     expect((await target.client.getMessage('r1')).message).toMatchObject({
       reply_count: 1,
       reaction_counts: { like: 1 },

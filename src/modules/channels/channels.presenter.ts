@@ -1,5 +1,12 @@
 import type { Kysely } from 'kysely';
-import type { ChannelRow, Database, MemberRow, MessageRow, UserRow } from '../../database/database.types.js';
+import type {
+  ChannelMuteRow,
+  ChannelRow,
+  Database,
+  MemberRow,
+  MessageRow,
+  UserRow,
+} from '../../database/database.types.js';
 import type { JsonObject } from '../../lib/json.js';
 import { objectPresenters } from '../../lib/shapes/shape-object.js';
 import type { ApiForm } from '../../lib/shapes/shape.js';
@@ -8,11 +15,12 @@ import { findUsersByIds } from '../users/users.repository.js';
 import { userLookup } from '../users/users.presenter.js';
 import { channelMessagePage } from '../messages/messages.repository.js';
 import { presentMessages } from '../messages/messages.presenter.js';
-import { channelShape, memberShape } from './channels.shape.js';
+import { channelMuteShape, channelShape, memberShape } from './channels.shape.js';
 import { membersOfChannels } from './channels.repository.js';
 
 const channels = objectPresenters(channelShape);
 const members = objectPresenters(memberShape);
+const mutes = objectPresenters(channelMuteShape);
 
 /** Stream's ChannelResponse in `form`, its creator and truncating user taken from `users`. */
 export function presentChannel(row: ChannelRow, users: Map<string, UserRow>, form: ApiForm): JsonObject {
@@ -30,6 +38,19 @@ export function presentMember(row: MemberRow, users: Map<string, UserRow>, form:
 /** The later of two optional times. */
 function latest(a: number | null, b: number | null): number | null {
   return a === null ? b : b === null ? a : Math.max(a, b);
+}
+
+/** Stream's ChannelMute in `form`: its user and channel taken from `users` and `channel`. */
+export function presentChannelMute(
+  row: ChannelMuteRow,
+  channel: ChannelRow,
+  users: Map<string, UserRow>,
+  form: ApiForm,
+): JsonObject {
+  return mutes[form](row, {
+    user: userLookup(users, form),
+    values: { channel: presentChannel(channel, users, form) },
+  });
 }
 
 export interface ChannelStateOptions {
@@ -63,6 +84,7 @@ export async function presentChannelStates(
   );
   const pages = new Map<string, MessageRow[]>();
   for (const channel of channels) {
+    // A member sees nothing from before their cleared or hidden history, nor before a truncation.
     const own = options.ownUserId
       ? members.get(channel.cid)?.find((m) => m.user_id === options.ownUserId)
       : undefined;
@@ -73,7 +95,10 @@ export async function presentChannelStates(
         : await channelMessagePage(db, appId, channel.cid, {
             limit: options.messageLimit,
             before: options.before,
-            hiddenUntil: latest(channel.truncated_at, own?.truncated_at ?? null),
+            hiddenUntil: latest(
+              channel.truncated_at,
+              latest(own?.truncated_at ?? null, own?.hide_messages_before ?? null),
+            ),
           }),
     );
   }
@@ -107,7 +132,9 @@ export async function presentChannelStates(
       watchers: [],
       watcher_count: 0,
       threads: [],
-      ...(membership ? { membership: presentMember(membership, users, options.form) } : {}),
+      ...(membership
+        ? { membership: presentMember(membership, users, options.form), hidden: membership.hidden === 1 }
+        : {}),
     };
   });
 }

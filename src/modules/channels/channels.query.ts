@@ -1,4 +1,4 @@
-import { sql, type Expression, type Kysely, type SqlBool } from 'kysely';
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
 import type { ChannelRow, Database } from '../../database/database.types.js';
 import { inputError } from '../../lib/errors.js';
 import { compileFilter, parseSort, type CustomField, type FieldSpec } from '../../lib/filters.js';
@@ -55,11 +55,61 @@ function filterNames(filter: unknown, field: string): boolean {
   );
 }
 
+/**
+ * The fields that depend on the user the channels are listed for (`user_id`, or a user token): their
+ * membership's `hidden`, `pinned` and `archived` state, and their unexpired channel mutes (`muted`).
+ */
+function ownFields(
+  appId: number,
+  userId: string | undefined,
+  now: number,
+): Record<string, CustomField<Database, 'channels'>> {
+  const flag = (key: string, value: unknown, operator: string): boolean => {
+    if (operator !== '$eq' || typeof value !== 'boolean')
+      throw inputError(`filter_conditions.${key}`, 'supports $eq with true or false');
+    if (userId === undefined)
+      throw inputError(`filter_conditions.${key}`, 'needs the user the channels are listed for (user_id)');
+    return value;
+  };
+  const memberState =
+    (key: string, condition: (eb: ExpressionBuilder<Database, 'members'>) => Expression<SqlBool>) =>
+    (eb: ExpressionBuilder<Database, 'channels'>, operator: string, value: unknown) => {
+      const wanted = flag(key, value, operator);
+      const cids = eb
+        .selectFrom('members')
+        .select('members.cid')
+        .where('members.app_id', '=', appId)
+        .where('members.user_id', '=', userId!)
+        .where((m) => condition(m));
+      return wanted ? eb('cid', 'in', cids) : eb('cid', 'not in', cids);
+    };
+  return {
+    hidden: memberState('hidden', (m) => m('members.hidden', '=', 1)),
+    pinned: memberState('pinned', (m) => m('members.pinned_at', 'is not', null)),
+    archived: memberState('archived', (m) => m('members.archived_at', 'is not', null)),
+    muted: (eb, operator, value) => {
+      const wanted = flag('muted', value, operator);
+      const cids = eb
+        .selectFrom('channel_mutes')
+        .select('channel_mutes.cid')
+        .where('channel_mutes.app_id', '=', appId)
+        .where('channel_mutes.user_id', '=', userId!)
+        .where((m) =>
+          m.or([m('channel_mutes.expires_at', 'is', null), m('channel_mutes.expires_at', '>', now)]),
+        );
+      return wanted ? eb('cid', 'in', cids) : eb('cid', 'not in', cids);
+    },
+  };
+}
+
 export interface QueryChannelsInput {
   filter: unknown;
   sort: unknown;
   limit: number;
   offset: number;
+  /** The user the channels are listed for: their hidden channels stay out unless `hidden` is filtered on. */
+  userId?: string;
+  now: number;
 }
 
 /**
@@ -74,13 +124,19 @@ export async function queryChannelRows(
   if (input.filter !== undefined && !isPlainObject(input.filter))
     throw inputError('filter_conditions', 'must be an object');
   const sort = parseSort(input.sort, SORT_FIELDS);
+  const own = ownFields(appId, input.userId, input.now);
   let query = db
     .selectFrom('channels')
     .selectAll()
     .where('app_id', '=', appId)
     .where('deleted_at', 'is', null)
     .$if(!filterNames(input.filter, 'disabled'), (q) => q.where('disabled', '=', 0))
-    .where((eb) => compileFilter(eb, input.filter, CHANNEL_FILTER_FIELDS, { members: membersField(appId) }));
+    .where((eb) =>
+      compileFilter(eb, input.filter, CHANNEL_FILTER_FIELDS, { members: membersField(appId), ...own }),
+    );
+  // As Stream does, a user's hidden channels are left out unless the filter asks about `hidden`.
+  if (input.userId !== undefined && !filterNames(input.filter, 'hidden'))
+    query = query.where((eb) => own.hidden!(eb, '$eq', false));
   const order = sort.length > 0 ? sort : [{ field: 'last_updated', direction: 'desc' as const }];
   for (const { field, direction } of order) {
     if (field === 'last_updated') {

@@ -3,6 +3,7 @@ import type { Context } from '../../context.js';
 import type { HttpApp } from '../../http/http-app.js';
 import { inputError } from '../../lib/errors.js';
 import { isPlainObject } from '../../lib/json.js';
+import { actingUserId } from '../../lib/caller.js';
 import { parseTimestamp } from '../../lib/time.js';
 import { findMessage } from '../messages/messages.repository.js';
 import { presentMessage } from '../messages/messages.presenter.js';
@@ -32,6 +33,17 @@ import type { ChannelRow } from '../../database/database.types.js';
 import type { ApiForm } from '../../lib/shapes/shape.js';
 
 const DEFAULT_MESSAGE_LIMIT = 25;
+/** The fields of an update that change members: a message sent with them announces the change. */
+const MEMBERSHIP_CHANGES = [
+  'add_members',
+  'remove_members',
+  'invites',
+  'add_moderators',
+  'demote_moderators',
+  'assign_roles',
+  'accept_invite',
+  'reject_invite',
+] as const;
 const DEFAULT_MEMBER_LIMIT = 100;
 
 /** `form`: the API generation answering (v1 at the root, v2 under `/api/v2/chat`). */
@@ -101,14 +113,18 @@ export function registerChannelRoutes(app: HttpApp, context: Context, form: ApiF
     { schema: { body: QueryChannelsBody }, config: { operation: 'QueryChannels' } },
     async (request) => {
       const body = request.body;
-      // Server side, `user_id` queries as that user: their membership, their own truncation.
-      const ownUserId = body.user_id ?? body.user?.id;
+      // The user the channels are listed for (server side `user_id`, or a user token): their
+      // membership, their own truncation and hidden history, and their hidden channels stay out.
+      const ownUserId =
+        request.caller.kind === 'user' ? request.caller.userId : (body.user_id ?? body.user?.id);
       if (ownUserId !== undefined) await assertUsersExist(db, request.app.id, [ownUserId], 'user_id');
       const rows = await queryChannelRows(db, request.app.id, {
         filter: body.filter_conditions,
         sort: body.sort,
         limit: body.limit ?? 10,
         offset: body.offset ?? 0,
+        userId: ownUserId,
+        now: context.clock.nowMicros(),
       });
       const channels = await presentChannelStates(db, request.app.id, rows, {
         messageLimit: body.message_limit ?? DEFAULT_MESSAGE_LIMIT,
@@ -146,16 +162,39 @@ export function registerChannelRoutes(app: HttpApp, context: Context, form: ApiF
     async (request) => {
       const cid = `${request.params.type}:${request.params.id}`;
       const body = request.body;
+      if (body.accept_invite && body.reject_invite)
+        throw inputError('reject_invite', 'cannot be sent with accept_invite');
+      let hideHistoryBefore: number | undefined;
+      if (body.hide_history_before !== undefined) {
+        const parsed = parseTimestamp(body.hide_history_before);
+        if (parsed === null) throw inputError('hide_history_before', 'must be an RFC 3339 timestamp');
+        hideHistoryBefore = parsed;
+      } else if (body.hide_history === true) hideHistoryBefore = context.clock.nowMicros();
+      const answer = body.accept_invite ? 'accept' : body.reject_invite ? 'reject' : undefined;
       const channel = await updateChannel(context, request.app.id, cid, {
         data: body.data,
         addMembers: body.add_members,
         removeMembers: body.remove_members,
+        invites: body.invites,
+        addModerators: body.add_moderators,
+        demoteModerators: body.demote_moderators,
+        assignRoles: body.assign_roles,
+        answerInvite: answer,
+        userId: answer ? actingUserId(request.caller, body.user_id, 'user_id') : body.user_id,
+        hideHistoryBefore,
       });
       const response: Record<string, unknown> = await channelWithMembers(request.app.id, channel);
       if (isPlainObject(body.message)) {
-        const message = await sendMessage(context, request.app.id, request.caller, cid, body.message, {
-          announcesChannelChange: true,
-        });
+        // Like Stream's, a message announcing a change of members is a system message unless it says otherwise.
+        const membership = MEMBERSHIP_CHANGES.some((key) => body[key] !== undefined);
+        const message = await sendMessage(
+          context,
+          request.app.id,
+          request.caller,
+          cid,
+          membership ? { type: 'system', ...body.message } : body.message,
+          { announcesChannelChange: true },
+        );
         response.message = await presentMessage(db, request.app.id, message, { form });
       }
       return response;

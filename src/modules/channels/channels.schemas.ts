@@ -3,19 +3,21 @@ import { clientOnlyFields, closedObject, refusedFields } from '../../lib/request
 import { MessageInput } from '../messages/messages.schemas.js';
 
 const Anything = Type.Record(Type.String(), Type.Unknown());
-/** A member by id, or as `{user_id, channel_role}` (`user` names the same user: its id is read). */
+/** A member as requests name it: an id, or a ChannelMemberRequest whose other fields are custom data. */
 const MemberEntry = Type.Union([
   Type.String(),
   Type.Object(
     {
-      user_id: Type.String(),
+      user_id: Type.Optional(Type.String()),
+      user: Type.Optional(Type.Object({ id: Type.String() }, { additionalProperties: true })),
       channel_role: Type.Optional(Type.String()),
-      user: Type.Optional(Type.Unknown()),
+      custom: Type.Optional(Anything),
     },
-    { additionalProperties: false },
+    { additionalProperties: true },
   ),
 ]);
 const UserReference = Type.Object({ id: Type.String() }, { additionalProperties: true });
+const UserIds = Type.Array(Type.String());
 
 export const ChannelParams = Type.Object({
   type: Type.String({ minLength: 1 }),
@@ -38,17 +40,21 @@ const channelDataFields = {
   filter_tags: Type.Optional(Type.Unknown()),
   auto_translation_enabled: Type.Optional(Type.Unknown()),
   auto_translation_language: Type.Optional(Type.Unknown()),
-  ...refusedFields('config_overrides', 'invites', 'truncated_by_id'),
+  ...refusedFields('config_overrides', 'truncated_by_id'),
 };
 
 const NewChannelData = Type.Object(
-  { ...channelDataFields, members: Type.Optional(Type.Array(MemberEntry)) },
+  {
+    ...channelDataFields,
+    members: Type.Optional(Type.Array(MemberEntry)),
+    invites: Type.Optional(Type.Array(MemberEntry)),
+  },
   { additionalProperties: true },
 );
 
 /** On update the creator stays who it was, and members change through `add_members`/`remove_members`. */
 const ChannelUpdateData = Type.Object(
-  { ...channelDataFields, ...refusedFields('members', 'created_by', 'created_by_id') },
+  { ...channelDataFields, ...refusedFields('members', 'invites', 'created_by', 'created_by_id') },
   { additionalProperties: true },
 );
 
@@ -89,7 +95,18 @@ export const QueryChannelsBody = closedObject({
 export const UpdateChannelBody = closedObject({
   data: Type.Optional(ChannelUpdateData),
   add_members: Type.Optional(Type.Array(MemberEntry)),
-  remove_members: Type.Optional(Type.Array(Type.String())),
+  remove_members: Type.Optional(UserIds),
+  invites: Type.Optional(Type.Array(MemberEntry)),
+  add_moderators: Type.Optional(UserIds),
+  demote_moderators: Type.Optional(UserIds),
+  assign_roles: Type.Optional(
+    Type.Array(closedObject({ user_id: Type.String(), channel_role: Type.String() })),
+  ),
+  accept_invite: Type.Optional(Type.Boolean()),
+  reject_invite: Type.Optional(Type.Boolean()),
+  user_id: Type.Optional(Type.String()),
+  hide_history: Type.Optional(Type.Boolean()),
+  hide_history_before: Type.Optional(Type.String()),
   message: Type.Optional(MessageInput),
   ...clientOnlyFields('skip_push'),
 });
@@ -118,4 +135,41 @@ export const DeleteChannelsBody = closedObject({
   cids: Type.Array(Type.String({ minLength: 1 }), { minItems: 1, maxItems: 100 }),
   hard_delete: Type.Optional(Type.Boolean()),
   skip_truncate: Type.Optional(Type.Boolean()),
+});
+
+/** `PATCH /channels/{type}/{id}/member?user_id=` (the SDK's `updateMemberPartial`). */
+export const MemberQuery = Type.Object({ user_id: Type.Optional(Type.String({ minLength: 1 })) });
+export const MemberParams = Type.Object({
+  type: Type.String({ minLength: 1 }),
+  id: Type.String({ minLength: 1 }),
+  user_id: Type.String({ minLength: 1 }),
+});
+export const UpdateMemberPartialBody = closedObject({
+  set: Type.Optional(Anything),
+  unset: Type.Optional(Type.Array(Type.String())),
+});
+
+// The SDK sends `user_id: null` when it is not given.
+const OptionalUserId = Type.Optional(Type.Union([Type.String(), Type.Null()]));
+export const HideChannelBody = closedObject({
+  user_id: OptionalUserId,
+  clear_history: Type.Optional(Type.Boolean()),
+});
+export const ShowChannelBody = closedObject({ user_id: OptionalUserId });
+
+/** `GET /members?payload=<JSON>` (the SDK's `channel.queryMembers`). */
+export const QueryMembersQuery = Type.Object({ payload: Type.Optional(Type.String()) });
+
+/** `POST /moderation/mute/channel` and `/unmute/channel` (the SDK's `channel.mute` / `unmute`). */
+export const MuteChannelBody = closedObject({
+  channel_cid: Type.Optional(Type.String({ minLength: 1 })),
+  channel_cids: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { maxItems: 25 })),
+  user_id: Type.Optional(Type.String({ minLength: 1 })),
+  /** Milliseconds, as Stream's spec has it. */
+  expiration: Type.Optional(Type.Integer({ minimum: 1, maximum: 3_153_600_000_000 })),
+});
+export const UnmuteChannelBody = closedObject({
+  channel_cid: Type.Optional(Type.String({ minLength: 1 })),
+  channel_cids: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { maxItems: 25 })),
+  user_id: Type.Optional(Type.String({ minLength: 1 })),
 });

@@ -10,12 +10,18 @@ import type { Clock } from '../../lib/time.js';
 import { assertUsersExist } from '../users/users.usecases.js';
 import { channelShape } from './channels.shape.js';
 import {
-  addMembers,
   countMembers,
   distinctChannelId,
   memberRows,
   membersFromInput,
+  userIdsFromInput,
 } from './channels.members.js';
+import {
+  addOrInviteMembers,
+  answerInvite,
+  changeRoles,
+  roleAssignmentsFromInput,
+} from './channels.membership.js';
 import {
   addMemberRows,
   findChannel,
@@ -57,6 +63,11 @@ export async function getOrCreateChannel(
 ): Promise<{ channel: ChannelRow; created: boolean }> {
   assertChannelType('type', input.type);
   const members = membersFromInput(input.data.members, 'data.members');
+  const invites = membersFromInput(input.data.invites, 'data.invites');
+  for (const invite of invites) {
+    if (members.some((m) => m.userId === invite.userId))
+      throw inputError('data.invites', `user ${invite.userId} is both a member and invited`);
+  }
   let id = input.id;
   if (id === undefined) {
     if (members.length === 0)
@@ -87,6 +98,12 @@ export async function getOrCreateChannel(
       members.map((m) => m.userId),
       'data.members',
     );
+    await assertUsersExist(
+      trx,
+      appId,
+      invites.map((m) => m.userId),
+      'data.invites',
+    );
     const { custom } = splitCustom(input.data, channelShape.known);
     if (isPlainObject(input.data.custom)) Object.assign(custom, input.data.custom);
     const now = clock.nowMicros();
@@ -114,7 +131,12 @@ export async function getOrCreateChannel(
       if (!channel) throw notFound(`channel ${cid} does not exist`);
       return { channel, created: false };
     }
-    return { channel: (await addMembers(trx, appId, cid, members, now)) ?? inserted, created: true };
+    const invited = await addMemberRows(trx, memberRows(appId, cid, invites, now, { invited: 1 }));
+    const added = (await addMemberRows(trx, memberRows(appId, cid, members, now))) + invited;
+    return {
+      channel: added > 0 ? await countMembers(trx, appId, cid, added) : inserted,
+      created: true,
+    };
   });
 }
 
@@ -141,9 +163,21 @@ export interface UpdateChannelInput {
   data?: JsonObject;
   addMembers?: unknown;
   removeMembers?: unknown;
+  invites?: unknown;
+  addModerators?: unknown;
+  demoteModerators?: unknown;
+  assignRoles?: unknown;
+  /** `accept_invite` / `reject_invite`, answered for `userId`. */
+  answerInvite?: 'accept' | 'reject';
+  userId?: string;
+  /** Messages at or before this time are hidden from the members added (`hide_history[_before]`). */
+  hideHistoryBefore?: number;
 }
 
-/** `POST /channels/{type}/{id}`: replaces custom data (when `data` is sent) and adds or removes members. */
+/**
+ * `POST /channels/{type}/{id}`: replaces custom data (when `data` is sent), adds, invites or removes
+ * members, changes their roles and answers an invitation, all in one transaction.
+ */
 export async function updateChannel(
   { dialect, clock }: Deps,
   appId: number,
@@ -151,7 +185,17 @@ export async function updateChannel(
   input: UpdateChannelInput,
 ): Promise<ChannelRow> {
   const adding = membersFromInput(input.addMembers, 'add_members');
-  const removing = membersFromInput(input.removeMembers, 'remove_members').map((m) => m.userId);
+  const inviting = membersFromInput(input.invites, 'invites');
+  const removing = userIdsFromInput(input.removeMembers, 'remove_members');
+  const roles = {
+    addModerators: userIdsFromInput(input.addModerators, 'add_moderators'),
+    demoteModerators: userIdsFromInput(input.demoteModerators, 'demote_moderators'),
+    assignRoles: roleAssignmentsFromInput(input.assignRoles),
+  };
+  for (const member of inviting) {
+    if (adding.some((m) => m.userId === member.userId))
+      throw inputError('invites', `user ${member.userId} is both added and invited`);
+  }
   return dialect.writeTransaction(async (trx) => {
     // With data, frozen and disabled keep what they were unless sent: read them under the row lock.
     const channel = await liveChannel(trx, appId, cid, dialect.rowLocks && input.data !== undefined);
@@ -171,16 +215,23 @@ export async function updateChannel(
         .where('cid', '=', cid)
         .execute();
     }
-    if (adding.length > 0) {
-      await assertUsersExist(
-        trx,
-        appId,
-        adding.map((m) => m.userId),
-        'add_members',
-      );
-    }
-    const added = adding.length > 0 ? await addMemberRows(trx, memberRows(appId, cid, adding, now)) : 0;
+    const options = { rowLocks: dialect.rowLocks, hideMessagesBefore: input.hideHistoryBefore ?? null };
+    let added = await addOrInviteMembers(trx, appId, cid, adding, now, {
+      ...options,
+      invited: false,
+      field: 'add_members',
+    });
+    added += await addOrInviteMembers(trx, appId, cid, inviting, now, {
+      ...options,
+      invited: true,
+      field: 'invites',
+    });
     const removed = removing.length > 0 ? await removeMemberRows(trx, appId, cid, removing) : 0;
+    await changeRoles(trx, appId, cid, roles, now, dialect.rowLocks);
+    if (input.answerInvite) {
+      if (input.userId === undefined) throw inputError('user_id', 'is required to answer an invitation');
+      await answerInvite(trx, appId, cid, input.userId, input.answerInvite, now, dialect.rowLocks);
+    }
     if (added !== removed) return countMembers(trx, appId, cid, added - removed);
     return channelAfterChange(trx, appId, cid);
   });

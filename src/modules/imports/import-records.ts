@@ -13,7 +13,7 @@ import type {
 } from '../../database/database.types.js';
 import { inputError } from '../../lib/errors.js';
 import { isPlainObject, type JsonObject } from '../../lib/json.js';
-import { channelShape } from '../channels/channels.shape.js';
+import { channelShape, memberShape } from '../channels/channels.shape.js';
 import { renderHtml } from '../messages/messages.models.js';
 import { messageShape } from '../messages/messages.shape.js';
 import { reactionShape } from '../reactions/reactions.shape.js';
@@ -176,6 +176,14 @@ function memberRecord(data: JsonObject, appId: number, now: () => number, line: 
       channel_role: role ?? (data.is_moderator === true ? 'channel_moderator' : 'channel_member'),
       created_at: times.createdAt,
       updated_at: times.updatedAt,
+      custom: customJson(data, memberShape.known),
+      invited: flag(data, 'invited'),
+      invite_accepted_at: optionalTime(data, 'invite_accepted_at') ?? null,
+      invite_rejected_at: optionalTime(data, 'invite_rejected_at') ?? null,
+      pinned_at: optionalTime(data, 'pinned_at') ?? null,
+      archived_at: optionalTime(data, 'archived_at') ?? null,
+      hidden: flag(data, 'hidden'),
+      hide_messages_before: optionalTime(data, 'hide_messages_before') ?? null,
     },
     createdAtMissing: times.createdAtMissing,
     updatedAtMissing: times.updatedAtMissing,

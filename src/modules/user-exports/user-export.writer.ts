@@ -5,6 +5,7 @@ import { findChannelsByCids } from '../channels/channels.repository.js';
 import { UserCache } from '../exports/channel-export.source.js';
 import {
   channelJsonV1,
+  memberJsonV1,
   messageJsonV1,
   missingUserJson,
   reactionJson,
@@ -146,19 +147,21 @@ export async function writeUserBlock(
     .orderBy('cid')
     .execute();
   await channelOf(memberships.map((m) => m.cid));
-  await users.load(
-    [...channels.values()].flatMap((c) =>
+  await users.load([
+    userId,
+    ...[...channels.values()].flatMap((c) =>
       [c.created_by_id, c.truncated_by_id].filter((id): id is string => id !== null),
     ),
-  );
+  ]);
   for (const member of memberships) {
     const channel = channels.get(member.cid);
     if (!channel) continue;
+    // The member as a v1 channel export has it, named by its channel's cid and carrying the channel.
+    const memberJson = memberJsonV1(member, users.get(userId));
     await sink.write(
       line(
         'member',
-        `{"cid":${q(member.cid)},"channel_role":${q(member.channel_role)},"created_at":"${formatMicros(member.created_at)}",` +
-          `"updated_at":"${formatMicros(member.updated_at)}","channel":${channelJsonV1(channel, (id) => users.get(id))}}`,
+        `{"cid":${q(member.cid)},${memberJson.slice(1, -1)},"channel":${channelJsonV1(channel, (id) => users.get(id))}}`,
       ),
     );
     counts.members += 1;
