@@ -100,7 +100,11 @@ export const UpdateChannelBody = closedObject({
   add_moderators: Type.Optional(UserIds),
   demote_moderators: Type.Optional(UserIds),
   assign_roles: Type.Optional(
-    Type.Array(closedObject({ user_id: Type.String(), channel_role: Type.String() })),
+    // Presence and role names are checked by the use case (roleAssignmentsFromInput), so a probe of an
+    // unknown field is refused by its name rather than for a missing user_id.
+    Type.Array(
+      closedObject({ user_id: Type.Optional(Type.String()), channel_role: Type.Optional(Type.String()) }),
+    ),
   ),
   accept_invite: Type.Optional(Type.Boolean()),
   reject_invite: Type.Optional(Type.Boolean()),
