@@ -18,6 +18,8 @@ const MemberEntry = Type.Union([
 ]);
 const UserReference = Type.Object({ id: Type.String() }, { additionalProperties: true });
 const UserIds = Type.Array(Type.String());
+/** Role changes name members one by one: at most 100 a request, as Stream takes members. */
+const RoleUserIds = Type.Array(Type.String(), { maxItems: 100 });
 
 export const ChannelParams = Type.Object({
   type: Type.String({ minLength: 1 }),
@@ -97,13 +99,14 @@ export const UpdateChannelBody = closedObject({
   add_members: Type.Optional(Type.Array(MemberEntry)),
   remove_members: Type.Optional(UserIds),
   invites: Type.Optional(Type.Array(MemberEntry)),
-  add_moderators: Type.Optional(UserIds),
-  demote_moderators: Type.Optional(UserIds),
+  add_moderators: Type.Optional(RoleUserIds),
+  demote_moderators: Type.Optional(RoleUserIds),
   assign_roles: Type.Optional(
     // Presence and role names are checked by the use case (roleAssignmentsFromInput), so a probe of an
     // unknown field is refused by its name rather than for a missing user_id.
     Type.Array(
       closedObject({ user_id: Type.Optional(Type.String()), channel_role: Type.Optional(Type.String()) }),
+      { maxItems: 100 },
     ),
   ),
   accept_invite: Type.Optional(Type.Boolean()),
