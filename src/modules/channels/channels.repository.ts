@@ -3,19 +3,25 @@ import type { ChannelRow, Database, MemberRow } from '../../database/database.ty
 import { chunk, unique } from '../../lib/ids.js';
 import { hardDeleteChannelMessages } from '../messages/messages.repository.js';
 
-/** The channel; with `lock`, locked until the transaction ends (PostgreSQL `FOR UPDATE`). */
+/**
+ * The channel; with `lock`, locked until the transaction ends (PostgreSQL `FOR UPDATE`). With
+ * `'keyShare'` (`FOR KEY SHARE`, what a message being sent takes): a hard delete, and any writer that
+ * takes the row `FOR UPDATE` (soft delete, truncation), waits for the transaction, while other messages
+ * and updates of the row's counters and times do not.
+ */
 export async function findChannel(
   db: Kysely<Database>,
   appId: number,
   cid: string,
-  lock = false,
+  lock: boolean | 'keyShare' = false,
 ): Promise<ChannelRow | undefined> {
   return db
     .selectFrom('channels')
     .selectAll()
     .where('app_id', '=', appId)
     .where('cid', '=', cid)
-    .$if(lock, (query) => query.forUpdate())
+    .$if(lock === true, (query) => query.forUpdate())
+    .$if(lock === 'keyShare', (query) => query.forKeyShare())
     .executeTakeFirst();
 }
 

@@ -161,7 +161,7 @@ export async function deleteChannel(
 ): Promise<ChannelRow> {
   assertSkipTruncateAllowed(cid, options, 'skip_truncate');
   return dialect.writeTransaction(async (trx) => {
-    // Locked: a message being sent holds the row shared (messages.repository.ts, shareChannel), so
+    // Locked: a message being sent holds the row shared (storeMessage: findChannel with 'keyShare'), so
     // the deletion waits for it to commit, and later messages find the channel deleted.
     const channel = await findChannel(trx, appId, cid, dialect.rowLocks);
     if (!channel) throw notFound(`channel ${cid} does not exist`);

@@ -1,5 +1,5 @@
 import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
-import type { ChannelRow, Database, MessageRow, NewMessageRow } from '../../database/database.types.js';
+import type { Database, MessageRow, NewMessageRow } from '../../database/database.types.js';
 import { chunk, unique } from '../../lib/ids.js';
 
 export async function findMessage(
@@ -41,27 +41,6 @@ export async function insertMessageIfAbsent(db: Kysely<Database>, row: NewMessag
     .onConflict((oc) => oc.columns(['app_id', 'id']).doNothing())
     .executeTakeFirst();
   return Number(result.numInsertedOrUpdatedRows) === 1;
-}
-
-/**
- * The channel a message goes into, share-locked until the transaction ends when the database has row
- * locks (`FOR KEY SHARE`): a hard delete, and any writer that takes the row `FOR UPDATE` (soft delete,
- * truncation), waits for the message to commit, while other messages and updates of the row's
- * counters and times do not.
- */
-export async function shareChannel(
-  db: Kysely<Database>,
-  appId: number,
-  cid: string,
-  rowLocks: boolean,
-): Promise<ChannelRow | undefined> {
-  return db
-    .selectFrom('channels')
-    .selectAll()
-    .where('app_id', '=', appId)
-    .where('cid', '=', cid)
-    .$if(rowLocks, (query) => query.forKeyShare())
-    .executeTakeFirst();
 }
 
 /**

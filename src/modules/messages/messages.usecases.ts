@@ -7,7 +7,7 @@ import { unique } from '../../lib/ids.js';
 import { parseObject, type JsonObject } from '../../lib/json.js';
 import { applyPartialUpdate, type PartialUpdate } from '../../lib/partial-update.js';
 import type { Clock } from '../../lib/time.js';
-import { advanceLastMessageAt } from '../channels/channels.repository.js';
+import { advanceLastMessageAt, findChannel } from '../channels/channels.repository.js';
 import { findUsersByIds } from '../users/users.repository.js';
 import { assertUsersExist } from '../users/users.usecases.js';
 import { advanceLastMessageAtAfterCommit } from './messages.channel-activity.js';
@@ -18,7 +18,6 @@ import {
   hardDeleteMessages,
   insertMessageIfAbsent,
   lockMessage,
-  shareChannel,
 } from './messages.repository.js';
 import { messageShape } from './messages.shape.js';
 
@@ -64,7 +63,7 @@ export async function storeMessage(
     throw notAllowed('only a server token can send system messages');
   const userId = actingUserId(caller, input.userId, 'message.user_id');
   const stored = await dialect.writeTransaction(async (trx) => {
-    const channel = await shareChannel(trx, appId, cid, dialect.rowLocks);
+    const channel = await findChannel(trx, appId, cid, dialect.rowLocks && 'keyShare');
     if (!channel || channel.deleted_at !== null) throw notFound(`channel ${cid} does not exist`);
     if (channel.frozen === 1 && !options.announcesChannelChange)
       throw notAllowed(`channel ${cid} is frozen: it takes no new messages`);
