@@ -4,6 +4,11 @@
  * `channel.getReplies(parent, { limit: 100, id_lt })`. Pages from the newest end and pages ending at
  * the oldest are timed alternately (so load drift hits both alike): p99 of every page, and the median
  * of the last pages beside the median of the first.
+ *
+ * The targets are on the server: each page is the exact request the SDK call sends, made through the
+ * SDK's own HTTP client (`client.post` / `client.get`), answered and parsed. The SDK call itself is timed
+ * too and reported beside it: it also merges every page into the SDK's in-memory channel state, work
+ * that happens in the caller's process and grows with the pages it already holds.
  */
 import { sql } from 'kysely';
 import type { MessageRow, ReactionRow } from '../src/database/database.types.js';
@@ -43,11 +48,24 @@ async function timePages(
   return { first, last };
 }
 
-function depthFigures(key: string, what: string, timings: { first: number[]; last: number[] }): Figure[] {
+function depthFigures(
+  key: string,
+  what: string,
+  timings: { first: number[]; last: number[] },
+  sdk: { first: number[]; last: number[] },
+  sdkCall: string,
+): Figure[] {
   const all = [...timings.first, ...timings.last];
   const p99 = percentile(all, 99);
   const ratio = median(timings.last) / median(timings.first);
   return [
+    figure(
+      `history.${key}.sdk`,
+      `${what}: median page through ${sdkCall}, with the SDK's state merge`,
+      median([...sdk.first, ...sdk.last]),
+      'ms',
+      { label: 'median page, the same request alone', value: median(all) },
+    ),
     figure(
       `history.${key}.p99`,
       `${what}: p99 of ${all.length} pages of ${PAGE}`,
@@ -88,20 +106,31 @@ async function channelHistory(run: BenchRun): Promise<Figure[]> {
     sql`cid = ${large.cid} and (parent_id is null or show_in_channel = 1)`,
     pages * PAGE,
   );
+  const body = (idLt: string | undefined) => ({
+    messages: { limit: PAGE, ...(idLt ? { id_lt: idLt } : {}) },
+  });
   const timings = await timePages(
     async (idLt) =>
-      (await channel.query({ messages: { limit: PAGE, ...(idLt ? { id_lt: idLt } : {}) } })).messages,
+      (
+        await run.client.post<{ messages: Array<{ id: string }> }>(
+          `${channel._channelURL()}/query`,
+          body(idLt),
+        )
+      ).messages,
     anchor,
     pages,
   );
+  const sdk = await timePages(async (idLt) => (await channel.query(body(idLt))).messages, anchor, pages);
   run.log(
     `  channel of ${large.messages.toLocaleString('en-US')}: newest pages median ${median(timings.first).toFixed(1)} ms, ` +
-      `oldest ${median(timings.last).toFixed(1)} ms`,
+      `oldest ${median(timings.last).toFixed(1)} ms; through channel.query ${median(sdk.first).toFixed(1)} / ${median(sdk.last).toFixed(1)} ms`,
   );
   return depthFigures(
     'channel',
     `channel.query history of ${large.messages.toLocaleString('en-US')} messages`,
     timings,
+    sdk,
+    'channel.query',
   );
 }
 
@@ -156,17 +185,34 @@ async function threadHistory(run: BenchRun): Promise<Figure[]> {
   const pages = Math.min(30, Math.floor(replies / PAGE / 2));
   const channel = run.client.channel('messaging', 'history-thread');
   const anchor = await anchorFromOldest(run, sql`parent_id = ${rootId}`, pages * PAGE);
+  const params = (idLt: string | undefined) => ({ limit: PAGE, ...(idLt ? { id_lt: idLt } : {}) });
   const timings = await timePages(
     async (idLt) =>
-      (await channel.getReplies(rootId, { limit: PAGE, ...(idLt ? { id_lt: idLt } : {}) })).messages,
+      (
+        await run.client.get<{ messages: Array<{ id: string }> }>(
+          `${run.client.baseURL}/messages/${encodeURIComponent(rootId)}/replies`,
+          params(idLt),
+        )
+      ).messages,
+    anchor,
+    pages,
+  );
+  const sdk = await timePages(
+    async (idLt) => (await channel.getReplies(rootId, params(idLt))).messages,
     anchor,
     pages,
   );
   run.log(
     `  thread of ${replies.toLocaleString('en-US')} replies: newest pages median ${median(timings.first).toFixed(1)} ms, ` +
-      `oldest ${median(timings.last).toFixed(1)} ms`,
+      `oldest ${median(timings.last).toFixed(1)} ms; through getReplies ${median(sdk.first).toFixed(1)} / ${median(sdk.last).toFixed(1)} ms`,
   );
-  return depthFigures('thread', `getReplies of a ${replies.toLocaleString('en-US')}-reply thread`, timings);
+  return depthFigures(
+    'thread',
+    `getReplies of a ${replies.toLocaleString('en-US')}-reply thread`,
+    timings,
+    sdk,
+    'channel.getReplies',
+  );
 }
 
 export async function historyFigures(run: BenchRun): Promise<Figure[]> {

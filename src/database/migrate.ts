@@ -8,6 +8,7 @@ import { membershipMigration } from './migrations/0009-membership.js';
 import { threadReplyOrderMigration } from './migrations/0012-thread-reply-order.js';
 import { taskProgressMigration } from './migrations/0013-task-progress.js';
 import { truncationOptionsMigration } from './migrations/0014-truncation-options.js';
+import { memberOrderMigration } from './migrations/0016-member-order.js';
 
 /** Migrations in order. Add new ones at the end; never edit one that has shipped. */
 function migrations(dialect: DatabaseDialect) {
@@ -20,6 +21,7 @@ function migrations(dialect: DatabaseDialect) {
     '0012-thread-reply-order': threadReplyOrderMigration(),
     '0013-task-progress': taskProgressMigration(),
     '0014-truncation-options': truncationOptionsMigration(),
+    '0016-member-order': memberOrderMigration(),
   };
 }
 

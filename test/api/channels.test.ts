@@ -88,6 +88,36 @@ describe.each(testDialects)('channels through the stream-chat SDK (%s)', (dialec
     expect(paged.map((c) => c.id)).toEqual(['q-b']);
   });
 
+  it("pages a channel state's members in join order, and shows the caller's membership beyond the page", async () => {
+    const order = ['eve', 'dan', 'cat', 'ben', 'ann'];
+    for (const id of ['mp-1', 'mp-2']) {
+      const channel = t.app.client.channel('messaging', id, { created_by_id: 'ann' } as never);
+      await channel.create();
+      for (const userId of order) await channel.addMembers([userId]);
+    }
+    const state = await t.app.client
+      .channel('messaging', 'mp-1')
+      .query({ members: { limit: 2, offset: 1 }, messages: { limit: 0 } } as never);
+    expect(state.members.map((m) => m.user_id)).toEqual(['dan', 'cat']);
+    expect(state.channel.member_count).toBe(5);
+
+    const listed = await t.app.client.queryChannels(
+      { cid: { $in: ['messaging:mp-1', 'messaging:mp-2'] } },
+      { cid: 1 } as never,
+      { member_limit: 3, user_id: 'ann' } as never,
+    );
+    expect(listed.map((c) => c.id)).toEqual(['mp-1', 'mp-2']);
+    for (const channel of listed) {
+      // Ann joined last: she is not on the page of three, but her membership is still shown.
+      expect(Object.keys(channel.state.members)).toEqual(['eve', 'dan', 'cat']);
+      expect(channel.state.membership).toMatchObject({ user_id: 'ann' });
+    }
+    const none = await t.app.client
+      .channel('messaging', 'mp-2')
+      .query({ members: { limit: 0 }, messages: { limit: 0 } } as never);
+    expect(none.members).toEqual([]);
+  });
+
   it('updates custom data and adds and removes members', async () => {
     const channel = t.app.client.channel('messaging', 'upd', {
       created_by_id: 'ann',

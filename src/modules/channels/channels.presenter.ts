@@ -16,7 +16,7 @@ import { userLookup } from '../users/users.presenter.js';
 import { channelMessagePage } from '../messages/messages.repository.js';
 import { presentMessages } from '../messages/messages.presenter.js';
 import { channelMuteShape, channelShape, memberShape } from './channels.shape.js';
-import { membersOfChannels } from './channels.repository.js';
+import { memberPagesOfChannels, membershipsOf } from './channels.repository.js';
 
 const channels = objectPresenters(channelShape);
 const members = objectPresenters(memberShape);
@@ -77,17 +77,18 @@ export async function presentChannelStates(
   options: ChannelStateOptions,
 ): Promise<JsonObject[]> {
   if (channels.length === 0) return [];
-  const members = await membersOfChannels(
-    db,
-    appId,
-    channels.map((c) => c.cid),
-  );
+  const cids = channels.map((c) => c.cid);
+  const members = await memberPagesOfChannels(db, appId, cids, {
+    limit: options.memberLimit,
+    offset: options.memberOffset ?? 0,
+  });
+  const memberships = options.ownUserId
+    ? await membershipsOf(db, appId, options.ownUserId, cids)
+    : new Map<string, MemberRow>();
   const pages = new Map<string, MessageRow[]>();
   for (const channel of channels) {
     // A member sees nothing from before their cleared or hidden history, nor before a truncation.
-    const own = options.ownUserId
-      ? members.get(channel.cid)?.find((m) => m.user_id === options.ownUserId)
-      : undefined;
+    const own = memberships.get(channel.cid);
     pages.set(
       channel.cid,
       options.messageLimit === 0
@@ -107,9 +108,7 @@ export async function presentChannelStates(
     form: options.form,
   });
   const messagesById = new Map(presented.map((m) => [m.id as string, m]));
-  const offset = options.memberOffset ?? 0;
-  const pageOf = (cid: string): MemberRow[] =>
-    (members.get(cid) ?? []).slice(offset, offset + options.memberLimit);
+  const pageOf = (cid: string): MemberRow[] => members.get(cid) ?? [];
   const userIds = new Set<string>();
   for (const channel of channels) {
     if (channel.created_by_id) userIds.add(channel.created_by_id);
@@ -120,9 +119,7 @@ export async function presentChannelStates(
   const users = await findUsersByIds(db, appId, userIds);
   return channels.map((channel) => {
     const channelMembers = pageOf(channel.cid);
-    const membership = options.ownUserId
-      ? (members.get(channel.cid) ?? []).find((m) => m.user_id === options.ownUserId)
-      : undefined;
+    const membership = memberships.get(channel.cid);
     return {
       channel: presentChannel(channel, users, options.form),
       members: channelMembers.map((m) => presentMember(m, users, options.form)),

@@ -61,26 +61,42 @@ export async function membersOf(
   return query.execute();
 }
 
-export async function membersOfChannels(
+/**
+ * One page of each channel's members in member order (`created_at`, then `user_id`): the `limit`
+ * members after the first `offset`, read by the `members_channel_order` index, so a channel state never
+ * reads more members than it shows, however many the channel has. One query a channel: numbering the
+ * members of all channels at once (a window function) reads every member of every channel.
+ */
+export async function memberPagesOfChannels(
   db: Kysely<Database>,
   appId: number,
   cids: Iterable<string>,
+  page: { limit: number; offset: number },
 ): Promise<Map<string, MemberRow[]>> {
   const byChannel = new Map<string, MemberRow[]>();
+  if (page.limit === 0) return byChannel;
+  for (const cid of unique(cids))
+    byChannel.set(cid, await membersOf(db, appId, cid, page.limit, page.offset));
+  return byChannel;
+}
+
+/** The user's own membership of each of these channels that they belong to, by cid. */
+export async function membershipsOf(
+  db: Kysely<Database>,
+  appId: number,
+  userId: string,
+  cids: Iterable<string>,
+): Promise<Map<string, MemberRow>> {
+  const byChannel = new Map<string, MemberRow>();
   for (const batch of chunk(unique(cids), 500)) {
     const rows = await db
       .selectFrom('members')
       .selectAll()
       .where('app_id', '=', appId)
+      .where('user_id', '=', userId)
       .where('cid', 'in', batch)
-      .orderBy('created_at')
-      .orderBy('user_id')
       .execute();
-    for (const row of rows) {
-      const list = byChannel.get(row.cid);
-      if (list) list.push(row);
-      else byChannel.set(row.cid, [row]);
-    }
+    for (const row of rows) byChannel.set(row.cid, row);
   }
   return byChannel;
 }
