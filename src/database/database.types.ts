@@ -4,9 +4,10 @@
  * - `custom` columns: a JSON object (text) of the fields the API carries flattened beside the known ones.
  * - flags: INTEGER 0 or 1, the same on both databases.
  * - cid: `<type>:<id>`, a channel's name within its app.
- * - change tracking (migrations/0008-change-tracking.ts): messages, reactions and members also have a
- *   `change_mark` column (and reactions a `cid`), written by the database's triggers on every write and
- *   read only by the incremental export's SQL, so they are not declared here: code never writes them.
+ * - change tracking (migrations/0008-change-tracking.ts, 0015 for channel mutes): messages, reactions,
+ *   members and channel_mutes also have a `change_mark` column (and reactions a `cid`), written by the
+ *   database's triggers on every write and read only by the incremental export's SQL, so they are not
+ *   declared here: code never writes them.
  */
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 
@@ -122,10 +123,10 @@ export interface ReactionsTable {
 }
 
 /**
- * A message, reaction or member deleted for good, written by the database as the row goes: what an
- * incremental export reports as a tombstone. Pruned by the retention sweeper after the horizon
- * (CHATPORT_RETENTION_DAYS + 1 day). `entity`: message (message_id), reaction (message_id, user_id,
- * reaction_type) or member (user_id).
+ * A message, reaction, member or channel mute deleted for good, written by the database as the row
+ * goes: what an incremental export reports as a tombstone. Pruned by the retention sweeper after the
+ * horizon (CHATPORT_RETENTION_DAYS + 1 day). `entity`: message (message_id), reaction (message_id,
+ * user_id, reaction_type), member (user_id) or channel_mute (user_id).
  */
 export interface TombstonesTable {
   id: Generated<number>;

@@ -8,6 +8,7 @@ import { membershipMigration } from './migrations/0009-membership.js';
 import { threadReplyOrderMigration } from './migrations/0012-thread-reply-order.js';
 import { taskProgressMigration } from './migrations/0013-task-progress.js';
 import { truncationOptionsMigration } from './migrations/0014-truncation-options.js';
+import { channelMuteChangesMigration } from './migrations/0015-channel-mute-changes.js';
 import { memberOrderMigration } from './migrations/0016-member-order.js';
 
 /** Migrations in order. Add new ones at the end; never edit one that has shipped. */
@@ -21,6 +22,7 @@ function migrations(dialect: DatabaseDialect) {
     '0012-thread-reply-order': threadReplyOrderMigration(),
     '0013-task-progress': taskProgressMigration(),
     '0014-truncation-options': truncationOptionsMigration(),
+    '0015-channel-mute-changes': channelMuteChangesMigration(dialect),
     '0016-member-order': memberOrderMigration(),
   };
 }

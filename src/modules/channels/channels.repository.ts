@@ -301,7 +301,7 @@ export async function refreshMemberCounts(
 }
 
 /**
- * Removes a channel for good with its members, messages and reactions. Run inside a transaction. The
+ * Removes a channel for good with its members, messages, reactions and mutes. Run inside a transaction. The
  * channel row goes first: that locks it, so writers that touch it (new messages, members) either
  * committed before, and are deleted here, or find it gone and roll back.
  */
@@ -314,6 +314,17 @@ export async function hardDeleteChannel(
   await db.deleteFrom('channels').where('app_id', '=', appId).where('cid', '=', cid).execute();
   await hardDeleteChannelMessages(db, appId, cid, rowLocks);
   await db.deleteFrom('members').where('app_id', '=', appId).where('cid', '=', cid).execute();
+  // Else a channel created again under the cid would come back muted.
+  await db.deleteFrom('channel_mutes').where('app_id', '=', appId).where('cid', '=', cid).execute();
+}
+
+/** Removes every channel mute the user holds (their hard delete); each leaves a tombstone. */
+export async function removeChannelMutesOf(
+  db: Kysely<Database>,
+  appId: number,
+  userId: string,
+): Promise<void> {
+  await db.deleteFrom('channel_mutes').where('app_id', '=', appId).where('user_id', '=', userId).execute();
 }
 
 /** Orders keys by UTF-16 code unit, as every database compares them under a binary collation. */

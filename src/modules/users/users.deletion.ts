@@ -5,6 +5,7 @@ import type { Clock } from '../../lib/time.js';
 import {
   hardDeleteChannel,
   lockChannelsOfMember,
+  removeChannelMutesOf,
   removeMemberships,
 } from '../channels/channels.repository.js';
 import { hardDeleteMessages } from '../messages/messages.repository.js';
@@ -75,7 +76,10 @@ export async function deleteUser(
       }
     }
 
-    if (options.hardDelete) await removeMemberships(trx, appId, userId);
+    if (options.hardDelete) {
+      await removeMemberships(trx, appId, userId);
+      await removeChannelMutesOf(trx, appId, userId);
+    }
 
     if (options.markMessagesDeleted) {
       if (hardMessages) {
