@@ -167,12 +167,22 @@ export function defineShape<Row>(spec: ShapeSpec<Row>): Shape<Row> {
   };
 }
 
-/** A shape with more promoted fields: Stream's FullUserResponse is a UserResponse with the user's own state. */
+/**
+ * A shape with more fields after the base's and more promoted ones: Stream's FullUserResponse is a
+ * UserResponse with the user's own state.
+ */
 export function extendShape<Row>(
   base: Shape<Row>,
-  more: { name: string; promoted: PromotedField[] },
+  more: { name: string; fields?: FieldSpec<Row>[]; promoted?: PromotedField[] },
 ): Shape<Row> {
-  return { ...base, name: more.name, promoted: [...base.promoted, ...more.promoted] };
+  const added = defineShape<Row>({ name: more.name, fields: more.fields ?? [] }).fields;
+  return {
+    ...base,
+    name: more.name,
+    fields: [...base.fields, ...added],
+    promoted: [...base.promoted, ...(more.promoted ?? [])],
+    known: new Set([...base.known, ...added.map((field) => field.name)]),
+  };
 }
 
 /** The fields a form carries, in order. */

@@ -2,12 +2,12 @@ import type { Context } from '../../context.js';
 import type { HttpApp } from '../../http/http-app.js';
 import { actingUserId, type Caller } from '../../lib/caller.js';
 import type { ApiForm } from '../../lib/shapes/shape.js';
+import { presentFullUser } from '../users/users.presenter.js';
 import { findUsersByIds } from '../users/users.repository.js';
 import { setHidden, updateMemberPartial } from './channels.membership.js';
 import { membersPayloadFrom, queryMembers } from './channels.member-query.js';
-import { presentChannelMute, presentMember } from './channels.presenter.js';
-import { activeMutesOf, mutedCids, muteChannels, unmuteChannels } from './channels.mutes.js';
-import { findChannelsByCids } from './channels.repository.js';
+import { channelMutesByUser, presentChannelMutes, presentMember } from './channels.presenter.js';
+import { mutedCids, muteChannels, unmuteChannels } from './channels.mutes.js';
 import {
   ChannelParams,
   HideChannelBody,
@@ -19,7 +19,7 @@ import {
   ShowChannelBody,
   UpdateMemberPartialBody,
 } from './channels.schemas.js';
-import type { ChannelMuteRow, MemberRow } from '../../database/database.types.js';
+import type { MemberRow } from '../../database/database.types.js';
 
 /** Members: the query of one channel's members, and one member's own state (custom data, pin, archive, hide). */
 export function registerMembershipRoutes(app: HttpApp, context: Context, form: ApiForm): void {
@@ -89,22 +89,15 @@ export function registerMembershipRoutes(app: HttpApp, context: Context, form: A
       const userId = actingUserId(request.caller, request.body.user_id, 'user_id');
       const cids = mutedCids(request.body.channel_cid, request.body.channel_cids);
       const muted = await muteChannels(context, appId, userId, cids, request.body.expiration);
-      const all = await activeMutesOf(db, appId, userId, context.clock.nowMicros());
-      const channels = await findChannelsByCids(
-        db,
-        appId,
-        all.map((m) => m.cid),
-      );
-      const users = await findUsersByIds(db, appId, [
-        userId,
-        ...[...channels.values()]
-          .flatMap((c) => [c.created_by_id, c.truncated_by_id])
-          .filter((id) => id !== null),
-      ]);
-      const present = (row: ChannelMuteRow) => presentChannelMute(row, channels.get(row.cid)!, users, form);
+      const now = context.clock.nowMicros();
+      const mutes = (await channelMutesByUser(db, appId, [userId], now, form)).get(userId) ?? [];
+      const [one] = muted.length === 1 ? await presentChannelMutes(db, appId, muted, form) : [];
+      const owner = (await findUsersByIds(db, appId, [userId])).get(userId);
       return {
-        ...(muted.length === 1 ? { channel_mute: present(muted[0]!) } : {}),
-        channel_mutes: all.filter((m) => channels.has(m.cid)).map(present),
+        ...(one ? { channel_mute: one } : {}),
+        channel_mutes: mutes,
+        // Stream's OwnUserResponse: the user with their mutes as they now stand.
+        ...(owner ? { own_user: presentFullUser(owner, form, mutes) } : {}),
       };
     },
   );

@@ -1,13 +1,14 @@
 /**
  * Channel mutes (`POST /moderation/mute/channel`, `/moderation/unmute/channel`): one row per user and
- * channel, with an optional expiry; an expired mute no longer counts (queryChannels' `muted`) and is
- * replaced by the next mute of the same channel.
+ * channel, with an optional expiry; an expired mute no longer counts (queryChannels' `muted`, a user's
+ * `channel_mutes`) and is replaced by the next mute of the same channel. It stays stored until unmuted,
+ * as Stream keeps it, so exports carry it with its `expires` (docs/data-model.md).
  */
 import type { Kysely } from 'kysely';
 import type { DatabaseDialect } from '../../database/database.js';
 import type { ChannelMuteRow, Database } from '../../database/database.types.js';
 import { inputError, notFound } from '../../lib/errors.js';
-import { parseCid } from '../../lib/ids.js';
+import { chunk, parseCid, unique } from '../../lib/ids.js';
 import type { Clock } from '../../lib/time.js';
 import { assertUsersExist } from '../users/users.usecases.js';
 import { findChannelsByCids } from './channels.repository.js';
@@ -83,19 +84,77 @@ export async function unmuteChannels(
   });
 }
 
-/** The user's mutes still in force at `now`, oldest first. */
-export async function activeMutesOf(
+/** The columns of a mute (its change mark is the incremental export's alone). */
+export const CHANNEL_MUTE_COLUMNS = [
+  'app_id',
+  'user_id',
+  'cid',
+  'created_at',
+  'updated_at',
+  'expires_at',
+] as const satisfies ReadonlyArray<keyof ChannelMuteRow>;
+
+/**
+ * The mutes still in force at `now` of each of the users, oldest first: a few queries for any number
+ * of users (a page of queryUsers), never one a user.
+ */
+export async function liveMutesOfUsers(
   db: Kysely<Database>,
   appId: number,
-  userId: string,
+  userIds: Iterable<string>,
   now: number,
+): Promise<Map<string, ChannelMuteRow[]>> {
+  const found = new Map<string, ChannelMuteRow[]>();
+  for (const batch of chunk(unique(userIds).sort(), 500)) {
+    const rows = await db
+      .selectFrom('channel_mutes')
+      .select(CHANNEL_MUTE_COLUMNS)
+      .where('app_id', '=', appId)
+      .where('user_id', 'in', batch)
+      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+      .orderBy('user_id')
+      .orderBy('created_at')
+      .orderBy('cid')
+      .execute();
+    for (const row of rows) {
+      const list = found.get(row.user_id);
+      if (list) list.push(row);
+      else found.set(row.user_id, [row]);
+    }
+  }
+  return found;
+}
+
+/**
+ * Every mute of the channel, expired ones included (a mute is stored until unmuted, as Stream keeps
+ * it; `expires` says whether it is in force): what an export carries. In (created_at, user_id) order.
+ */
+export async function mutesOfChannel(
+  db: Kysely<Database>,
+  appId: number,
+  cid: string,
 ): Promise<ChannelMuteRow[]> {
   return db
     .selectFrom('channel_mutes')
-    .selectAll()
+    .select(CHANNEL_MUTE_COLUMNS)
+    .where('app_id', '=', appId)
+    .where('cid', '=', cid)
+    .orderBy('created_at')
+    .orderBy('user_id')
+    .execute();
+}
+
+/** Every mute the user holds, expired ones included (a user export), in (created_at, cid) order. */
+export async function mutesOfUser(
+  db: Kysely<Database>,
+  appId: number,
+  userId: string,
+): Promise<ChannelMuteRow[]> {
+  return db
+    .selectFrom('channel_mutes')
+    .select(CHANNEL_MUTE_COLUMNS)
     .where('app_id', '=', appId)
     .where('user_id', '=', userId)
-    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
     .orderBy('created_at')
     .orderBy('cid')
     .execute();

@@ -16,7 +16,8 @@ import { userLookup } from '../users/users.presenter.js';
 import { channelMessagePage } from '../messages/messages.repository.js';
 import { presentMessages } from '../messages/messages.presenter.js';
 import { channelMuteShape, channelShape, memberShape } from './channels.shape.js';
-import { memberPagesOfChannels, membershipsOf } from './channels.repository.js';
+import { liveMutesOfUsers } from './channels.mutes.js';
+import { findChannelsByCids, memberPagesOfChannels, membershipsOf } from './channels.repository.js';
 
 const channels = objectPresenters(channelShape);
 const members = objectPresenters(memberShape);
@@ -51,6 +52,68 @@ export function presentChannelMute(
     user: userLookup(users, form),
     values: { channel: presentChannel(channel, users, form) },
   });
+}
+
+/**
+ * A presenter of the ChannelMutes among `rows` in `form`, their users and channels read beforehand in
+ * one query each for all the rows; it gives nothing for a mute of a channel no longer stored.
+ */
+async function channelMutePresenter(
+  db: Kysely<Database>,
+  appId: number,
+  rows: ChannelMuteRow[],
+  form: ApiForm,
+): Promise<(row: ChannelMuteRow) => JsonObject | undefined> {
+  if (rows.length === 0) return () => undefined;
+  const channels = await findChannelsByCids(
+    db,
+    appId,
+    rows.map((row) => row.cid),
+  );
+  const userIds = rows.map((row) => row.user_id);
+  for (const channel of channels.values()) {
+    if (channel.created_by_id) userIds.push(channel.created_by_id);
+    if (channel.truncated_by_id) userIds.push(channel.truncated_by_id);
+  }
+  const users = await findUsersByIds(db, appId, userIds);
+  return (row) => {
+    const channel = channels.get(row.cid);
+    return channel ? presentChannelMute(row, channel, users, form) : undefined;
+  };
+}
+
+/** Stream's ChannelMute of each row in `form` (see channelMutePresenter), in the rows' order. */
+export async function presentChannelMutes(
+  db: Kysely<Database>,
+  appId: number,
+  rows: ChannelMuteRow[],
+  form: ApiForm,
+): Promise<JsonObject[]> {
+  const present = await channelMutePresenter(db, appId, rows, form);
+  return rows.flatMap((row) => present(row) ?? []);
+}
+
+/**
+ * The `channel_mutes` of each of the users (FullUserResponse, OwnUserResponse): their mutes in force at
+ * `now`, oldest first, by user id; a user without any is not in the map. A fixed number of queries
+ * whatever the number of users.
+ */
+export async function channelMutesByUser(
+  db: Kysely<Database>,
+  appId: number,
+  userIds: Iterable<string>,
+  now: number,
+  form: ApiForm,
+): Promise<Map<string, JsonObject[]>> {
+  const live = await liveMutesOfUsers(db, appId, userIds, now);
+  const present = await channelMutePresenter(db, appId, [...live.values()].flat(), form);
+  const byUser = new Map<string, JsonObject[]>();
+  for (const [userId, rows] of live)
+    byUser.set(
+      userId,
+      rows.flatMap((row) => present(row) ?? []),
+    );
+  return byUser;
 }
 
 export interface ChannelStateOptions {

@@ -92,7 +92,10 @@ export const NEW_MEMBER = {
   hide_messages_before: null,
 } as const satisfies Partial<MemberRow>;
 
-/** Stream's ChannelMute: the muted channel is supplied (the API embeds it, an export line names it). */
+/**
+ * Stream's ChannelMute: the muted channel is supplied (the API and a user export embed it, an export
+ * line names it; a v1 channel export's record, which is the channel's, leaves it out).
+ */
 export const channelMuteShape = defineShape<ChannelMuteRow>({
   name: 'channel mute',
   fields: [
@@ -100,7 +103,7 @@ export const channelMuteShape = defineShape<ChannelMuteRow>({
     { name: 'channel_type', supplied: true, forms: ['line'] },
     { name: 'channel_id', supplied: true, forms: ['line'] },
     { name: 'user', column: 'user_id', kind: 'user', forms: API_FORMS },
-    { name: 'channel', supplied: true, forms: API_FORMS },
+    { name: 'channel', supplied: true, optional: true, forms: API_FORMS },
     { name: 'created_at', kind: 'time' },
     { name: 'updated_at', kind: 'time' },
     { name: 'expires', column: 'expires_at', kind: 'time', optional: true },

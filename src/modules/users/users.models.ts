@@ -3,7 +3,7 @@ import { inputError } from '../../lib/errors.js';
 import { assertId } from '../../lib/ids.js';
 import { isPlainObject, parseArray, parseObject, splitCustom, type JsonObject } from '../../lib/json.js';
 import { applyPartialUpdate, type PartialUpdate } from '../../lib/partial-update.js';
-import { userShape } from './users.shape.js';
+import { fullUserShape } from './users.shape.js';
 
 const ROLE_PATTERN = /^[\w-]{1,64}$/;
 
@@ -25,7 +25,8 @@ export function userFieldsFromInput(input: JsonObject, field: string): { id: str
   if (!Array.isArray(teams) || !teams.every((t) => typeof t === 'string')) {
     throw inputError(`${field}.teams`, 'must be a list of strings');
   }
-  const { custom } = splitCustom(input, userShape.known);
+  // Every name a response shows is known: a user echoed back (its `channel_mutes` too) is no custom data.
+  const { custom } = splitCustom(input, fullUserShape.known);
   // The newer API nests custom data under `custom`; accept it flattened the way the SDKs send it too.
   if (isPlainObject(input.custom)) Object.assign(custom, input.custom);
   return { id, role, teams: teams as string[], custom };
@@ -36,7 +37,7 @@ export function userFieldsFromInput(input: JsonObject, field: string): { id: str
  * `teams` unset; every other custom field merges into the custom data. Other known fields are refused.
  */
 export function applyUserUpdate(current: UserFields, update: PartialUpdate, field: string): UserFields {
-  const applied = applyPartialUpdate(current.custom, update, userShape.known, `${field}.`);
+  const applied = applyPartialUpdate(current.custom, update, fullUserShape.known, `${field}.`);
   const next: UserFields = { role: current.role, teams: [...current.teams], custom: applied.custom };
   for (const key of applied.unset) {
     if (key !== 'teams') throw inputError(`${field}.unset`, `cannot unset ${key}`);

@@ -13,9 +13,12 @@ export function presentUser(row: UserRow, form: ApiForm): JsonObject {
   return users[form](row);
 }
 
-/** A user with their own state, as queries and upserts answer (FullUserResponse). */
-export function presentFullUser(row: UserRow, form: ApiForm): JsonObject {
-  return fullUsers[form](row);
+/**
+ * A user with their own state, as queries and upserts answer (FullUserResponse): `channelMutes` are
+ * their mutes in force, presented (channels.presenter.ts, channelMutesByUser).
+ */
+export function presentFullUser(row: UserRow, form: ApiForm, channelMutes: JsonObject[]): JsonObject {
+  return fullUsers[form](row, { values: { channel_mutes: channelMutes } });
 }
 
 /** The user by id from rows fetched beforehand, else the stand-in for a hard-deleted user. */

@@ -2,6 +2,7 @@ import type { UserRow } from '../../database/database.types.js';
 import type { Context } from '../../context.js';
 import type { HttpApp } from '../../http/http-app.js';
 import type { ApiForm } from '../../lib/shapes/shape.js';
+import { channelMutesByUser } from '../channels/channels.presenter.js';
 import { presentFullUser, presentUser } from './users.presenter.js';
 import { deleteUser } from './users.deletion.js';
 import { deleteUsersTask, type DeleteUsersPayload } from './users.deletion-task.js';
@@ -21,9 +22,20 @@ import { partialUpdateUsers, queryUsers, restoreUsers, upsertUsers } from './use
 
 /** `form`: the API generation answering (v1 at the root, v2 under `/api/v2`). */
 export function registerUserRoutes(app: HttpApp, context: Context, form: ApiForm): void {
+  /** FullUserResponses of the rows, their channel mutes read for all of them at once. */
+  const fullUsers = async (appId: number, rows: UserRow[]) => {
+    const mutes = await channelMutesByUser(
+      context.db,
+      appId,
+      rows.map((row) => row.id),
+      context.clock.nowMicros(),
+      form,
+    );
+    return rows.map((row) => presentFullUser(row, form, mutes.get(row.id) ?? []));
+  };
   // Stream's UpdateUsersResponse; v2 requires the id of a membership deletion task, which chatport never starts.
-  const updated = (rows: UserRow[]) => ({
-    users: Object.fromEntries(rows.map((row) => [row.id, presentFullUser(row, form)])),
+  const updated = async (appId: number, rows: UserRow[]) => ({
+    users: Object.fromEntries((await fullUsers(appId, rows)).map((user, index) => [rows[index]!.id, user])),
     ...(form === 'v2' ? { membership_deletion_task_id: '' } : {}),
   });
 
@@ -31,7 +43,7 @@ export function registerUserRoutes(app: HttpApp, context: Context, form: ApiForm
     '/users',
     { schema: { body: UpsertUsersBody }, config: { operation: 'UpdateUsers' } },
     async (request) => {
-      return updated(await upsertUsers(context, request.app.id, request.body.users));
+      return updated(request.app.id, await upsertUsers(context, request.app.id, request.body.users));
     },
   );
 
@@ -39,7 +51,7 @@ export function registerUserRoutes(app: HttpApp, context: Context, form: ApiForm
     '/users',
     { schema: { body: PartialUpdateUsersBody }, config: { operation: 'UpdateUsersPartial' } },
     async (request) => {
-      return updated(await partialUpdateUsers(context, request.app.id, request.body.users));
+      return updated(request.app.id, await partialUpdateUsers(context, request.app.id, request.body.users));
     },
   );
 
@@ -48,7 +60,7 @@ export function registerUserRoutes(app: HttpApp, context: Context, form: ApiForm
     { schema: { querystring: QueryUsersQuery }, config: { operation: 'QueryUsers' } },
     async (request) => {
       const rows = await queryUsers(context, request.app.id, request.query.payload);
-      return { users: rows.map((row) => presentFullUser(row, form)) };
+      return { users: await fullUsers(request.app.id, rows) };
     },
   );
 

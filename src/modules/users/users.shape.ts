@@ -31,13 +31,17 @@ export const userShape = defineShape<UserRow>({
   inputOnly: ['last_active'],
 });
 
-/** Stream's FullUserResponse (queries and upserts answer with it): a user with their own state. */
+/**
+ * Stream's FullUserResponse (queries and upserts answer with it; a mute's `own_user` too): a user with
+ * their own state. `channel_mutes` holds the user's mutes in force (ChannelMute objects, supplied: the
+ * presenter reads them for every user of a response at once).
+ */
 export const fullUserShape = extendShape(userShape, {
   name: 'full user',
+  fields: [{ name: 'channel_mutes', supplied: true, forms: API_FORMS }],
   promoted: [
     { name: 'devices', type: 'array', default: [] },
     { name: 'mutes', type: 'array', default: [] },
-    { name: 'channel_mutes', type: 'array', default: [] },
     { name: 'unread_count', type: 'number', default: 0 },
     { name: 'total_unread_count', type: 'number', default: 0 },
     { name: 'unread_channels', type: 'number', default: 0 },
