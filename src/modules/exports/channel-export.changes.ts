@@ -1,12 +1,20 @@
 /**
- * What an incremental export (`since_cursor`) reads besides messages: the members and reactions of a
- * channel changed in its change window, and the tombstones of what was deleted for good. Each is found
- * by its table's `<table>_changes` index (app_id, cid, change_mark), never by reading the channel.
+ * What an incremental export (`since_cursor`) reads besides messages: the members, channel mutes and
+ * reactions of a channel changed in its change window, and the tombstones of what was deleted for good.
+ * Each is found by its table's `<table>_changes` index (app_id, cid, change_mark), never by reading the
+ * channel.
  */
 import { sql, type Kysely } from 'kysely';
-import type { ChannelRow, Database, MemberRow, TombstonesTable } from '../../database/database.types.js';
+import type {
+  ChannelMuteRow,
+  ChannelRow,
+  Database,
+  MemberRow,
+  TombstonesTable,
+} from '../../database/database.types.js';
 import type { Selectable } from 'kysely';
 import { formatMicros } from '../../lib/time.js';
+import { CHANNEL_MUTE_COLUMNS } from '../channels/channels.mutes.js';
 import type { ChangeScope } from './channel-export.source.js';
 
 /** Tombstones a page holds: small rows, read by id after the window's range. */
@@ -21,6 +29,21 @@ export async function changedMembers(
 ): Promise<MemberRow[]> {
   const { rows } = await sql<MemberRow>`
     select t.* from ${sql.raw(changes.sql.byChanges('members', 't'))}
+    where t.app_id = ${appId} and t.cid = ${cid} and ${changes.sql.changedIn('t.change_mark', changes.window)}
+    order by t.created_at, t.user_id`.execute(db);
+  return rows;
+}
+
+/** The channel's mutes changed (muted, or muted again) in the window, in the order mutesOfChannel gives. */
+export async function changedChannelMutes(
+  db: Kysely<Database>,
+  appId: number,
+  cid: string,
+  changes: ChangeScope,
+): Promise<ChannelMuteRow[]> {
+  const { rows } = await sql<ChannelMuteRow>`
+    select ${sql.join(CHANNEL_MUTE_COLUMNS.map((column) => sql.ref(`t.${column}`)))}
+    from ${sql.raw(changes.sql.byChanges('channel_mutes', 't'))}
     where t.app_id = ${appId} and t.cid = ${cid} and ${changes.sql.changedIn('t.change_mark', changes.window)}
     order by t.created_at, t.user_id`.execute(db);
   return rows;
@@ -117,6 +140,7 @@ export async function* tombstonePages(
  * docs/schemas/channel-export-v2.schema.json declares it.
  */
 export function tombstoneJson(row: TombstoneRow, channel: Pick<ChannelRow, 'type' | 'id'>): string {
+  // A member's and a channel mute's key is their user (the channel is named below).
   const key =
     row.entity === 'message'
       ? { id: row.message_id }

@@ -1,14 +1,15 @@
 /**
  * `dry_run: true` on `POST /export_channels`: what the export would carry, counted by the database,
  * and how large its file would be, estimated, without a task or a file. Counts use the indexes the
- * export reads by; the size is exact for what is encoded in JavaScript (channels, members, users) and
- * extrapolated for messages and reactions from the first SAMPLE_MESSAGES of each channel, encoded by
- * the same SQL as the file.
+ * export reads by; the size is exact for what is encoded in JavaScript (channels, members, channel
+ * mutes, users) and extrapolated for messages and reactions from the first SAMPLE_MESSAGES of each
+ * channel, encoded by the same SQL as the file.
  */
 import { sql } from 'kysely';
 import { Type, type Static } from 'typebox';
 import type { Context } from '../../context.js';
 import type { ReadSession } from '../../database/dialects/read-session.js';
+import { mutesOfChannel } from '../channels/channels.mutes.js';
 import { membersOf } from '../channels/channels.repository.js';
 import type { ChannelExportRequest } from './channel-export.request.js';
 import {
@@ -25,6 +26,8 @@ import { NO_USERS, reactionLinesSql, v1PageQuery } from './channel-export.pages.
 import {
   channelJsonV1,
   channelLineV2,
+  channelMuteJsonV1,
+  channelMuteLineV2,
   memberJsonV1,
   memberLineV2,
   missingUserJson,
@@ -44,6 +47,7 @@ const ChannelExportEstimate = Type.Object({
   cid: Type.String(),
   messages: Count,
   members: Count,
+  channel_mutes: Count,
   reactions: Type.Integer({ minimum: 0, description: 'reactions on those messages' }),
   users: Type.Integer({
     minimum: 0,
@@ -65,6 +69,7 @@ export const ChannelExportDryRun = Type.Object({
     channels: Count,
     messages: Count,
     members: Count,
+    channel_mutes: Count,
     reactions: Count,
     users: Type.Integer({ minimum: 0, description: 'v1: summed over channels; v2: distinct' }),
   }),
@@ -102,6 +107,7 @@ export async function estimateChannelExport(
       channels: channels.length,
       messages: sum(channels, 'messages'),
       members: sum(channels, 'members'),
+      channel_mutes: sum(channels, 'channel_mutes'),
       reactions: sum(channels, 'reactions'),
       // v1 repeats a user in every channel record naming them; v2 writes each once.
       users: request.version === 'v2' ? allUsers.size : sum(channels, 'users'),
@@ -135,13 +141,14 @@ async function estimateChannel(
   const { channel } = target;
   const scope = scopeOf(appId, target, request);
   const members = await membersOf(db, appId, channel.cid);
+  const mutes = await mutesOfChannel(db, appId, channel.cid);
   const messages = await countMessages(db, scope);
   const { rows } = await sql<{ total: number | string }>`
     select count(*) as total from messages m cross join reactions r
     where ${messagesIn(scope)} and r.app_id = m.app_id and r.message_id = m.id`.execute(db);
   const reactions = Number(rows[0]?.total ?? 0);
 
-  const named = new Set<string>(members.map((m) => m.user_id));
+  const named = new Set<string>([...members, ...mutes].map((m) => m.user_id));
   if (channel.created_by_id) named.add(channel.created_by_id);
   if (channel.truncated_by_id) named.add(channel.truncated_by_id);
   for (const id of await referencedUserIds(session, exportSql, scope)) named.add(id);
@@ -154,12 +161,15 @@ async function estimateChannel(
   let size = Math.round(perMessage * messages);
   if (request.version === 'v2') {
     size += channelLineV2(channel).length + members.map((m) => memberLineV2(m, channel)).join('').length;
+    size += mutes.map((m) => channelMuteLineV2(m, channel)).join('').length;
     size += Math.round(perReaction * reactions);
   } else {
     const user = (id: string) => users.get(id);
     size +=
       `{"channel":${channelJsonV1(channel, user)},"members":[${members
         .map((m) => memberJsonV1(m, user(m.user_id)))
+        .join(',')}],"channel_mutes":[${mutes
+        .map((m) => channelMuteJsonV1(m, user(m.user_id)))
         .join(',')}],"messages":[]}`.length + Math.max(0, messages - 1);
     if (request.exportUsers) size += `,"users":[${userIds.map((id) => users.get(id)).join(',')}]`.length;
   }
@@ -168,6 +178,7 @@ async function estimateChannel(
       cid: channel.cid,
       messages,
       members: members.length,
+      channel_mutes: mutes.length,
       reactions,
       users: userIds.length,
       estimated_size: size,

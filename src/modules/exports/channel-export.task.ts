@@ -58,7 +58,7 @@ const runChannelExport: TaskKind<ChannelExportRequest>['run'] = async ({
     checkpoint: cursor ? undefined : task.checkpoint,
     targets: cids,
     freshKey: channelExportKey(task, request.version),
-    zero: { channels: 0, members: 0, messages: 0, reactions: 0, users: 0 },
+    zero: { channels: 0, members: 0, channel_mutes: 0, messages: 0, reactions: 0, users: 0 },
   });
   const { key, write } = start;
   // The high-water mark first: everything the export reads committed no later than this is covered by

@@ -1,9 +1,11 @@
 import { sql } from 'kysely';
 import type { ReadSession } from '../../database/dialects/read-session.js';
+import { mutesOfChannel } from '../channels/channels.mutes.js';
 import { membersOf } from '../channels/channels.repository.js';
 import type { ChannelExportRequest } from './channel-export.request.js';
 import { scopeOf as targetScope, type ExportTarget } from './channel-export.targets.js';
 import {
+  changedChannelMutes,
   changedMembers,
   changedReactions,
   reactionRanges,
@@ -31,6 +33,8 @@ import {
 import {
   channelJsonV1,
   channelLineV2,
+  channelMuteJsonV1,
+  channelMuteLineV2,
   memberJsonV1,
   memberLineV2,
   missingUserJson,
@@ -38,6 +42,7 @@ import {
   userLineV2,
 } from './export-serializers.js';
 import type { ExportPosition } from './export-checkpoint.js';
+import { linePrefix, LINE_SUFFIX } from './export-lines.js';
 import type { ExportSink } from './export-sink.js';
 import type { EncodedPage, ExportSqlDialect, PageQuery } from './export-sql.dialects.js';
 import { hasReactionsSql, messageLineV2Sql, reactionLineV2Sql } from './export-sql.js';
@@ -56,6 +61,7 @@ const PAGE_TARGET_BYTES = 2 << 20;
 export type ExportCounts = {
   channels: number;
   members: number;
+  channel_mutes: number;
   messages: number;
   reactions: number;
   users: number;
@@ -97,6 +103,18 @@ async function membersCarried(args: WriteExportArgs, scope: MessageScope) {
   return scope.changes
     ? changedMembers(db, args.appId, scope.cid, scope.changes)
     : membersOf(db, args.appId, scope.cid);
+}
+
+/**
+ * The channel's mutes the export carries: all, expired ones included (stored until unmuted, as Stream
+ * keeps them), or those changed in an incremental export. An expiry passing is no write, so no change:
+ * each mute's `expires` says until when it holds.
+ */
+async function mutesCarried(args: WriteExportArgs, scope: MessageScope) {
+  const db = args.session.db;
+  return scope.changes
+    ? changedChannelMutes(db, args.appId, scope.cid, scope.changes)
+    : mutesOfChannel(db, args.appId, scope.cid);
 }
 
 /** Each tombstone of the channel an incremental export continuing from a mark carries, encoded. */
@@ -178,7 +196,7 @@ async function forEachPage<Range extends { after?: unknown; through?: unknown }>
   while (inFlight.length > 0) await settle();
 }
 
-/** v1: `[{"channel":{..},"members":[..],"messages":[..](,"users":[..])}, ...]`. */
+/** v1: `[{"channel":{..},"members":[..],"channel_mutes":[..],"messages":[..](,"users":[..])}, ...]`. */
 async function writeV1(args: WriteExportArgs): Promise<ExportCounts> {
   const table = await createUserTable(args.session);
   try {
@@ -206,8 +224,10 @@ async function writeV1Records(args: WriteExportArgs, userTable: string): Promise
     const { channel } = target;
     const scope = scopeOf(args, target);
     const members = await membersCarried(args, scope);
+    const mutes = await mutesCarried(args, scope);
     const headUsers = [
       ...members.map((m) => m.user_id),
+      ...mutes.map((m) => m.user_id),
       ...(channel.created_by_id ? [channel.created_by_id] : []),
       ...(channel.truncated_by_id ? [channel.truncated_by_id] : []),
     ];
@@ -221,10 +241,13 @@ async function writeV1Records(args: WriteExportArgs, userTable: string): Promise
       await sink.write(
         `${index > 0 ? ',' : ''}{"channel":${channelJsonV1(channel, user)},"members":[${members
           .map((m) => memberJsonV1(m, user(m.user_id)))
+          .join(',')}],"channel_mutes":[${mutes
+          .map((m) => channelMuteJsonV1(m, user(m.user_id)))
           .join(',')}],"messages":[`,
       );
       counts.channels += 1;
       counts.members += members.length;
+      counts.channel_mutes += mutes.length;
     }
     // A resumed channel has messages in the file already: the next page follows a comma.
     let first = !resuming;
@@ -275,7 +298,7 @@ function countLines(text: Buffer): number {
   return lines;
 }
 
-/** v2: Stream's import lines, in the order users, channels, members, messages, reactions. */
+/** v2: Stream's import lines, in the order of V2_LINE_TYPES (export-lines.ts). */
 async function writeV2(args: WriteExportArgs): Promise<ExportCounts> {
   const { exportSql, request, targets, sink } = args;
   const { db } = args.session;
@@ -376,16 +399,20 @@ async function writeChangedReactions(
 function startingCounts(args: WriteExportArgs): ExportCounts {
   return args.resume
     ? { ...args.resume.counts }
-    : { channels: 0, members: 0, messages: 0, reactions: 0, users: 0 };
+    : { channels: 0, members: 0, channel_mutes: 0, messages: 0, reactions: 0, users: 0 };
 }
 
-/** The lines before the messages: users (with export_users), channels, members. */
+/** The lines before the messages: users (with export_users), channels, tombstones, members, mutes. */
 async function writeV2Head(args: WriteExportArgs, counts: ExportCounts): Promise<void> {
   const { session, exportSql, appId, request, targets, sink } = args;
   const { db } = session;
   const membersByChannel = new Map<string, Awaited<ReturnType<typeof membersOf>>>();
-  for (const target of targets)
-    membersByChannel.set(target.channel.cid, await membersCarried(args, scopeOf(args, target)));
+  const mutesByChannel = new Map<string, Awaited<ReturnType<typeof mutesOfChannel>>>();
+  for (const target of targets) {
+    const scope = scopeOf(args, target);
+    membersByChannel.set(target.channel.cid, await membersCarried(args, scope));
+    mutesByChannel.set(target.channel.cid, await mutesCarried(args, scope));
+  }
 
   if (request.exportUsers) {
     // Users come first, so every user a later line names must be known before the messages are
@@ -394,6 +421,7 @@ async function writeV2Head(args: WriteExportArgs, counts: ExportCounts): Promise
     for (const target of targets) {
       const { channel } = target;
       for (const m of membersByChannel.get(channel.cid)!) ids.add(m.user_id);
+      for (const m of mutesByChannel.get(channel.cid)!) ids.add(m.user_id);
       if (channel.created_by_id) ids.add(channel.created_by_id);
       if (channel.truncated_by_id) ids.add(channel.truncated_by_id);
       for (const id of await referencedUserIds(session, exportSql, scopeOf(args, target))) ids.add(id);
@@ -416,7 +444,7 @@ async function writeV2Head(args: WriteExportArgs, counts: ExportCounts): Promise
   // deleted and written again comes back, one written and deleted again does not (its row is gone).
   for (const target of targets) {
     const tombstones = await eachTombstone(args, target, scopeOf(args, target), async (json) => {
-      await sink.write(`{"type":"tombstone","data":${json}}\n`);
+      await sink.write(`${linePrefix('tombstone')}${json}${LINE_SUFFIX}`);
     });
     if (target.changes?.after != null) counts.tombstones = (counts.tombstones ?? 0) + tombstones;
   }
@@ -424,5 +452,10 @@ async function writeV2Head(args: WriteExportArgs, counts: ExportCounts): Promise
     const members = membersByChannel.get(channel.cid)!;
     if (members.length > 0) await sink.write(members.map((m) => memberLineV2(m, channel)).join(''));
     counts.members += members.length;
+  }
+  for (const { channel } of targets) {
+    const mutes = mutesByChannel.get(channel.cid)!;
+    if (mutes.length > 0) await sink.write(mutes.map((m) => channelMuteLineV2(m, channel)).join(''));
+    counts.channel_mutes += mutes.length;
   }
 }

@@ -5,6 +5,7 @@
  * are, each user is serialised once by the caller, and only strings are escaped. Pure functions.
  */
 import type {
+  ChannelMuteRow,
   ChannelRow,
   MemberRow,
   MessageRow,
@@ -12,10 +13,11 @@ import type {
   UserRow,
 } from '../../database/database.types.js';
 import { jsonEncoder } from '../../lib/shapes/shape-json.js';
-import { channelShape, memberShape } from '../channels/channels.shape.js';
+import { channelMuteShape, channelShape, memberShape } from '../channels/channels.shape.js';
 import { messageShape } from '../messages/messages.shape.js';
 import { reactionShape } from '../reactions/reactions.shape.js';
 import { missingUserShape, userShape } from '../users/users.shape.js';
+import { LINE_SUFFIX, linePrefix } from './export-lines.js';
 
 const userV1 = jsonEncoder(userShape, 'v1');
 const missingUserV1 = jsonEncoder(missingUserShape, 'v1');
@@ -30,12 +32,22 @@ const messageV1 = {
     options: { clearDeletedText: true },
   }),
 };
-const userLine = jsonEncoder(userShape, 'line', { prefix: '{"type":"user","data":', suffix: '}\n' });
-const channelLine = jsonEncoder(channelShape, 'line', { prefix: '{"type":"channel","data":', suffix: '}\n' });
+// A v1 channel export's record is the channel's: its mutes leave the channel out.
+const channelMuteV1 = {
+  inRecord: jsonEncoder(channelMuteShape, 'v1'),
+  withChannel: jsonEncoder(channelMuteShape, 'v1', { supplied: ['channel'] }),
+};
+const userLine = jsonEncoder(userShape, 'line', { prefix: linePrefix('user'), suffix: LINE_SUFFIX });
+const channelLine = jsonEncoder(channelShape, 'line', { prefix: linePrefix('channel'), suffix: LINE_SUFFIX });
 const memberLine = jsonEncoder(memberShape, 'line', {
   supplied: ['channel_type', 'channel_id'],
-  prefix: '{"type":"member","data":',
-  suffix: '}\n',
+  prefix: linePrefix('member'),
+  suffix: LINE_SUFFIX,
+});
+const channelMuteLine = jsonEncoder(channelMuteShape, 'line', {
+  supplied: ['channel_type', 'channel_id'],
+  prefix: linePrefix('channel_mute'),
+  suffix: LINE_SUFFIX,
 });
 
 /** A user as the API shows it (UserResponse, v1). */
@@ -77,12 +89,21 @@ export function channelJsonV1(row: ChannelRow, user: (id: string) => string): st
   return channelV1(row, { user });
 }
 
+/**
+ * A channel mute as the API shows it (ChannelMute, v1), its user's JSON given: with the muted
+ * channel's JSON when given (a user export), without it in a channel export's record.
+ */
+export function channelMuteJsonV1(row: ChannelMuteRow, user: string, channel?: string): string {
+  if (channel === undefined) return channelMuteV1.inRecord(row, { user: () => user });
+  return channelMuteV1.withChannel(row, { user: () => user, values: { channel } });
+}
+
 /*
  * v2: Stream's import lines, `{"type":"...","data":{...}}`, one entity a line, users referred to by id.
- * A user's `banned` and `deactivated_at` and a channel's `truncated_by` are chatport's additions, named
- * as the API names them: Stream's documented import format has no such fields, but without them a
- * migration loses bans, deactivations and who truncated a channel. Messages and reactions are encoded
- * by the database (export-sql.ts).
+ * A user's `banned` and `deactivated_at`, a channel's `truncated_by` and the `channel_mute` lines are
+ * chatport's additions, named as the API names them: Stream's documented import format has no such
+ * fields, but without them a migration loses bans, deactivations, who truncated a channel and who
+ * muted it. Messages and reactions are encoded by the database (export-sql.ts).
  */
 
 export function userLineV2(row: UserRow): string {
@@ -95,6 +116,12 @@ export function channelLineV2(row: ChannelRow): string {
 
 export function memberLineV2(row: MemberRow, channel: ChannelRow): string {
   return memberLine(row, {
+    values: { channel_type: JSON.stringify(channel.type), channel_id: JSON.stringify(channel.id) },
+  });
+}
+
+export function channelMuteLineV2(row: ChannelMuteRow, channel: ChannelRow): string {
+  return channelMuteLine(row, {
     values: { channel_type: JSON.stringify(channel.type), channel_id: JSON.stringify(channel.id) },
   });
 }

@@ -20,6 +20,7 @@ import type { FlatForm, Shape } from '../../lib/shapes/shape.js';
 import { messageShape } from '../messages/messages.shape.js';
 import { reactionShape } from '../reactions/reactions.shape.js';
 import { missingUserShape, userShape } from '../users/users.shape.js';
+import { LINE_SUFFIX, linePrefix } from './export-lines.js';
 import type { ExportSqlDialect } from './export-sql.dialects.js';
 
 /** A SQL string literal. */
@@ -150,8 +151,8 @@ export function messageLineV2Sql(
     column: columnsOf(m),
     fixed: { channel_type: channel.type, channel_id: channel.id },
     options: { clearDeletedText },
-    prefix: '{"type":"message","data":',
-    suffix: '}\n',
+    prefix: linePrefix('message'),
+    suffix: LINE_SUFFIX,
   });
 }
 
@@ -159,8 +160,8 @@ export function messageLineV2Sql(
 export function reactionLineV2Sql(sql: ExportSqlDialect, r: string): string {
   return shapeSql(sql, reactionShape, 'line', {
     column: columnsOf(r),
-    prefix: '{"type":"reaction","data":',
-    suffix: '}\n',
+    prefix: linePrefix('reaction'),
+    suffix: LINE_SUFFIX,
   });
 }
 
