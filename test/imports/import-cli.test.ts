@@ -44,7 +44,7 @@ describe.each(testDialects)('chatport import (%s)', (dialect) => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(
-      /^chatport: imported 3 users, 2 channels, 4 members, 6 messages, 4 reactions in [\d.]+s \(\d+ messages\/s\)\n$/,
+      /^chatport: imported 3 users, 2 channels, 4 members, 0 channel mutes, 6 messages, 4 reactions in [\d.]+s \(\d+ messages\/s\)\n$/,
     );
     const stored = await snapshot(t.context.db, appId);
     expect(stored.messages.find((m) => m.id === 'm1')).toMatchObject({ reply_count: 2 });

@@ -1,4 +1,5 @@
 import type {
+  ChannelMuteRecord,
   ImportRecord,
   MemberRecord,
   MessageRecord,
@@ -12,18 +13,20 @@ export interface ImportCounts {
   users: number;
   channels: number;
   members: number;
+  channel_mutes: number;
   messages: number;
   reactions: number;
 }
 
 export function emptyCounts(): ImportCounts {
-  return { users: 0, channels: 0, members: 0, messages: 0, reactions: 0 };
+  return { users: 0, channels: 0, members: 0, channel_mutes: 0, messages: 0, reactions: 0 };
 }
 
 export function addCounts(total: ImportCounts, more: ImportCounts): void {
   total.users += more.users;
   total.channels += more.channels;
   total.members += more.members;
+  total.channel_mutes += more.channel_mutes;
   total.messages += more.messages;
   total.reactions += more.reactions;
 }
@@ -32,6 +35,7 @@ const countKey = {
   user: 'users',
   channel: 'channels',
   member: 'members',
+  channel_mute: 'channel_mutes',
   message: 'messages',
   reaction: 'reactions',
 } as const;
@@ -45,6 +49,7 @@ export class ImportBatch {
   readonly users = new Map<string, UserRecord>();
   readonly channels = new Map<string, ChannelRecord>();
   readonly members = new Map<string, MemberRecord>();
+  readonly channelMutes = new Map<string, ChannelMuteRecord>();
   readonly messages = new Map<string, MessageRecord>();
   readonly reactions = new Map<string, ReactionRecord>();
   readonly counts = emptyCounts();
@@ -65,6 +70,9 @@ export class ImportBatch {
         break;
       case 'member':
         this.members.set(`${record.row.cid}\n${record.row.user_id}`, record);
+        break;
+      case 'channel_mute':
+        this.channelMutes.set(`${record.row.cid}\n${record.row.user_id}`, record);
         break;
       case 'message':
         this.messages.set(record.row.id, record);

@@ -23,7 +23,7 @@ export interface ImportCommandOptions {
 
 function describeCounts(counts: ImportCounts): string {
   return Object.entries(counts)
-    .map(([type, n]) => `${n} ${type}`)
+    .map(([type, n]) => `${n} ${type.replaceAll('_', ' ')}`)
     .join(', ');
 }
 

@@ -1,10 +1,12 @@
 /**
  * One import line → one row to store. Lines are Stream's import format (what a v2 export writes):
- * `{"type":"user"|"channel"|"member"|"message"|"reaction","data":{...}}`. Known fields go to columns,
- * the rest is custom data, exactly as the API would store the same entity; counters are not read
- * (the importer recomputes them). Pure apart from `now`, which stands in for a missing `created_at`.
+ * `{"type":"user"|"channel"|"member"|"channel_mute"|"message"|"reaction","data":{...}}`. Known fields
+ * go to columns, the rest is custom data, exactly as the API would store the same entity (a channel
+ * mute has none: another field is refused); counters are not read (the importer recomputes them).
+ * Pure apart from `now`, which stands in for a missing `created_at`.
  */
 import type {
+  ChannelMuteRow,
   ChannelRow,
   MemberRow,
   MessageRow,
@@ -14,6 +16,7 @@ import type {
 import { inputError } from '../../lib/errors.js';
 import { isPlainObject, type JsonObject } from '../../lib/json.js';
 import { channelShape, memberShape } from '../channels/channels.shape.js';
+import { V2_LINE_TYPES, type V2LineType } from '../exports/export-lines.js';
 import { renderHtml } from '../messages/messages.models.js';
 import { messageShape } from '../messages/messages.shape.js';
 import { reactionShape } from '../reactions/reactions.shape.js';
@@ -34,8 +37,9 @@ import {
 } from './import-fields.js';
 import { ImportLineError, lineErrorFrom } from './imports.errors.js';
 
-export const RECORD_KINDS = ['user', 'channel', 'member', 'message', 'reaction'] as const;
-export type RecordKind = (typeof RECORD_KINDS)[number];
+/** The line types a file may hold: a v2 export's, but tombstones (only incremental exports have them). */
+export type RecordKind = Exclude<V2LineType, 'tombstone'>;
+export const RECORD_KINDS = V2_LINE_TYPES.filter((type): type is RecordKind => type !== 'tombstone');
 
 interface RecordBase {
   line: number;
@@ -65,6 +69,10 @@ export interface MemberRecord extends RecordBase {
   kind: 'member';
   row: Omit<MemberRow, 'truncated_at'>;
 }
+export interface ChannelMuteRecord extends RecordBase {
+  kind: 'channel_mute';
+  row: ChannelMuteRow;
+}
 export interface MessageRecord extends RecordBase {
   kind: 'message';
   row: MessageRow;
@@ -78,7 +86,8 @@ export interface ReactionRecord extends RecordBase {
   row: ReactionRow;
 }
 
-export type ImportRecord = UserRecord | ChannelRecord | MemberRecord | MessageRecord | ReactionRecord;
+export type ImportRecord =
+  UserRecord | ChannelRecord | MemberRecord | ChannelMuteRecord | MessageRecord | ReactionRecord;
 
 /** Message types a file may carry. `deleted` is how exports show a soft-deleted message. */
 const MESSAGE_TYPES = new Set(['regular', 'system', 'reply', 'deleted']);
@@ -190,6 +199,46 @@ function memberRecord(data: JsonObject, appId: number, now: () => number, line: 
   };
 }
 
+/** A channel mute line's fields (chatport's addition: its v2 exports write them); no custom data. */
+const CHANNEL_MUTE_FIELDS = new Set([
+  'user_id',
+  'user',
+  'channel_type',
+  'channel_id',
+  'cid',
+  'created_at',
+  'updated_at',
+  'expires',
+]);
+
+function channelMuteRecord(
+  data: JsonObject,
+  appId: number,
+  now: () => number,
+  line: number,
+): ChannelMuteRecord {
+  for (const key in data) {
+    if (!CHANNEL_MUTE_FIELDS.has(key))
+      throw inputError(`data.${key}`, 'is not a field of a channel mute, which has no custom data');
+  }
+  const channel = channelRef(data, 'channel_type', 'channel_id');
+  const times = timesOf(data, now);
+  return {
+    kind: 'channel_mute',
+    line,
+    row: {
+      app_id: appId,
+      user_id: requiredUserRef(data, 'user_id', 'user'),
+      cid: channel.cid,
+      created_at: times.createdAt,
+      updated_at: times.updatedAt,
+      expires_at: optionalTime(data, 'expires') ?? null,
+    },
+    createdAtMissing: times.createdAtMissing,
+    updatedAtMissing: times.updatedAtMissing,
+  };
+}
+
 function messageRecord(data: JsonObject, appId: number, now: () => number, line: number): MessageRecord {
   const id = requiredId(data, 'id');
   const channel = channelRef(data, 'channel_type', 'channel_id');
@@ -272,6 +321,7 @@ const builders = {
   user: userRecord,
   channel: channelRecord,
   member: memberRecord,
+  channel_mute: channelMuteRecord,
   message: messageRecord,
   reaction: reactionRecord,
 } satisfies Record<RecordKind, unknown>;

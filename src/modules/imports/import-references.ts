@@ -81,6 +81,7 @@ export class ImportReferences {
         return;
       }
       case 'member':
+      case 'channel_mute':
         this.expect(this.channels, this.pendingChannels, record.row.cid, line, 'data.channel_id');
         this.expect(this.users, this.pendingUsers, record.row.user_id, line, 'data.user_id');
         return;

@@ -87,6 +87,23 @@ export async function adoptStoredCreationTimes(
     );
   }
 
+  const mutes = missingTimes(batch.channelMutes);
+  for (const cids of chunk(
+    lookupValues(mutes, (m) => m.row.cid),
+    LOOKUP_CHUNK,
+  )) {
+    const rows = await db
+      .selectFrom('channel_mutes')
+      .select(['cid', 'user_id', 'created_at'])
+      .where('app_id', '=', appId)
+      .where('cid', 'in', cids)
+      .execute();
+    adopt(
+      mutes,
+      rows.map((r) => [`${r.cid}\n${r.user_id}`, r.created_at]),
+    );
+  }
+
   const messages = missingTimes(batch.messages);
   for (const ids of chunk([...messages.keys()], LOOKUP_CHUNK)) {
     const rows = await db

@@ -62,6 +62,19 @@ export const memberTable = {
   key: ['app_id', 'cid', 'user_id'],
 } as const;
 
+export const channelMuteTable = {
+  table: 'channel_mutes',
+  columns: {
+    app_id: 'integer',
+    user_id: 'text',
+    cid: 'text',
+    created_at: 'bigint',
+    updated_at: 'bigint',
+    expires_at: 'bigint',
+  },
+  key: ['app_id', 'user_id', 'cid'],
+} as const;
+
 export const messageTable = {
   table: 'messages',
   columns: {

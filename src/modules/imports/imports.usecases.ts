@@ -24,7 +24,14 @@ import { readLineChunks, type ImportInput } from './import-line-reader.js';
 import { parseImportLine } from './import-records.js';
 import { ImportReferences } from './import-references.js';
 import { adoptStoredCreationTimes } from './import-stored-times.js';
-import { channelTable, memberTable, messageTable, reactionTable, userTable } from './import-tables.js';
+import {
+  channelMuteTable,
+  channelTable,
+  memberTable,
+  messageTable,
+  reactionTable,
+  userTable,
+} from './import-tables.js';
 import { ImportLineError } from './imports.errors.js';
 
 export type { ImportCounts } from './import-batch.js';
@@ -164,6 +171,7 @@ async function writeBatch(
     await writer.upsert({ ...channelTable, keepOnConflict: keep, rows });
   }
   await writer.upsert({ ...memberTable, rows: rowsOf(batch.members) });
+  await writer.upsert({ ...channelMuteTable, rows: rowsOf(batch.channelMutes) });
   await writer.upsert({ ...messageTable, rows: rowsOf(batch.messages) });
   await writer.upsert({ ...reactionTable, rows: rowsOf(batch.reactions) });
   await refreshImportCounters(trx, writer, appId, counterTargets);
