@@ -1,7 +1,8 @@
 /**
  * `dry_run: true` on `POST /export/users`: each user's counts and the estimated size of their block,
- * without a task or a file. The size is exact for the user and their memberships, and extrapolated for
- * messages and reactions from the first SAMPLE_ROWS of each, encoded as the file would hold them.
+ * without a task or a file. The size is exact for the user, their memberships and their channel mutes,
+ * and extrapolated for messages and reactions from the first SAMPLE_ROWS of each, encoded as the file
+ * would hold them.
  */
 import { Writable } from 'node:stream';
 import type { Kysely } from 'kysely';
@@ -24,10 +25,17 @@ export const UserExportDryRun = Type.Object({
       messages: Count,
       reactions: Type.Integer({ minimum: 0, description: 'reactions the user gave' }),
       members: Type.Integer({ minimum: 0, description: 'channels the user is a member of' }),
+      channel_mutes: Type.Integer({ minimum: 0, description: 'channels the user muted, expired mutes too' }),
       estimated_size: Type.Integer({ minimum: 0, description: 'bytes of the user’s block of the file' }),
     }),
   ),
-  totals: Type.Object({ users: Count, messages: Count, reactions: Count, members: Count }),
+  totals: Type.Object({
+    users: Count,
+    messages: Count,
+    reactions: Count,
+    members: Count,
+    channel_mutes: Count,
+  }),
   estimated_size: Type.Integer({ minimum: 0, description: 'bytes of the whole file, estimated' }),
   duration: Type.Optional(Type.String()),
 });
@@ -35,7 +43,7 @@ export type UserExportDryRun = Static<typeof UserExportDryRun>;
 
 async function countOf(
   db: Kysely<Database>,
-  table: 'messages' | 'reactions' | 'members',
+  table: 'messages' | 'reactions' | 'members' | 'channel_mutes',
   appId: number,
   userId: string,
 ): Promise<number> {
@@ -61,13 +69,14 @@ export async function estimateUserExport(
     const messages = await countOf(db, 'messages', appId, userId);
     const reactions = await countOf(db, 'reactions', appId, userId);
     const members = await countOf(db, 'members', appId, userId);
+    const mutes = await countOf(db, 'channel_mutes', appId, userId);
     if (!sample) {
-      users.push({ user_id: userId, messages, reactions, members, estimated_size: 0 });
+      users.push({ user_id: userId, messages, reactions, members, channel_mutes: mutes, estimated_size: 0 });
       continue;
     }
     // The block's first rows written for real, into nothing: the bytes of the head and of each kind.
     const bytesAt: Partial<Record<'head' | 'messages' | 'reactions', number>> = {};
-    const sampled: UserExportCounts = { users: 0, members: 0, messages: 0, reactions: 0 };
+    const sampled: UserExportCounts = { users: 0, members: 0, channel_mutes: 0, messages: 0, reactions: 0 };
     const sink = new ExportSink(new Writable({ write: (_chunk, _encoding, callback) => callback() }));
     await writeUserBlock(db, appId, userId, sink, sampled, new AbortController().signal, {
       sample: SAMPLE_ROWS,
@@ -86,10 +95,11 @@ export async function estimateUserExport(
       messages,
       reactions,
       members,
+      channel_mutes: mutes,
       estimated_size: Math.round(head + perMessage * messages + perReaction * reactions),
     });
   }
-  const total = (key: 'messages' | 'reactions' | 'members' | 'estimated_size') =>
+  const total = (key: 'messages' | 'reactions' | 'members' | 'channel_mutes' | 'estimated_size') =>
     users.reduce((sum, user) => sum + user[key], 0);
   return {
     dry_run: true,
@@ -99,6 +109,7 @@ export async function estimateUserExport(
       messages: total('messages'),
       reactions: total('reactions'),
       members: total('members'),
+      channel_mutes: total('channel_mutes'),
     },
     estimated_size: total('estimated_size'),
   };

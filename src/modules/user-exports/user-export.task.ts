@@ -40,7 +40,7 @@ const runUserExport: TaskKind<ExportUsersPayload>['run'] = async ({
   const write = await storage.openWrite(key);
   try {
     const sink = new ExportSink(write.stream);
-    const counts: UserExportCounts = { users: 0, members: 0, messages: 0, reactions: 0 };
+    const counts: UserExportCounts = { users: 0, members: 0, channel_mutes: 0, messages: 0, reactions: 0 };
     const skipped: Array<{ user_id: string; reason: 'not_found' }> = [];
     let messagesTotal = 0;
     for (const user of (await estimateUserExport(db, task.appId, userIds, { sample: false })).users)

@@ -4,6 +4,8 @@ import { ApiError, notFound } from '../../lib/errors.js';
 import { unique } from '../../lib/ids.js';
 import type { JsonObject } from '../../lib/json.js';
 import { formatMicros } from '../../lib/time.js';
+import { mutesOfUser } from '../channels/channels.mutes.js';
+import { presentChannelMutes } from '../channels/channels.presenter.js';
 import { findChannelsByCids } from '../channels/channels.repository.js';
 import type { ApiForm } from '../../lib/shapes/shape.js';
 import { presentMessages } from '../messages/messages.presenter.js';
@@ -66,8 +68,8 @@ export async function markMessagesInDeletedChannels(
 }
 
 /**
- * `GET /users/{id}/export`: the user with every custom field, every message they wrote and every
- * reaction they gave. Refused (400 code 4) past 10,000 messages or reactions, as Stream does; the
+ * `GET /users/{id}/export`: the user with every custom field, every message they wrote, every
+ * reaction they gave and every channel mute they hold (expired ones too: everything stored). Refused (400 code 4) past 10,000 messages or reactions, as Stream does; the
  * asynchronous `POST /export/users` has no limit.
  */
 export async function exportUserSync(
@@ -75,7 +77,12 @@ export async function exportUserSync(
   appId: number,
   userId: string,
   form: ApiForm,
-): Promise<{ user: JsonObject; messages: JsonObject[]; reactions: JsonObject[] }> {
+): Promise<{
+  user: JsonObject;
+  messages: JsonObject[];
+  reactions: JsonObject[];
+  channel_mutes: JsonObject[];
+}> {
   const user = await findUser(db, appId, userId);
   if (!user) throw notFound(`user ${userId} does not exist`);
   const messages = await messagesOfUser(db, appId, userId, SYNC_USER_EXPORT_LIMIT + 1);
@@ -100,5 +107,6 @@ export async function exportUserSync(
     user: presentUser(user, form),
     messages: presented,
     reactions: reactions.map((r) => presentReaction(r, reactors, form)),
+    channel_mutes: await presentChannelMutes(db, appId, await mutesOfUser(db, appId, userId), form),
   };
 }

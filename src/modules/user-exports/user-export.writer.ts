@@ -1,10 +1,12 @@
 import type { Kysely } from 'kysely';
 import type { ChannelRow, Database, MessageRow, ReactionRow } from '../../database/database.types.js';
 import { formatMicros } from '../../lib/time.js';
+import { mutesOfUser } from '../channels/channels.mutes.js';
 import { findChannelsByCids } from '../channels/channels.repository.js';
 import { UserCache } from '../exports/channel-export.source.js';
 import {
   channelJsonV1,
+  channelMuteJsonV1,
   memberJsonV1,
   messageJsonV1,
   missingUserJson,
@@ -21,6 +23,7 @@ const PAGE_SIZE = 2000;
 export interface UserExportCounts {
   users: number;
   members: number;
+  channel_mutes: number;
   messages: number;
   reactions: number;
 }
@@ -92,7 +95,7 @@ async function* userReactionPages(
   }
 }
 
-/** The parts of a user's block: the user and memberships, then messages, then reactions. */
+/** The parts of a user's block: the user, memberships and channel mutes, then messages, then reactions. */
 export type UserBlockSection = 'head' | 'messages' | 'reactions';
 
 export interface UserBlockOptions {
@@ -103,10 +106,10 @@ export interface UserBlockOptions {
 }
 
 /**
- * Writes one user's block of an asynchronous user export: the user, their channel memberships, every
- * message they wrote and every reaction they gave, one JSON line each (docs/exports.md). Soft-deleted
- * data is carried and marked (deleted_at, channel_deleted_at); hard-deleted data is gone from the
- * database and so from the file. Returns false when the user no longer exists.
+ * Writes one user's block of an asynchronous user export: the user, their channel memberships and
+ * channel mutes, every message they wrote and every reaction they gave, one JSON line each
+ * (docs/exports.md). Soft-deleted data is carried and marked (deleted_at, channel_deleted_at);
+ * hard-deleted data is gone from the database and so from the file. Returns false when the user no longer exists.
  */
 export async function writeUserBlock(
   db: Kysely<Database>,
@@ -146,7 +149,9 @@ export async function writeUserBlock(
     .orderBy('created_at')
     .orderBy('cid')
     .execute();
-  await channelOf(memberships.map((m) => m.cid));
+  // Every mute the user holds, expired ones too: a subject-access request sees everything stored.
+  const mutes = await mutesOfUser(db, appId, userId);
+  await channelOf([...memberships, ...mutes].map((m) => m.cid));
   await users.load([
     userId,
     ...[...channels.values()].flatMap((c) =>
@@ -165,6 +170,17 @@ export async function writeUserBlock(
       ),
     );
     counts.members += 1;
+  }
+  for (const mute of mutes) {
+    const channel = channels.get(mute.cid);
+    if (!channel) continue;
+    const json = channelMuteJsonV1(
+      mute,
+      users.get(userId),
+      channelJsonV1(channel, (id) => users.get(id)),
+    );
+    await sink.write(line('channel_mute', json));
+    counts.channel_mutes += 1;
   }
 
   await report('head');
