@@ -301,9 +301,9 @@ export async function refreshMemberCounts(
 }
 
 /**
- * Removes a channel for good with its members, messages, reactions and mutes. Run inside a transaction. The
- * channel row goes first: that locks it, so writers that touch it (new messages, members) either
- * committed before, and are deleted here, or find it gone and roll back.
+ * Removes a channel for good with its members, messages, reactions and mutes. Run inside a
+ * transaction. The channel row goes first: that locks it, so writers that touch it (new messages,
+ * members) either committed before, and are deleted here, or find it gone and roll back.
  */
 export async function hardDeleteChannel(
   db: Kysely<Database>,
