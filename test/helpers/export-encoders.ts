@@ -1,9 +1,17 @@
 /**
  * The JavaScript encodings of v2 message and reaction lines, derived from the same shapes as the SQL
- * the export writes them with: the reference test/exports and test/imports hold that SQL to.
+ * the export writes them with: the reference test/exports and test/imports hold that SQL to. Channel
+ * mute lines too, encoded here from the shape with the line's text spelled out, not taken from the
+ * writer's export-lines.ts.
  */
-import type { ChannelRow, MessageRow, ReactionRow } from '../../src/database/database.types.js';
+import type {
+  ChannelMuteRow,
+  ChannelRow,
+  MessageRow,
+  ReactionRow,
+} from '../../src/database/database.types.js';
 import { jsonEncoder, type JsonEncoder } from '../../src/lib/shapes/shape-json.js';
+import { channelMuteShape } from '../../src/modules/channels/channels.shape.js';
 import { messageShape } from '../../src/modules/messages/messages.shape.js';
 import { reactionShape } from '../../src/modules/reactions/reactions.shape.js';
 
@@ -34,4 +42,16 @@ export function messageLineV2(
 
 export function reactionLineV2(row: ReactionRow): string {
   return reactionLine(row);
+}
+
+const channelMuteLine = jsonEncoder(channelMuteShape, 'line', {
+  supplied: ['channel_type', 'channel_id'],
+  prefix: '{"type":"channel_mute","data":',
+  suffix: '}\n',
+});
+
+export function channelMuteLineV2(row: ChannelMuteRow, channel: Pick<ChannelRow, 'type' | 'id'>): string {
+  return channelMuteLine(row, {
+    values: { channel_type: JSON.stringify(channel.type), channel_id: JSON.stringify(channel.id) },
+  });
 }

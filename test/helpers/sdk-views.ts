@@ -66,7 +66,8 @@ export function viewsOf(nested: boolean) {
     id: u.id as string,
     role: u.role as string,
     name: u.name as string | undefined,
-    custom: custom(u, 'UserResponse'),
+    // Users are viewed from upserts and queries, which answer FullUserResponse (`channel_mutes`, ...).
+    custom: custom(u, 'FullUserResponse'),
     deletedAt: time(u.deleted_at),
   });
   const channel = (c: Json): ChannelView => ({

@@ -7,7 +7,7 @@ import type { Kysely } from 'kysely';
 import { expect } from 'vitest';
 import type { Database, TaskRow } from '../../src/database/database.types.js';
 import type { Shape } from '../../src/lib/shapes/shape.js';
-import { channelShape, memberShape } from '../../src/modules/channels/channels.shape.js';
+import { channelMuteShape, channelShape, memberShape } from '../../src/modules/channels/channels.shape.js';
 import { messageShape } from '../../src/modules/messages/messages.shape.js';
 import { reactionShape } from '../../src/modules/reactions/reactions.shape.js';
 import { taskStatusShape } from '../../src/modules/tasks/tasks.shape.js';
@@ -115,8 +115,11 @@ export function shapeFixtures(): ShapeFixture[] {
       'users',
       'id',
       userRows,
-      (_row, { v2 }) => {
+      (_row, { v1, v2 }) => {
         expect(v2).toMatchObject({ devices: [], unread_count: 0, total_unread_count: 0, mutes: [] });
+        // Supplied by the caller (the user's live mutes), in both generations.
+        expect(v1.channel_mutes).toEqual({ supplied: 'channel_mutes' });
+        expect(v2.channel_mutes).toEqual({ supplied: 'channel_mutes' });
       },
       { store: false },
     ),
@@ -194,6 +197,29 @@ export function shapeFixtures(): ShapeFixture[] {
       (row, { v1 }) => {
         const roles: Json = { owner: 'owner', channel_moderator: 'moderator' };
         expect(v1.role).toBe(roles[row.channel_role as string] ?? 'member');
+      },
+    ),
+    tableFixture(
+      channelMuteShape as Shape<unknown>,
+      'channel_mutes',
+      'user_id',
+      [
+        [
+          'until unmuted',
+          { user_id: "u'1", cid: 'team:c-1', created_at: T0, updated_at: T0 + 1, expires_at: null },
+        ],
+        [
+          'expiring, before 1970',
+          { user_id: 'u-2', cid: 'team:c-1', created_at: -3, updated_at: -2, expires_at: -1 },
+        ],
+      ],
+      (row, { v1, v2, line }) => {
+        expect(line.user_id).toBe(row.user_id);
+        expect(line).not.toHaveProperty('user');
+        expect(v1).not.toHaveProperty('user_id');
+        expect(v1.user).toEqual({ id: row.user_id, looked_up: true });
+        expect(v2.channel).toEqual({ supplied: 'channel' });
+        expect('expires' in line).toBe(row.expires_at !== null);
       },
     ),
     tableFixture(messageShape as Shape<unknown>, 'messages', 'id', [

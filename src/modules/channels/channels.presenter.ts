@@ -90,7 +90,20 @@ export async function presentChannelMutes(
   form: ApiForm,
 ): Promise<JsonObject[]> {
   const present = await channelMutePresenter(db, appId, rows, form);
-  return rows.flatMap((row) => present(row) ?? []);
+  return presentAll(rows, present);
+}
+
+/** The presented rows, those the presenter gives nothing for left out. */
+function presentAll(
+  rows: ChannelMuteRow[],
+  present: (row: ChannelMuteRow) => JsonObject | undefined,
+): JsonObject[] {
+  const presented: JsonObject[] = [];
+  for (const row of rows) {
+    const json = present(row);
+    if (json) presented.push(json);
+  }
+  return presented;
 }
 
 /**
@@ -108,11 +121,7 @@ export async function channelMutesByUser(
   const live = await liveMutesOfUsers(db, appId, userIds, now);
   const present = await channelMutePresenter(db, appId, [...live.values()].flat(), form);
   const byUser = new Map<string, JsonObject[]>();
-  for (const [userId, rows] of live)
-    byUser.set(
-      userId,
-      rows.flatMap((row) => present(row) ?? []),
-    );
+  for (const [userId, rows] of live) byUser.set(userId, presentAll(rows, present));
   return byUser;
 }
 
