@@ -54,6 +54,10 @@ describe.each(testDialects)('a v2 export imports again, into another app, unchan
     } as never);
     await invites.create();
     await invites.acceptInvite({ user_id: 'ben' } as never);
+    // Channel mutes: until unmuted, with an expiry, and by a user who is no member.
+    await ch.mute({ user_id: 'ben' });
+    await ch.mute({ user_id: 'dan', expiration: 3_600_000 } as never);
+    await invites.mute({ user_id: 'cat', expiration: 86_400_000 } as never);
     await ch.sendMessage({
       id: 'r1',
       text: 'root',
@@ -106,6 +110,9 @@ describe.each(testDialects)('a v2 export imports again, into another app, unchan
       expect(original.text).toContain(field);
     expect(original.text).toContain('"user_id":"ben","channel_role":"channel_member","created_at"');
     expect(original.text).toMatch(
+      /\{"type":"channel_mute","data":\{"user_id":"dan","channel_type":"messaging","channel_id":"trip","created_at":"[^"]+","updated_at":"[^"]+","expires":"[^"]+"\}\}/,
+    );
+    expect(original.text).toMatch(
       /"user_id":"ben","channel_role":"channel_member".*"invited":true,"invite_accepted_at"/,
     );
     const target = await t.createTestApp('target');
@@ -119,7 +126,14 @@ describe.each(testDialects)('a v2 export imports again, into another app, unchan
       appId: targetId,
       input: Readable.from([original.text]),
     });
-    expect(counts).toMatchObject({ users: 4, channels: 3, members: 8, messages: 5, reactions: 2 });
+    expect(counts).toEqual({
+      users: 4,
+      channels: 3,
+      members: 8,
+      channel_mutes: 3,
+      messages: 5,
+      reactions: 2,
+    });
     const copy = await exportAndDownload(target.client, channels, options);
     expect(copy.text.split('\n')).toEqual(original.text.split('\n'));
     const { users } = await target.client.queryUsers(
@@ -140,6 +154,24 @@ describe.each(testDialects)('a v2 export imports again, into another app, unchan
       .channel('messaging', 'invites')
       .queryMembers({ invite: 'pending' });
     expect(members.map((m) => m.user_id)).toEqual(['cat']);
+    // The imported mutes are in force again: each user's channel_mutes shows them.
+    const muted = await target.client.queryUsers(
+      { id: { $in: ['ben', 'cat', 'dan'] } },
+      { id: 1 },
+      { include_deactivated_users: true },
+    );
+    expect(
+      muted.users.map((u) => [
+        u.id,
+        (u as unknown as { channel_mutes: Array<{ channel: { cid: string } }> }).channel_mutes.map(
+          (m) => m.channel.cid,
+        ),
+      ]),
+    ).toEqual([
+      ['ben', ['messaging:trip']],
+      ['cat', ['messaging:invites']],
+      ['dan', ['messaging:trip']],
+    ]);
     expect((await target.client.getMessage('r1')).message).toMatchObject({
       reply_count: 1,
       reaction_counts: { like: 1 },

@@ -44,7 +44,7 @@ describe.each(testDialects)('chatport import (%s)', (dialect) => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(
-      /^chatport: imported 3 users, 2 channels, 4 members, 0 channel mutes, 6 messages, 4 reactions in [\d.]+s \(\d+ messages\/s\)\n$/,
+      /^chatport: imported 3 users, 2 channels, 4 members, 2 channel mutes, 6 messages, 4 reactions in [\d.]+s \(\d+ messages\/s\)\n$/,
     );
     const stored = await snapshot(t.context.db, appId);
     expect(stored.messages.find((m) => m.id === 'm1')).toMatchObject({ reply_count: 2 });
@@ -56,7 +56,7 @@ describe.each(testDialects)('chatport import (%s)', (dialect) => {
     const run = await chatport(t.env, ['import', '-', '--api-key', apiKey], lines);
     expect(run.code).toBe(1);
     expect(run.stderr).toBe(
-      'chatport: import failed: line 20: data.channel_id is required (data.channel_type and data.channel_id, ' +
+      'chatport: import failed: line 22: data.channel_id is required (data.channel_type and data.channel_id, ' +
         'or data.cid) (nothing was imported)\n',
     );
   });

@@ -105,6 +105,17 @@ describe.each(testDialects)('import failures and references (%s)', (dialect) => 
     ],
     ['{"type":"reaction","data":{"message_id":"m","user_id":"ann","type":"no spaces"}}', 'data.type'],
     ['{"type":"reaction","data":{"message_id":"m","user_id":"ann","type":"like","score":-1}}', 'data.score'],
+    ['{"type":"channel_mute","data":{"channel_type":"messaging","channel_id":"c"}}', 'data.user_id'],
+    ['{"type":"channel_mute","data":{"user_id":"ann","channel_type":"messaging"}}', 'data.channel_id'],
+    [
+      '{"type":"channel_mute","data":{"user_id":"ann","channel_type":"messaging","channel_id":"c","expires":"soon"}}',
+      'data.expires',
+    ],
+    // A mute has no custom data: a field it does not know is refused, not dropped.
+    [
+      '{"type":"channel_mute","data":{"user_id":"ann","channel_type":"messaging","channel_id":"c","reason":"noisy"}}',
+      'data.reason',
+    ],
   ])('refuses %s, naming the field %s', async (badLine, field) => {
     const { appId } = await freshApp();
     const text = linesOf([user('ann'), channel('c')]) + '\n' + badLine + '\n';
@@ -150,6 +161,18 @@ describe.each(testDialects)('import failures and references (%s)', (dialect) => 
       [message('q', 'c', 'ann', { quoted_message_id: 'ghost' })],
       'data.quoted_message_id',
       /message ghost/,
+    ],
+    [
+      'a channel mute by an unknown user',
+      [{ type: 'channel_mute', data: { channel_type: 'messaging', channel_id: 'c', user_id: 'ghost' } }],
+      'data.user_id',
+      /user ghost is neither/,
+    ],
+    [
+      'a channel mute of an unknown channel',
+      [{ type: 'channel_mute', data: { channel_type: 'messaging', channel_id: 'nowhere', user_id: 'ann' } }],
+      'data.channel_id',
+      /channel messaging:nowhere is neither/,
     ],
     [
       'a channel created by an unknown user',
@@ -282,6 +305,7 @@ describe.each(testDialects)('import failures and references (%s)', (dialect) => 
       users: 6,
       channels: 1,
       members: 1,
+      channel_mutes: 0,
       messages: 2,
       reactions: 1,
     });

@@ -72,6 +72,13 @@ export async function snapshot(db: Kysely<Database>, appId: number) {
       .orderBy('user_id')
       .execute(),
     messages: await db.selectFrom('messages').selectAll().where('app_id', '=', appId).orderBy('id').execute(),
+    channelMutes: await db
+      .selectFrom('channel_mutes')
+      .select(['app_id', 'user_id', 'cid', 'created_at', 'updated_at', 'expires_at'])
+      .where('app_id', '=', appId)
+      .orderBy('cid')
+      .orderBy('user_id')
+      .execute(),
     reactions: await db
       .selectFrom('reactions')
       .selectAll()

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Context } from '../../src/context.js';
 import { channelLineV2, memberLineV2, userLineV2 } from '../../src/modules/exports/export-serializers.js';
-import { messageLineV2, reactionLineV2 } from '../helpers/export-encoders.js';
+import { channelMuteLineV2, messageLineV2, reactionLineV2 } from '../helpers/export-encoders.js';
 import { testDialects } from '../helpers/databases.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { appIdOf, importFile, importText, linesOf, snapshot, SMALL_V2_FILE } from './import-support.js';
@@ -22,6 +22,11 @@ function exportedLineFor(line: string, stored: Snapshot): string {
     case 'member':
       return memberLineV2(
         stored.members.find((m) => m.cid === cid && m.user_id === data.user_id)!,
+        channelOf(cid),
+      );
+    case 'channel_mute':
+      return channelMuteLineV2(
+        stored.channelMutes.find((m) => m.cid === cid && m.user_id === data.user_id)!,
         channelOf(cid),
       );
     case 'message':
@@ -54,7 +59,14 @@ describe.each(testDialects)('importing a v2 file (%s)', (dialect) => {
   afterAll(() => t.close());
 
   it('counts the lines of each type', () => {
-    expect(firstCounts).toEqual({ users: 3, channels: 2, members: 4, messages: 6, reactions: 4 });
+    expect(firstCounts).toEqual({
+      users: 3,
+      channels: 2,
+      members: 4,
+      channel_mutes: 2,
+      messages: 6,
+      reactions: 4,
+    });
   });
 
   it('stores what a v2 export writes back line for line, counters included', async () => {
