@@ -3,11 +3,13 @@
  * of the files to what the JavaScript encoders (export-serializers.ts) make of the same rows, on data
  * chosen to be awkward: escapes and control characters, non-ASCII text, custom fields, times before
  * 1970 and in the year 0, deleted and missing users, banned and deactivated users, a channel truncated
- * (before any of its messages) by a user it names nowhere else, and more messages than one page holds.
+ * (before any of its messages) by a user it names nowhere else, channel mutes (expired, by a user
+ * with no row, before 1970), and more messages than one page holds.
  */
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type {
+  ChannelMuteRow,
   ChannelRow,
   Database,
   MemberRow,
@@ -18,6 +20,7 @@ import type {
 import {
   channelJsonV1,
   channelLineV2,
+  channelMuteJsonV1,
   memberJsonV1,
   memberLineV2,
   messageJsonV1,
@@ -26,7 +29,7 @@ import {
   userJson,
   userLineV2,
 } from '../../src/modules/exports/export-serializers.js';
-import { messageLineV2, reactionLineV2 } from '../helpers/export-encoders.js';
+import { channelMuteLineV2, messageLineV2, reactionLineV2 } from '../helpers/export-encoders.js';
 import { testDialects } from '../helpers/databases.js';
 import { exportAndDownload } from '../helpers/exports.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
@@ -47,6 +50,8 @@ interface Data {
   users: UserRow[];
   channel: ChannelRow;
   members: MemberRow[];
+  /** In export order: (created_at, user_id). */
+  mutes: ChannelMuteRow[];
   messages: MessageRow[];
   reactions: ReactionRow[];
 }
@@ -114,6 +119,12 @@ function awkwardData(appId: number, dialect: string): Data {
     hidden: i === 0 ? 1 : 0,
     hide_messages_before: i === 0 ? at(i) + 4 : null,
   }));
+  // Expired (before 1970), by a user with no row, and until unmuted; two share a time.
+  const mutes: ChannelMuteRow[] = [
+    { user_id: 'eve', created_at: -5, updated_at: -4, expires_at: null },
+    { user_id: 'ben', created_at: T0, updated_at: T0 + 3, expires_at: -7 },
+    { user_id: 'gone', created_at: T0, updated_at: T0 + 1, expires_at: T0 + 2 },
+  ].map((mute) => ({ app_id: appId, cid: channel.cid, ...mute }));
   const authors = ['ann', 'ben', 'cat', 'dan', 'eve', 'gone'];
   const messages: MessageRow[] = [];
   const reactions: ReactionRow[] = [];
@@ -160,7 +171,7 @@ function awkwardData(appId: number, dialect: string): Data {
       }
     }
   }
-  return { users, channel, members, messages, reactions };
+  return { users, channel, members, mutes, messages, reactions };
 }
 
 /** The file the JavaScript encoders make of the data: what the database-built export must equal. */
@@ -184,7 +195,13 @@ function expectedFile(data: Data, version: 'v1' | 'v2', exportUsers: boolean, cl
   }
   for (const r of data.reactions) referenced.add(r.user_id);
   const { created_by_id: creator, truncated_by_id: truncatedBy } = data.channel;
-  const named = [...data.members.map((m) => m.user_id), creator!, truncatedBy!, ...referenced];
+  const named = [
+    ...data.members.map((m) => m.user_id),
+    ...data.mutes.map((m) => m.user_id),
+    creator!,
+    truncatedBy!,
+    ...referenced,
+  ];
   if (version === 'v2') {
     const ids = new Set(named);
     const users = exportUsers
@@ -194,6 +211,7 @@ function expectedFile(data: Data, version: 'v1' | 'v2', exportUsers: boolean, cl
       ...users,
       channelLineV2(data.channel),
       ...data.members.map((m) => memberLineV2(m, data.channel)),
+      ...data.mutes.map((m) => channelMuteLineV2(m, data.channel)),
       ...data.messages.map((m) => messageLineV2(m, data.channel, clearText)),
       ...data.messages.flatMap((m) => reactionsOf(m.id).reverse().map(reactionLineV2)),
     ].join('');
@@ -212,6 +230,8 @@ function expectedFile(data: Data, version: 'v1' | 'v2', exportUsers: boolean, cl
   return (
     `[{"channel":${channelJsonV1(data.channel, userV1)},"members":[${data.members
       .map((m) => memberJsonV1(m, userV1(m.user_id)))
+      .join(',')}],"channel_mutes":[${data.mutes
+      .map((m) => channelMuteJsonV1(m, userV1(m.user_id)))
       .join(',')}],"messages":[${messages.join(',')}]` +
     (exportUsers ? `,"users":[${users.map(userV1).join(',')}]` : '') +
     '}]\n'
@@ -239,6 +259,7 @@ describe.each(testDialects)(
         await trx.insertInto('users').values(data.users).execute();
         await trx.insertInto('channels').values(data.channel).execute();
         await trx.insertInto('members').values(data.members).execute();
+        await trx.insertInto('channel_mutes').values(data.mutes).execute();
         for (let i = 0; i < data.messages.length; i += 500)
           await trx
             .insertInto('messages')

@@ -158,7 +158,7 @@ describe.each(testDialects)('export progress and dry runs (%s)', (dialect) => {
             await worker.stop();
           }
         })();
-        for (const key of ['channels', 'messages', 'members', 'reactions', 'users'])
+        for (const key of ['channels', 'messages', 'members', 'channel_mutes', 'reactions', 'users'])
           expect(dry.totals[key], key).toBe(task.result![key]);
         expectClose(dry.estimated_size, Buffer.byteLength(text));
       },
@@ -225,7 +225,7 @@ describe.each(testDialects)('export progress and dry runs (%s)', (dialect) => {
         const { task_id } = await t.app.client.exportUsers({ user_ids: ['ann', 'bob', 'cat'] });
         const task = await waitForTask(t.app.client, task_id);
         expect(task.status).toBe('completed');
-        for (const key of ['messages', 'reactions', 'members'])
+        for (const key of ['messages', 'reactions', 'members', 'channel_mutes'])
           expect(dry.totals[key], key).toBe(task.result![key]);
         expectClose(dry.estimated_size, task.result!.size as number);
       } finally {

@@ -126,6 +126,7 @@ describe.each(testDialects)('incremental exports: write paths, v1, cursors (%s)'
       await channel.sendMessage({ id, text: id, user_id: user } as never);
     await channel.sendReaction('p-1', { type: 'like', user_id: 'eve' });
     await channel.sendReaction('p-3', { type: 'like', user_id: 'ann' });
+    await channel.mute({ user_id: 'eve' });
     const replica = new Replica();
     let step = await exportOf('paths', { version: 'v2' });
     replica.apply(parseV2(step.text));
@@ -151,21 +152,28 @@ describe.each(testDialects)('incremental exports: write paths, v1, cursors (%s)'
       appId,
       input: [
         line('member', { ...where, user_id: 'dan' }),
+        line('channel_mute', { ...where, user_id: 'dan', created_at: '2026-01-01T00:00:00Z' }),
         line('message', { ...where, id: 'p-imported', text: 'imported', user: 'dan' }),
         line('reaction', { message_id: 'p-2', user_id: 'dan', type: 'wow' }),
       ],
     });
     const imported = await next();
     expect(imported.filter((l) => l.type !== 'channel').map(Replica.keyOf)).toEqual(
-      expect.arrayContaining(['member:dan', 'message:p-imported', 'reaction:p-2/dan/wow']),
+      expect.arrayContaining([
+        'member:dan',
+        'channel_mute:dan',
+        'message:p-imported',
+        'reaction:p-2/dan/wow',
+      ]),
     );
 
-    // A user deleted for good, with their messages: their messages, reactions and memberships go.
+    // A user deleted for good, with their messages: their messages, reactions, memberships and mutes go.
     await client.deleteUser('eve', { hard_delete: true, mark_messages_deleted: true } as never);
     const deleted = await next();
     expect(deleted.filter((l) => l.type === 'tombstone').map(Replica.keyOf)).toEqual(
       expect.arrayContaining([
         'tombstone:member:eve',
+        'tombstone:channel_mute:eve',
         'tombstone:message:p-2',
         'tombstone:reaction:p-1/eve/like',
       ]),
