@@ -205,7 +205,8 @@ function compileCondition<DB, TB extends keyof DB>(
     return eb(column, operator === '$in' ? 'in' : 'not in', values as never);
   }
   if (operator === '$exists') return value ? eb(column, 'is not', null) : eb(column, 'is', null);
-  if (operator === '$autocomplete' && spec.autocomplete) return autocomplete(eb, column, key, value);
+  if (operator === '$autocomplete' && spec.autocomplete)
+    return matchText(eb, column, `filter_conditions.${key}.$autocomplete`, value, 'word-prefix');
   const comparison = ownValue(COMPARISONS, operator);
   if (!comparison) throw inputError(`filter_conditions.${key}`, `operator ${operator} is not supported`);
   return eb(column, comparison, coerce(key, spec.kind, value) as never);
@@ -246,22 +247,38 @@ function likeLiteral(text: string): string {
 }
 
 /**
- * Stream's `$autocomplete`: the text starts with the value, or has a word that does (after a space),
- * ignoring ASCII case. `expression` is a text column or expression.
+ * How a text operator matches, ignoring ASCII case, with `%` and `_` standing for themselves:
+ * - `word-prefix`: the text, or one of its words (after a space), starts with the value. Stream's
+ *   `$autocomplete`, on users, channels and members alike ("prefix match on strings");
+ * - `contains`: the value appears anywhere in the text. Stream's `$q` on a member's name ("name
+ *   containing tom", as Stream's query-members page documents it).
  */
-export function autocomplete<DB, TB extends keyof DB>(
+export type TextMatch = 'word-prefix' | 'contains';
+
+/** The text operators and how each matches. */
+export const TEXT_OPERATORS: Readonly<Record<string, TextMatch>> = {
+  $autocomplete: 'word-prefix',
+  $q: 'contains',
+};
+
+/**
+ * `expression` (a text column or expression) matched against `value` as `match` says; `where` names
+ * the condition in errors (`filter_conditions.name.$autocomplete`).
+ */
+export function matchText<DB, TB extends keyof DB>(
   eb: ExpressionBuilder<DB, TB>,
   expression: Expression<unknown>,
-  key: string,
+  where: string,
   value: unknown,
+  match: TextMatch,
 ): Expression<SqlBool> {
-  if (typeof value !== 'string' || value.trim() === '')
-    throw inputError(`filter_conditions.${key}.$autocomplete`, 'must be a non-empty string');
-  const prefix = likeLiteral(value.toLowerCase());
+  if (typeof value !== 'string' || value.trim() === '') throw inputError(where, 'must be a non-empty string');
+  const literal = likeLiteral(value.toLowerCase());
   const lowered = sql<string>`lower(${expression})`;
+  if (match === 'contains') return sql<SqlBool>`${lowered} like ${`%${literal}%`} escape '\\'`;
   return eb.or([
-    sql<SqlBool>`${lowered} like ${`${prefix}%`} escape '\\'`,
-    sql<SqlBool>`${lowered} like ${`% ${prefix}%`} escape '\\'`,
+    sql<SqlBool>`${lowered} like ${`${literal}%`} escape '\\'`,
+    sql<SqlBool>`${lowered} like ${`% ${literal}%`} escape '\\'`,
   ]);
 }
 
@@ -282,7 +299,7 @@ export function textCondition<DB, TB extends keyof DB>(
   };
   switch (operator) {
     case '$autocomplete':
-      return autocomplete(eb, expression, key, value);
+      return matchText(eb, expression, `filter_conditions.${key}.$autocomplete`, value, 'word-prefix');
     case '$exists':
       return value ? eb(expression, 'is not', null) : eb(expression, 'is', null);
     case '$in':
@@ -340,17 +357,4 @@ export function customDataFilter<DB, TB extends keyof DB>(
       throw inputError(where, `${operator} expects a string or a number`);
     return json.compare(ref, key, comparison, value);
   };
-}
-
-/** `$autocomplete`: the text contains `value`, whatever the case (`%` and `_` match themselves). */
-export function containsText<DB, TB extends keyof DB>(
-  eb: ExpressionBuilder<DB, TB>,
-  text: Expression<string | null>,
-  value: unknown,
-  field: string,
-): Expression<SqlBool> {
-  if (typeof value !== 'string' || value === '')
-    throw inputError(field, '$autocomplete expects a non-empty string');
-  const pattern = `%${value.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-  return sql<SqlBool>`(lower(${text}) like ${pattern} escape '\\')`;
 }

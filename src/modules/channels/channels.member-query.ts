@@ -10,14 +10,15 @@ import { jsonFields } from '../../database/dialects/json-fields.js';
 import { inputError, notFound } from '../../lib/errors.js';
 import {
   compileFilter,
-  containsText,
   customDataFilter,
+  matchText,
   parseSort,
   type CustomField,
   type FieldSpec,
+  TEXT_OPERATORS,
 } from '../../lib/filters.js';
 import { assertChannelType, assertId } from '../../lib/ids.js';
-import { isPlainObject, parseJsonInput, type JsonObject } from '../../lib/json.js';
+import { isPlainObject, ownValue, parseJsonInput, type JsonObject } from '../../lib/json.js';
 import { distinctChannelId } from './channels.members.js';
 import { findChannel } from './channels.repository.js';
 
@@ -90,7 +91,7 @@ function memberFields(
         null,
       );
     },
-    // The user's name lives in their custom data.
+    // The user's name lives in their custom data. `$autocomplete` matches the start of a word, `$q` anywhere.
     name: (eb, operator, value) => {
       const users = (condition: (user: ExpressionBuilder<Database, 'users'>) => Expression<SqlBool>) =>
         eb(
@@ -102,9 +103,16 @@ function memberFields(
             .where('users.app_id', '=', appId)
             .where((user) => condition(user)),
         );
-      if (operator === '$autocomplete' || operator === '$q')
+      const match = ownValue(TEXT_OPERATORS, operator);
+      if (match)
         return users((user) =>
-          containsText(user, json.text(user.ref('users.custom'), 'name'), value, 'filter_conditions.name'),
+          matchText(
+            user,
+            json.text(user.ref('users.custom'), 'name'),
+            `filter_conditions.name.${operator}`,
+            value,
+            match,
+          ),
         );
       return users((user) =>
         customDataFilter<Database, 'users'>(json, 'users.custom')(user, 'name', operator, value),
