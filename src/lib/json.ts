@@ -40,6 +40,18 @@ export function ownValue<T>(record: Readonly<Record<string, T>>, key: string): T
  */
 export const MAX_JSON_DEPTH = 100;
 
+/** Whether a value nests objects and arrays deeper than `limit`, found without recursion. */
+export function valueNestsDeeperThan(value: unknown, limit: number = MAX_JSON_DEPTH): boolean {
+  const pending: Array<[unknown, number]> = [[value, 0]];
+  while (pending.length > 0) {
+    const [item, depth] = pending.pop()!;
+    if (item === null || typeof item !== 'object') continue;
+    if (depth >= limit) return true;
+    for (const inner of Object.values(item)) pending.push([inner, depth + 1]);
+  }
+  return false;
+}
+
 /** Why a client's JSON text is refused; the caller names the field it came in. */
 export class JsonInputError extends Error {
   constructor(reason: string) {

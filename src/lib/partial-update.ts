@@ -11,7 +11,7 @@
  * Unsets apply before sets. A refused update changes nothing: the caller saves only what this returns.
  */
 import { inputError } from './errors.js';
-import { isPlainObject, type JsonObject } from './json.js';
+import { isPlainObject, MAX_JSON_DEPTH, valueNestsDeeperThan, type JsonObject } from './json.js';
 
 export interface PartialUpdate {
   set: JsonObject;
@@ -35,6 +35,8 @@ function pathOf(name: string, field: string): string[] {
   const path = name.split('.');
   if (path.some((segment) => segment === '' || FORBIDDEN.has(segment)))
     throw inputError(field, `"${name}" is not a field name`);
+  if (path.length > MAX_JSON_DEPTH)
+    throw inputError(field, `names a field more than ${MAX_JSON_DEPTH} levels deep`);
   return path;
 }
 
@@ -109,5 +111,8 @@ export function applyPartialUpdate(
     }
     parentOf(next, path, true, where)![path[path.length - 1]!] = value;
   }
+  // Dotted names nest values deeper than any JSON a request may carry: the result keeps the same bound.
+  if (valueNestsDeeperThan(applied.custom))
+    throw inputError(`${field}set`, `nests custom data more than ${MAX_JSON_DEPTH} levels deep`);
   return applied;
 }

@@ -121,6 +121,27 @@ describe.each(testDialects)('channel members through the stream-chat SDK (%s)', 
       );
     });
 
+    it('refuses dotted paths that would nest custom data deeper than any request may, changing nothing', async () => {
+      const channel = client.channel('messaging', 'agents');
+      const path = (levels: number) => Array.from({ length: levels }, () => 'a').join('.');
+      // One name a megabyte long would build an object too deep to store or even serialise.
+      await expectStreamError(
+        channel.updateMemberPartial({ set: { [path(200_000)]: 1 } } as never, { userId: 'cat' }),
+        { status: 400, code: 4 },
+      );
+      let deepValue: unknown = 1;
+      for (let i = 0; i < 50; i++) deepValue = { b: deepValue };
+      const error = await expectStreamError(
+        channel.updateMemberPartial({ set: { [path(60)]: deepValue } } as never, { userId: 'cat' }),
+        { status: 400, code: 4 },
+      );
+      expect(error.exception_fields).toHaveProperty('set');
+      expect((await membersOf(client, 'agents')).get('cat')!.a).toBeUndefined();
+      const fine = await channel.updateMemberPartial({ set: { [path(60)]: 1 } } as never, { userId: 'cat' });
+      expect(JSON.stringify((fine.channel_member as Member).a)).toMatch(/^(\{"a":){59}1\}+$/);
+      await channel.updateMemberPartial({ unset: ['a'] } as never, { userId: 'cat' });
+    });
+
     it('pins, unpins, archives and unarchives the channel for one member', async () => {
       const channel = client.channel('messaging', 'agents');
       const pinned = await channel.pin({ user_id: 'ben' });
