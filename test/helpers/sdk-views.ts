@@ -39,6 +39,16 @@ export interface MessageView {
   latestReactions: ReactionView[];
   deletedAt: string | undefined;
 }
+export interface MemberView {
+  userId: string;
+  channelRole: string;
+  custom: Json;
+  invited: boolean;
+  inviteAcceptedAt: string | undefined;
+  inviteRejectedAt: string | undefined;
+  pinnedAt: string | undefined;
+  archivedAt: string | undefined;
+}
 export interface StateView {
   channel: ChannelView;
   members: Array<{ userId: string; channelRole: string }>;
@@ -48,6 +58,12 @@ export interface TaskView {
   status: string;
   url: string | undefined;
 }
+
+/**
+ * Member fields chatport adds to Stream's ChannelMemberResponse (data-model.md): not custom data,
+ * though the SDK's type does not declare them.
+ */
+const CHATPORT_MEMBER_FIELDS = new Set(['hidden', 'hide_messages_before']);
 
 const time = (value: unknown) =>
   value === undefined ? undefined : new Date(value as string | Date).toISOString();
@@ -95,6 +111,18 @@ export function viewsOf(nested: boolean) {
     latestReactions: (m.latest_reactions as Json[]).map(reaction),
     deletedAt: time(m.deleted_at),
   });
+  const member = (m: Json): MemberView => ({
+    userId: m.user_id as string,
+    channelRole: m.channel_role as string,
+    custom: Object.fromEntries(
+      Object.entries(custom(m, 'ChannelMemberResponse')).filter(([key]) => !CHATPORT_MEMBER_FIELDS.has(key)),
+    ),
+    invited: m.invited as boolean,
+    inviteAcceptedAt: time(m.invite_accepted_at),
+    inviteRejectedAt: time(m.invite_rejected_at),
+    pinnedAt: time(m.pinned_at),
+    archivedAt: time(m.archived_at),
+  });
   const state = (s: Json): StateView => ({
     channel: channel(s.channel as Json),
     members: (s.members as Json[]).map((m) => ({
@@ -103,5 +131,5 @@ export function viewsOf(nested: boolean) {
     })),
     messages: (s.messages as Json[]).map(message),
   });
-  return { user, channel, reaction, message, state };
+  return { user, channel, reaction, message, member, state };
 }
