@@ -3,8 +3,9 @@ import { JsonObject, RawJson, object, toJsonText, type JsonModel } from './json-
 /**
  * The kinds of bad input the fuzz suite puts in every position of every route (path, query, JSON in
  * the query, headers, body), each as the few probes that have broken servers like this one: a NUL
- * character, JavaScript's built-in property names, lists past any bound, nesting past any stack,
- * numbers no column holds, and text that is not what its encoding claims.
+ * character, JavaScript's built-in property names, lists past any bound, nesting past any stack
+ * (brackets, or the dots of a partial update's field name), numbers no column holds, and text that is
+ * not what its encoding claims.
  */
 export type NastyKind =
   'nul' | 'prototypeName' | 'hugeList' | 'deepNesting' | 'extremeNumber' | 'oddEncoding';
@@ -31,6 +32,8 @@ const deepOr = (levels: number) =>
   new RawJson(`${'{"$or":['.repeat(levels)}{"id":"ann"}${']}'.repeat(levels)}`);
 const deepArray = (levels: number) => new RawJson(`${'['.repeat(levels)}1${']'.repeat(levels)}`);
 const deepObject = (levels: number) => new RawJson(`${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`);
+/** A dotted name a partial update would follow one level a dot, as deep as `levels`. */
+const dottedName = (levels: number) => new JsonObject([[Array(levels).fill('a').join('.'), 1]]);
 const hugeStrings = (count: number) =>
   new RawJson(`[${Array.from({ length: count }, (_, i) => `"u${i}"`).join(',')}]`);
 
@@ -48,7 +51,7 @@ export const NASTY_JSON: Record<NastyKind, JsonModel[]> = {
     ...PROTOTYPE_NAMES,
   ],
   hugeList: [hugeStrings(40_000), object({ $in: hugeStrings(40_000) })],
-  deepNesting: [deepOr(12), deepOr(1_500), deepArray(100_000), deepObject(150)],
+  deepNesting: [deepOr(12), deepOr(1_500), deepArray(100_000), dottedName(250_000), deepObject(150)],
   extremeNumber: [
     new RawJson('9223372036854775808'),
     1e300,

@@ -80,6 +80,7 @@ export function knownParamValue(route: RouteSpec, param: string, known: KnownRec
     case 'reaction':
       return known.reactionType;
     case 'users':
+    case 'member':
       return known.userId;
     case 'tasks':
     case 'export_channels':
@@ -89,11 +90,15 @@ export function knownParamValue(route: RouteSpec, param: string, known: KnownRec
   }
 }
 
-/** The query a route needs beyond its schema to reach its handler: a download link's signature. */
+/**
+ * The query a route needs beyond its schema to reach its handler: a download link's signature, and the
+ * acting user a server-side call names in the query (`PATCH .../member?user_id=`), without whom every
+ * probe of the body would stop at the missing user.
+ */
 export function knownQuery(route: RouteSpec, known: KnownRecords): Array<[string, string]> {
-  if (!route.path.includes('/downloads/')) return [];
-  return [
-    ['expires', known.download.expires],
-    ['signature', known.download.signature],
-  ];
+  const query: Array<[string, string]> = [];
+  if (route.query.some(({ name }) => name === 'user_id')) query.push(['user_id', known.userId]);
+  if (route.path.includes('/downloads/'))
+    query.push(['expires', known.download.expires], ['signature', known.download.signature]);
+  return query;
 }

@@ -90,9 +90,10 @@ const inQueryJson = (json: JsonModel): JsonModel[] => [
 export function systematicCases(route: RouteSpec, known: KnownRecords): FuzzRequest[] {
   const base = baselineRequest(route, known);
   const cases: FuzzRequest[] = [base];
+  // A probe of a parameter the baseline names (`user_id`) takes its place rather than repeating it.
   const withQuery = (...extra: Array<[UrlText, UrlText]>): FuzzRequest => ({
     ...base,
-    query: [...base.query, ...extra],
+    query: [...base.query.filter(([key]) => !extra.some(([name]) => name.text === key.text)), ...extra],
   });
   const withBody = (json: JsonModel, encoding: BodyEncoding = 'utf8'): FuzzRequest => ({
     ...base,
