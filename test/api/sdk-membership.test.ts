@@ -291,7 +291,7 @@ describe.each(testDialects)('the membership model through both SDKs (%s)', (dial
       expect(await codeOf(d, d.hide('messaging', 'nowhere', 'ann', false))).toBe(16);
     });
 
-    // The muted users' `channel_mutes` (users, exports, imports) belong to the channel-mutes work.
+    // A muted user's `channel_mutes` is held through both SDKs in channel-mutes.test.ts.
     it('mutes and unmutes channels for a user, with an expiry; queryChannels filters on muted', async () => {
       for (const id of ['quiet', 'loud'])
         await d.createChannel('messaging', id, {
