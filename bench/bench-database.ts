@@ -1,7 +1,7 @@
 /**
  * The benchmark's own database: a fresh SQLite file in a temporary data directory, or, when
  * DATABASE_URL names a PostgreSQL server, a fresh database on it, dropped afterwards. Also the
- * database's own JSON dump of a channel's message rows: the baseline of the export figures.
+ * database's own JSON dump of the rows a channel export carries: the baseline of the export figures.
  */
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import type { DialectName } from '../src/database/database.js';
+import { memberTable, messageTable, reactionTable, userTable } from '../src/modules/imports/import-tables.js';
 
 export interface BenchDatabase {
   dialect: DialectName;
@@ -75,23 +76,58 @@ function timeCommand(command: string, args: string[], outFile: string): Promise<
   });
 }
 
+/** The columns a dump carries of a table: those the importer writes, but the app's id. */
+function dumpColumns(table: { columns: Record<string, string> }): string {
+  return Object.keys(table.columns)
+    .filter((column) => column !== 'app_id')
+    .join(', ');
+}
+
 /**
- * The database's own JSON of a channel's message rows, written to a file, timed from start to exit:
- * `sqlite3 -json`, or PostgreSQL's `row_to_json` through `COPY ... TO STDOUT` in psql. Resolves with
- * milliseconds and the bytes written.
+ * The statements of a channel's dump: the rows a channel export carries (its members, its messages
+ * and their reactions, and with `users` the users its members are), each with every column it stores
+ * but the app's id. Both exports carry the same rows, v1 nesting reactions and users in each message.
  */
-export async function dumpChannelMessages(
+function dumpStatements(appId: number, cid: string, users: boolean): Array<{ table: string; sql: string }> {
+  const channel = `app_id = ${appId} and cid = '${cid.replaceAll("'", "''")}'`;
+  return [
+    { table: 'members', sql: `select ${dumpColumns(memberTable)} from members where ${channel}` },
+    {
+      table: 'messages',
+      sql: `select ${dumpColumns(messageTable)} from messages where ${channel} order by created_at, id`,
+    },
+    { table: 'reactions', sql: `select ${dumpColumns(reactionTable)} from reactions where ${channel}` },
+    ...(users
+      ? [
+          {
+            table: 'users',
+            sql:
+              `select ${dumpColumns(userTable)} from users where app_id = ${appId} ` +
+              `and id in (select user_id from members where ${channel})`,
+          },
+        ]
+      : []),
+  ];
+}
+
+/**
+ * The database's own JSON of the rows a channel export carries (dumpStatements), written to a file,
+ * timed from start to exit: `sqlite3 -json`, or PostgreSQL's `row_to_json` through
+ * `COPY ... TO STDOUT` in psql. Resolves with milliseconds and the bytes written.
+ */
+export async function dumpChannel(
   database: BenchDatabase,
   appId: number,
   cid: string,
+  { users = false }: { users?: boolean } = {},
 ): Promise<{ millis: number; syncMillis: number; bytes: number }> {
   const outFile = path.join(database.dataDir, 'dump.json');
-  const where = `app_id = ${appId} and cid = '${cid.replaceAll("'", "''")}' order by created_at, id`;
+  const statements = dumpStatements(appId, cid, users);
   const millis =
     database.dialect === 'sqlite'
       ? await timeCommand(
           'sqlite3',
-          ['-json', database.sqliteFile, `select * from messages where ${where}`],
+          ['-json', database.sqliteFile, statements.map((s) => `${s.sql};`).join('\n')],
           outFile,
         )
       : await timeCommand(
@@ -100,8 +136,10 @@ export async function dumpChannelMessages(
             database.url!,
             '-X',
             '-q',
-            '-c',
-            `copy (select row_to_json(m) from messages m where ${where}) to stdout`,
+            ...statements.flatMap((s) => [
+              '-c',
+              `copy (select row_to_json(${s.table}) from (${s.sql}) ${s.table}) to stdout`,
+            ]),
           ],
           outFile,
         );

@@ -31,6 +31,11 @@ export interface BenchOptions {
   repeat: number;
   /** Figure groups to run. Default all. */
   only: FigureGroup[];
+  /**
+   * Also seed a channel of ten times `messages` inside the database and export it once (figure 6):
+   * minutes, and gigabytes of disk. Default false.
+   */
+  huge: boolean;
   /** Keep the data directory (and PostgreSQL database) for inspection. Default false. */
   keep: boolean;
   /** Write bench/results/<time>-<dialect>.json. Default true. */
@@ -77,6 +82,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     .option('--api-messages <n>', 'messages sent through the API', count)
     .option('--repeat <n>', 'rounds of the export figures (medians are reported)', count)
     .option('--only <groups>', `figure groups to run: ${FIGURE_GROUPS.join(',')}`, groups)
+    .option('--huge', 'also export a channel of ten times --messages, seeded in the database', false)
     .option('--keep', 'keep the data directory and database', false)
     .option('--no-save', 'do not write a results file')
     .option('--cpu-prof <dir>', 'chatport processes write V8 CPU profiles (.cpuprofile) into this directory')
@@ -98,6 +104,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     apiMessages: size(o.apiMessages, 2000, 100),
     repeat: typeof o.repeat === 'number' ? o.repeat : quick ? 1 : 3,
     only: (o.only as FigureGroup[] | undefined) ?? [...FIGURE_GROUPS],
+    huge: o.huge === true,
     keep: o.keep === true,
     save: o.save !== false,
     cpuProf: typeof o.cpuProf === 'string' ? o.cpuProf : undefined,

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ROOT } from './processes.js';
 
-export type Unit = 'ms' | 'MB' | 'msg/s' | 'req/s';
+export type Unit = 'ms' | 'MB' | 'MB/s' | 'msg/s' | 'req/s';
 
 export interface Figure {
   /** Stable key, e.g. `export.v2.large`. */
