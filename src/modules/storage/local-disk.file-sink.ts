@@ -10,15 +10,6 @@ import { classifyLocalDiskError } from './local-disk.errors.js';
 export const WRITE_BUFFER_BYTES = 1024 * 1024;
 
 /**
- * Bytes stored between two flushes to the disk (fdatasync) started in the background while writing
- * goes on. Otherwise the kernel keeps a large export's pages dirty until the fsync that makes it
- * durable, and that fsync (or a checkpoint's, which the export waits for) writes them all while the
- * export stands still: a second or more for a gigabyte. Flushed as it goes, the disk writes while the
- * database encodes, and each fsync finds only the last few megabytes left.
- */
-export const FLUSH_EVERY_BYTES = 32 * 1024 * 1024;
-
-/**
  * A writable over an open file that hashes the content (SHA-256) as it passes, so the content's
  * ETag is known at commit without reading the file again, and fsyncs the file when the stream ends.
  * It never owns the file handle: the write that opened it closes it.
@@ -27,12 +18,6 @@ export class HashingFileSink extends Writable {
   private readonly hash: crypto.Hash;
   /** Where the next byte goes: the content's length so far. */
   private written: number;
-  /** Bytes stored since the last background flush started. */
-  private unflushed = 0;
-  /** The background flush under way, if any: one at a time. */
-  private flushing: Promise<void> | undefined;
-  /** A background flush that failed: the file may not hold what was written, so the write fails. */
-  private flushFailure: unknown;
 
   /**
    * `resume`: the file already holds `position` bytes of the content, which `hash` has been fed; the
@@ -41,7 +26,6 @@ export class HashingFileSink extends Writable {
   constructor(
     private readonly handle: FileHandle,
     resume: { position: number; hash: crypto.Hash } = { position: 0, hash: crypto.createHash('sha256') },
-    private readonly flushEveryBytes = FLUSH_EVERY_BYTES,
   ) {
     super({ highWaterMark: WRITE_BUFFER_BYTES });
     this.written = resume.position;
@@ -87,19 +71,13 @@ export class HashingFileSink extends Writable {
 
   override _final(callback: (error?: Error | null) => void): void {
     // Durable before commit renames it into place: after a crash the visible file is whole or absent.
-    Promise.resolve(this.flushing)
-      .then(() => {
-        if (this.flushFailure !== undefined) throw this.flushFailure;
-        return this.handle.sync();
-      })
-      .then(
-        () => callback(),
-        (error) => callback(classifyLocalDiskError(error) as Error),
-      );
+    this.handle.sync().then(
+      () => callback(),
+      (error) => callback(classifyLocalDiskError(error) as Error),
+    );
   }
 
   private async store(chunks: Buffer[]): Promise<void> {
-    if (this.flushFailure !== undefined) throw this.flushFailure;
     let size = 0;
     for (const chunk of chunks) {
       this.hash.update(chunk);
@@ -119,18 +97,5 @@ export class HashingFileSink extends Writable {
       }
     }
     this.written += size;
-    this.unflushed += size;
-    if (this.unflushed >= this.flushEveryBytes && !this.flushing) {
-      this.unflushed = 0;
-      this.flushing = this.handle.datasync().then(
-        () => {
-          this.flushing = undefined;
-        },
-        (error: unknown) => {
-          this.flushFailure ??= error;
-          this.flushing = undefined;
-        },
-      );
-    }
   }
 }
