@@ -10,7 +10,13 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import type { DialectName } from '../src/database/database.js';
-import { memberTable, messageTable, reactionTable, userTable } from '../src/modules/imports/import-tables.js';
+import {
+  channelMuteTable,
+  memberTable,
+  messageTable,
+  reactionTable,
+  userTable,
+} from '../src/modules/imports/import-tables.js';
 
 export interface BenchDatabase {
   dialect: DialectName;
@@ -84,14 +90,18 @@ function dumpColumns(table: { columns: Record<string, string> }): string {
 }
 
 /**
- * The statements of a channel's dump: the rows a channel export carries (its members, its messages
- * and their reactions, and with `users` the users its members are), each with every column it stores
- * but the app's id. Both exports carry the same rows, v1 nesting reactions and users in each message.
+ * The statements of a channel's dump: the rows a channel export carries (its members and their mutes
+ * of it, its messages and their reactions, and with `users` the users its members are), each with
+ * every column it stores but the app's id. Both exports carry the same rows, v1 nesting reactions and users in each message.
  */
 function dumpStatements(appId: number, cid: string, users: boolean): Array<{ table: string; sql: string }> {
   const channel = `app_id = ${appId} and cid = '${cid.replaceAll("'", "''")}'`;
   return [
     { table: 'members', sql: `select ${dumpColumns(memberTable)} from members where ${channel}` },
+    {
+      table: 'channel_mutes',
+      sql: `select ${dumpColumns(channelMuteTable)} from channel_mutes where ${channel}`,
+    },
     {
       table: 'messages',
       sql: `select ${dumpColumns(messageTable)} from messages where ${channel} order by created_at, id`,
