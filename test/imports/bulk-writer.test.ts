@@ -90,7 +90,7 @@ describe.each(testDialects)('bulk writer (%s)', (dialectName) => {
     expect(created).toMatchObject({ id: 'new', teams: '[]', banned: 0, created_at: 99 });
   });
 
-  it('carries any text unchanged: quotes, backslashes, braces, commas, NULL-like words, unicode', async () => {
+  it('carries any text unchanged: quotes, backslashes, tabs, line ends, braces, commas, NULL-like words, unicode', async () => {
     const awkward = [
       '"quoted"',
       'back\\slash',
@@ -101,18 +101,47 @@ describe.each(testDialects)('bulk writer (%s)', (dialectName) => {
       'ünïcödé ✓ 𝄞',
       "it's",
       'a\nb',
+      'tab\tand\r\ncarriage return',
+      '\\N',
+      '\\.',
+      'ends in a backslash\\',
+      '\\\\',
     ];
     await context.dialect.bulkWriteTransaction((_trx, writer) =>
       writer.upsert({
         table: 'users',
         columns: userColumns,
         key: ['app_id', 'id'],
-        rows: awkward.map((text, i) => user(`u${i}`, { custom: text, role: text })),
+        rows: awkward.map((text, i) => user(`u${String(i).padStart(2, '0')}`, { custom: text, role: text })),
       }),
     );
     const rows = await storedUsers();
     expect(rows.map((r) => r.custom)).toEqual(awkward);
     expect(rows.map((r) => r.role)).toEqual(awkward);
+  });
+
+  it('refuses text holding NUL on PostgreSQL, whose text cannot hold it, and writes nothing', async () => {
+    const written = context.dialect.bulkWriteTransaction(async (_trx, writer) => {
+      await writer.upsert({
+        table: 'users',
+        columns: userColumns,
+        key: ['app_id', 'id'],
+        rows: [user('first')],
+      });
+      await writer.upsert({
+        table: 'users',
+        columns: userColumns,
+        key: ['app_id', 'id'],
+        rows: [user('nul', { custom: 'a\u0000b' })],
+      });
+    });
+    if (dialectName === 'postgres') {
+      await expect(written).rejects.toThrow(/NUL/);
+      expect(await storedUsers()).toEqual([]);
+    } else {
+      await written;
+      expect((await storedUsers()).map((r) => r.custom)).toEqual(['{}', 'a\u0000b']);
+    }
   });
 
   it('writes thousands of rows in one call, more than one PostgreSQL statement holds', async () => {

@@ -1,14 +1,32 @@
 /**
- * PostgreSQL's bulk writer: a few thousand rows a statement, each column sent as one typed array and
- * turned back into rows by `unnest`, so a statement has as many parameters as columns however many
- * rows it carries (a multi-row VALUES list would hit the 65,535-parameter limit at a few thousand rows
- * and make the server parse every placeholder).
+ * PostgreSQL's bulk writer. Upserts go through `COPY ... FROM STDIN`, PostgreSQL's own loader: the rows
+ * are streamed as COPY text into a temporary staging table (no indexes, no WAL), then moved into the
+ * table by one `INSERT ... SELECT ... ON CONFLICT`, which COPY itself cannot do. Updates (a few
+ * hundred counter rows a batch) send each column as one typed array turned back into rows by
+ * `unnest`, one statement per few thousand rows.
+ *
+ * COPY needs the driver's own client, which Kysely does not lend out: the transaction runs on a
+ * client taken from the pool for it, wrapped as a pool of one for a Kysely instance of its own, so
+ * the query builder's statements and the COPY streams share the connection and the transaction.
  */
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  Kysely,
+  PostgresDialect,
+  sql,
+  type PostgresPool,
+  type PostgresPoolClient,
+  type RawBuilder,
+} from 'kysely';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import Cursor from 'pg-cursor';
 import type { Database } from '../database.types.js';
 import { columnValues, planBulkWrite, type BulkPlan, type BulkWriter } from './bulk-writer.js';
+import { copyText } from './postgres-copy-text.js';
 
-/** Rows a statement: large enough to amortise the round trip, small enough to keep messages modest. */
+/** Rows an update statement: large enough to amortise the round trip, small enough to keep messages modest. */
 const ROWS_PER_STATEMENT = 5000;
 
 function slices<T>(rows: readonly T[]): T[][] {
@@ -32,16 +50,48 @@ function unnestOf(
 
 const refs = (columns: readonly string[]) => sql.join(columns.map((c) => sql.ref(c)));
 
-/** Hands `work` a writer whose statements run on `trx` and that stops working once `work` settles. */
-export async function withPostgresBulkWriter<T>(
+/** Names come from chatport's own table specs, never from input; quoted all the same. */
+const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
+
+/**
+ * Runs `work` in a transaction on a connection of `pool` held for it, handing it a writer whose
+ * statements run in that transaction and that stops working once `work` settles.
+ */
+export async function withPostgresBulkTransaction<T>(
+  pool: pg.Pool,
+  work: (trx: Kysely<Database>, writer: BulkWriter) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  const lent = {
+    query: (...args: unknown[]) => (client as unknown as { query(...a: unknown[]): unknown }).query(...args),
+    release: () => {},
+  } as unknown as PostgresPoolClient;
+  const onePool: PostgresPool = { connect: async () => lent, end: async () => {} };
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: onePool, cursor: Cursor }) });
+  let failed = false;
+  try {
+    return await db.transaction().execute((trx) => withWriter(trx, client, work));
+  } catch (error) {
+    failed = true;
+    throw error;
+  } finally {
+    await db.destroy();
+    // After a failure the connection may be anywhere in the protocol (a COPY cut short): close it
+    // rather than hand it to the next user.
+    client.release(failed);
+  }
+}
+
+async function withWriter<T>(
   trx: Kysely<Database>,
+  client: pg.PoolClient,
   work: (trx: Kysely<Database>, writer: BulkWriter) => Promise<T>,
 ): Promise<T> {
   let open = true;
   const assertOpen = () => {
     if (!open) throw new Error('the bulk writer can only be used inside the write transaction that lent it');
   };
-  const writer = createPostgresBulkWriter(trx);
+  const writer = createPostgresBulkWriter(trx, client);
   try {
     return await work(trx, {
       async upsert(request) {
@@ -58,20 +108,41 @@ export async function withPostgresBulkWriter<T>(
   }
 }
 
-function createPostgresBulkWriter(trx: Kysely<Database>): BulkWriter {
+function createPostgresBulkWriter(trx: Kysely<Database>, client: pg.PoolClient): BulkWriter {
+  /** Staging tables made in this transaction, by table and columns; dropped at commit. */
+  const stages = new Map<string, string>();
+
+  async function stageFor(table: string, plan: BulkPlan): Promise<string> {
+    const signature = `${table}(${plan.columns.join(',')})`;
+    let stage = stages.get(signature);
+    if (stage === undefined) {
+      stage = `chatport_bulk_stage_${stages.size + 1}`;
+      // The columns and their types, without constraints or indexes.
+      await sql`create temporary table ${sql.table(stage)} on commit drop as
+        select ${refs(plan.columns)} from ${sql.table(table)} with no data`.execute(trx);
+      stages.set(signature, stage);
+    }
+    return stage;
+  }
+
   return {
     async upsert(request) {
       if (request.rows.length === 0) return;
       const plan = planBulkWrite(request);
+      const stage = await stageFor(request.table, plan);
+      const columns = plan.columns.map(quote).join(', ');
+      await pipeline(
+        Readable.from(copyText(request.rows, plan.columns)),
+        client.query(copyFrom(`copy ${quote(stage)} (${columns}) from stdin`)),
+      );
       const onConflict =
         plan.assigned.length === 0
           ? sql`do nothing`
           : sql`do update set ${sql.join(plan.assigned.map((c) => sql`${sql.ref(c)} = ${sql.ref(`excluded.${c}`)}`))}`;
-      for (const rows of slices(request.rows)) {
-        await sql`insert into ${sql.table(request.table)} (${refs(plan.columns)})
-          select * from ${unnestOf(plan, rows, plan.columns)}
-          on conflict (${refs(plan.key)}) ${onConflict}`.execute(trx);
-      }
+      await sql`insert into ${sql.table(request.table)} (${refs(plan.columns)})
+        select ${refs(plan.columns)} from ${sql.table(stage)}
+        on conflict (${refs(plan.key)}) ${onConflict}`.execute(trx);
+      await sql`truncate ${sql.table(stage)}`.execute(trx);
     },
     async update(request) {
       if (request.rows.length === 0) return;

@@ -4,7 +4,7 @@ import Cursor from 'pg-cursor';
 import type { Database } from '../database.types.js';
 import { driverErrorCode, type DatabaseDialect, type DatabaseErrorKind } from './dialect.js';
 import { withPostgresReadSession } from './postgres-read-session.js';
-import { withPostgresBulkWriter } from './postgres-bulk-writer.js';
+import { withPostgresBulkTransaction } from './postgres-bulk-writer.js';
 import { waitForReplica } from './postgres-replica.js';
 
 const INT8_OID = 20;
@@ -75,7 +75,7 @@ export function createPostgresDialect(
         if (readUrl) await waitForReplica(pool, own);
         return withPostgresReadSession(own, readPool, options, work);
       }),
-    bulkWriteTransaction: (work) => db.transaction().execute((trx) => withPostgresBulkWriter(trx, work)),
+    bulkWriteTransaction: (work) => withPostgresBulkTransaction(pool, work),
     close: async () => {
       await db.destroy();
       if (readDb !== db) await readDb.destroy();
