@@ -4,7 +4,8 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 
-export const FIGURE_GROUPS = ['exports', 's3', 'pickup', 'status', 'ingest', 'history'] as const;
+/** `import` is the importer's half of `ingest` alone. */
+export const FIGURE_GROUPS = ['exports', 's3', 'pickup', 'status', 'ingest', 'import', 'history'] as const;
 export type FigureGroup = (typeof FIGURE_GROUPS)[number];
 
 export interface BenchOptions {
@@ -42,6 +43,8 @@ export interface BenchOptions {
   save: boolean;
   /** Directory the chatport processes write V8 CPU profiles to (one per process and thread). */
   cpuProf: string | undefined;
+  /** Where the importer parses lines (ImportOptions.parser). Default auto. */
+  importParser: 'auto' | 'thread' | 'inline';
 }
 
 function count(value: string): number {
@@ -61,6 +64,12 @@ function groups(value: string): FigureGroup[] {
       throw new InvalidArgumentError(`must be some of ${FIGURE_GROUPS.join(', ')}`);
   }
   return list as FigureGroup[];
+}
+
+function parserMode(value: string): BenchOptions['importParser'] {
+  if (value !== 'auto' && value !== 'thread' && value !== 'inline')
+    throw new InvalidArgumentError('must be auto, thread or inline');
+  return value;
 }
 
 export function parseBenchOptions(argv: string[]): BenchOptions {
@@ -86,6 +95,7 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     .option('--keep', 'keep the data directory and database', false)
     .option('--no-save', 'do not write a results file')
     .option('--cpu-prof <dir>', 'chatport processes write V8 CPU profiles (.cpuprofile) into this directory')
+    .option('--import-parser <where>', 'where the importer parses lines: auto, thread or inline', parserMode)
     .parse(argv);
   const o = program.opts<Partial<Record<string, unknown>>>();
   const quick = o.quick === true;
@@ -108,5 +118,6 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     keep: o.keep === true,
     save: o.save !== false,
     cpuProf: typeof o.cpuProf === 'string' ? o.cpuProf : undefined,
+    importParser: (o.importParser as BenchOptions['importParser'] | undefined) ?? 'auto',
   };
 }

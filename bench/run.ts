@@ -16,6 +16,7 @@ import { parseBenchOptions } from './bench-options.js';
 import { exportFigures, exportOnFreshWorker, pickupFigures, type BenchRun } from './export-figures.js';
 import { historyFigures } from './history-figures.js';
 import { hugeFigures } from './huge-figures.js';
+import { importFigures } from './import-figures.js';
 import { ingestFigures } from './ingest-figures.js';
 import { profileChildrenInto, startServer, startWorker, type Child } from './processes.js';
 import { describeMachine, markdownTable, saveResults, textTable, type Figure } from './report.js';
@@ -131,9 +132,13 @@ try {
     completedTask ??= await exportOnce(run, run.channels.tiny.cid, false);
     figures.push(...(await statusFigures(run, server.url, completedTask)));
   }
-  if (options.only.includes('ingest')) {
+  if (options.only.includes('ingest') || options.only.includes('import')) {
     importInput ??= await exportOnce(run, run.channels.medium.cid, true);
-    figures.push(...(await ingestFigures(run, server.url, importInput)));
+    figures.push(
+      ...(options.only.includes('ingest')
+        ? await ingestFigures(run, server.url, importInput)
+        : await importFigures(run, importInput)),
+    );
   }
   if (options.only.includes('history')) figures.push(...(await historyFigures(run)));
   if (options.huge) {

@@ -68,6 +68,19 @@ function writeAtomically(file, contents) {
   fs.renameSync(temporary, file);
 }
 
+/**
+ * The CLI, and the importer's parser thread as an entry of its own: its modules then form a chunk
+ * without the HTTP stack, the database drivers or Kysely, which is what a parser thread loads
+ * (src/modules/imports/import-parser-thread.ts loads the chunk it finds itself in).
+ */
+const PARSER_THREAD = 'src/modules/imports/import-parser-thread.ts';
+
+function entryPoints(root) {
+  const entries = { chatport: 'src/cli.ts' };
+  if (fs.existsSync(path.join(root, PARSER_THREAD))) entries['import-parser-thread'] = PARSER_THREAD;
+  return entries;
+}
+
 /** The build under way in this process, if any. */
 let building = Promise.resolve();
 
@@ -89,7 +102,7 @@ async function compile(root) {
   const startedAt = Date.now();
   const result = await esbuild.build({
     absWorkingDir: root,
-    entryPoints: { chatport: 'src/cli.ts' },
+    entryPoints: entryPoints(root),
     outdir: dist,
     chunkNames: 'chunks/[name]-[hash]',
     bundle: true,

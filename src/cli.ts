@@ -1,7 +1,8 @@
 import { Command } from 'commander';
 import { loadConfig } from './config.js';
 import { createApp } from './modules/apps/apps.usecases.js';
-import { parseBatchSize, runImportCommand } from './modules/imports/import-command.js';
+import { parseBatchSize, parseParserMode, runImportCommand } from './modules/imports/import-command.js';
+import type { ParserMode } from './modules/imports/imports.usecases.js';
 import { closeContext, createContext, ensureStartupApp, startServer, startTaskWorker } from './runtime.js';
 
 function onShutdown(close: () => Promise<void>): void {
@@ -90,7 +91,13 @@ export async function main(argv: string[]): Promise<void> {
       'lines held in memory and written at a time (default 5000); the import is one transaction',
       parseBatchSize,
     )
-    .action(async (file: string, options: { apiKey: string; batchSize?: number }) => {
+    .option(
+      '--parser <where>',
+      'where lines are parsed: auto (a thread of its own once the file is longer than a batch), ' +
+        'thread, or inline (default auto)',
+      parseParserMode,
+    )
+    .action(async (file: string, options: { apiKey: string; batchSize?: number; parser?: ParserMode }) => {
       const context = await createContext(loadConfig({ ...process.env, CHATPORT_LOG_LEVEL: 'warn' }));
       try {
         process.exitCode = await runImportCommand(context, { file, ...options });

@@ -50,6 +50,33 @@ describe.each(testDialects)('chatport import (%s)', (dialect) => {
     expect(stored.messages.find((m) => m.id === 'm1')).toMatchObject({ reply_count: 2 });
   });
 
+  it('parses on a thread of its own from the compiled bundle, and names a bad line from there', async () => {
+    const other = await createApp({ db: t.context.db, clock: t.context.clock, name: 'cli-thread' });
+    const args = ['import', SMALL_V2_FILE, '--api-key', other.api_key, '--batch-size', '4'];
+    const run = await chatport(t.env, [...args, '--parser', 'thread']);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toMatch(
+      /^chatport: imported 3 users, 2 channels, 4 members, 2 channel mutes, 6 messages, 4 reactions in /,
+    );
+    // The same rows as the import of the first test, parsed on the importer's own thread.
+    const rows = async (id: number) =>
+      Object.values(await snapshot(t.context.db, id)).map((table) =>
+        (table as Array<Record<string, unknown>>).map((row) => ({ ...row, app_id: 0, change_mark: 0 })),
+      );
+    expect(await rows(other.id)).toEqual(await rows(appId));
+    const lines = fs.readFileSync(SMALL_V2_FILE, 'utf8') + 'not json\n';
+    const bad = await chatport(
+      t.env,
+      ['import', '-', '--api-key', other.api_key, '--parser', 'thread'],
+      lines,
+    );
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^chatport: import failed: line 22: is not valid JSON/);
+    const wrong = await chatport(t.env, [...args, '--parser', 'elsewhere']);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/must be one of auto, thread, inline/);
+  });
+
   it('reads standard input with -, and exits 1 naming the bad line', async () => {
     const lines =
       fs.readFileSync(SMALL_V2_FILE, 'utf8') + '{"type":"member","data":{"channel_type":"messaging"}}\n';

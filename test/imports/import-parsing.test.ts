@@ -1,6 +1,12 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { readLineChunks, type ImportInput } from '../../src/modules/imports/import-line-reader.js';
+import { copyText } from '../../src/database/dialects/postgres-copy-text.js';
+import {
+  LineSplitter,
+  readLineChunks,
+  type ImportInput,
+} from '../../src/modules/imports/import-line-reader.js';
+import { ImportParser, type ParsedBatch } from '../../src/modules/imports/import-parser.js';
 import { parseImportLine, type MessageRecord } from '../../src/modules/imports/import-records.js';
 
 async function linesOf(input: ImportInput): Promise<string[]> {
@@ -27,6 +33,18 @@ describe('reading lines', () => {
     }
     expect(await linesOf(generated())).toEqual(['one', 'two', 'three', 'four']);
     expect(await linesOf(['x', 'y'])).toEqual(['x', 'y']);
+  });
+
+  it('resumes from a snapshot of its state taken between any two chunks, as on another thread', () => {
+    const bytes = Buffer.from('\ufeff{"a":"ünï"}\r\n\n{"b":"𝄞"}\n{"c":3}');
+    const expected = ['{"a":"ünï"}', '', '{"b":"𝄞"}', '{"c":3}'];
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      const first = new LineSplitter({ itemsAreWholeLines: false });
+      const lines = first.push(bytes.subarray(0, cut));
+      const second = new LineSplitter(structuredClone(first.snapshot()));
+      lines.push(...second.push(bytes.subarray(cut)), ...second.end());
+      expect(lines, `cut at ${cut}`).toEqual(expected);
+    }
   });
 
   it('tells how much input it has read', async () => {
@@ -126,5 +144,56 @@ describe('reading an import line', () => {
     expect(member({})).toMatchObject({ cid: 't:c', channel_role: 'channel_member' });
     expect(member({ is_moderator: true })).toMatchObject({ channel_role: 'channel_moderator' });
     expect(member({ channel_role: 'owner', is_moderator: true })).toMatchObject({ channel_role: 'owner' });
+  });
+});
+
+describe('the parser handed to another thread halfway', () => {
+  const entry = (type: string, data: object) => `${JSON.stringify({ type, data })}\n`;
+  const text =
+    entry('user', { id: 'ann' }) +
+    entry('channel', { type: 'messaging', id: 'c', created_by: 'ann' }) +
+    Array.from({ length: 40 }, (_, i) =>
+      entry('message', { id: `m${i}`, cid: 'messaging:c', user: i % 3 ? 'ann' : 'ben', text: `t${i}` }),
+    ).join('') +
+    entry('reaction', { message_id: 'm3', user_id: 'ann', type: 'like' }) +
+    entry('reaction', { message_id: 'elsewhere', user_id: 'ann', type: 'like' });
+  const summary = (batches: ParsedBatch[]) =>
+    batches.map((b) => ({
+      lines: b.lines,
+      last: b.last,
+      messages: [...b.batch.messages.keys()],
+      pendingUsers: [...b.pending.users.entries()],
+      pendingMessages: [...b.pending.messages.entries()],
+    }));
+
+  it('gives the same batches and pending references as a parser that never moved', () => {
+    const bytes = Buffer.from(text);
+    const options = { appId: 1, batchSize: 7, itemsAreWholeLines: false };
+    const whole = new ImportParser(options);
+    const expected = [...whole.push(bytes), ...whole.end()];
+    expect(expected.at(-1)).toMatchObject({ last: true, lines: 44 });
+    // Ben and the message "elsewhere" are defined by no line: they wait for the database.
+    expect(new Set(expected.flatMap((b) => [...b.pending.users.keys()]))).toEqual(new Set(['ben']));
+    expect(expected.flatMap((b) => [...b.pending.messages.keys()])).toEqual(['elsewhere']);
+    for (const cut of [1, 100, 333, 1000, bytes.length - 5]) {
+      const first = new ImportParser(options);
+      const batches = first.push(bytes.subarray(0, cut));
+      const moved = new ImportParser(structuredClone(first.snapshot()));
+      batches.push(...moved.push(bytes.subarray(cut)), ...moved.end());
+      expect(summary(batches), `cut at ${cut}`).toEqual(summary(expected));
+    }
+  });
+});
+
+describe('COPY text for PostgreSQL', () => {
+  it('escapes backslashes, tabs and line ends, writes NULL as \\N and refuses NUL', () => {
+    const rows = [
+      { a: 'plain', b: 1, c: null },
+      { a: 'tab\there\nnew\rline \\N \\. back\\slash', b: -2, c: '\\N' },
+    ];
+    expect([...copyText(rows, ['a', 'b', 'c'])].join('')).toBe(
+      'plain\t1\t\\N\n' + 'tab\\there\\nnew\\rline \\\\N \\\\. back\\\\slash\t-2\t\\\\N\n',
+    );
+    expect(() => [...copyText([{ a: 'a\u0000b' }], ['a'])]).toThrow(/NUL/);
   });
 });

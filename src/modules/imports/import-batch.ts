@@ -60,6 +60,11 @@ export class ImportBatch {
   firstLine = 0;
   lastLine = 0;
 
+  /** The batch whose fields `state` holds: a batch that crossed from another thread as plain data. */
+  static from(state: ImportBatchState): ImportBatch {
+    return Object.assign(new ImportBatch(), state);
+  }
+
   add(record: ImportRecord): void {
     switch (record.kind) {
       case 'user':
@@ -87,6 +92,13 @@ export class ImportBatch {
     this.size++;
   }
 }
+
+/** A batch as plain data, as it crosses between threads (structured clone keeps Maps and Sets). */
+export type ImportBatchState = {
+  [
+    K in keyof ImportBatch as ImportBatch[K] extends (...args: never[]) => unknown ? never : K
+  ]: ImportBatch[K];
+};
 
 /** The rows of a batch's records, for the bulk writer. */
 export function rowsOf<R extends { row: unknown }>(records: Map<string, R>): Array<R['row']> {

@@ -8,7 +8,7 @@ import { InvalidArgumentError } from 'commander';
 import type { Context } from '../../context.js';
 import { findAppByKey } from '../apps/apps.repository.js';
 import type { ImportCounts } from './import-batch.js';
-import { importLines, type ImportProgress } from './imports.usecases.js';
+import { importLines, type ImportProgress, type ParserMode } from './imports.usecases.js';
 
 const PLAIN_PROGRESS_EVERY_MS = 5000;
 
@@ -17,6 +17,8 @@ export interface ImportCommandOptions {
   file: string;
   apiKey: string;
   batchSize?: number;
+  /** Where lines are parsed (imports.usecases.ts ImportOptions.parser). Default auto. */
+  parser?: ParserMode;
   /** Where progress goes; a TTY gets a bar. Default process.stderr. */
   progressStream?: NodeJS.WriteStream;
 }
@@ -33,6 +35,15 @@ export function parseBatchSize(value: string): number {
   if (!Number.isInteger(size) || size < 1)
     throw new InvalidArgumentError('must be a whole number of lines, at least 1');
   return size;
+}
+
+const PARSER_MODES: readonly ParserMode[] = ['auto', 'thread', 'inline'];
+
+/** `--parser`: auto, thread or inline. */
+export function parseParserMode(value: string): ParserMode {
+  if (!(PARSER_MODES as readonly string[]).includes(value))
+    throw new InvalidArgumentError(`must be one of ${PARSER_MODES.join(', ')}`);
+  return value as ParserMode;
 }
 
 /** Runs the import and reports it; resolves to the process exit code. */
@@ -84,6 +95,7 @@ export async function runImportCommand(context: Context, options: ImportCommandO
       appId: app.id,
       input: fromStdin ? process.stdin : fs.createReadStream(options.file),
       batchSize: options.batchSize,
+      parser: options.parser,
       onProgress,
     });
     bar?.stop();

@@ -9,7 +9,7 @@
  * API requests may write the same rows meanwhile (PostgreSQL). Every row recounted here is locked
  * before its recount starts, so the recount sees each API writer that held it before, and those after
  * it wait for the commit: rows the import wrote are locked by the write, and stored rows the lines
- * name are locked when the references are resolved (import-references.ts).
+ * name are locked when the references are resolved (import-stored-references.ts).
  */
 import type { Kysely } from 'kysely';
 import type { BulkWriter } from '../../database/dialects/bulk-writer.js';

@@ -19,8 +19,8 @@ import { channelShape, memberShape } from '../channels/channels.shape.js';
 import { V2_LINE_TYPES, type V2LineType } from '../exports/export-lines.js';
 import { renderHtml } from '../messages/messages.models.js';
 import { messageShape } from '../messages/messages.shape.js';
-import { reactionShape } from '../reactions/reactions.shape.js';
-import { REACTION_TYPE_PATTERN } from '../reactions/reactions.usecases.js';
+// Only modules without a database: the parser thread loads this file (import-parser-thread.ts).
+import { REACTION_TYPE_PATTERN, reactionShape } from '../reactions/reactions.shape.js';
 import { userFieldsFromInput } from '../users/users.models.js';
 import {
   channelRef,

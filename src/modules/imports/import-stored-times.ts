@@ -37,6 +37,28 @@ function lookupValues<R extends TimedRecord>(records: Map<string, R>, part: (rec
   return [...new Set(Array.from(records.values(), part))];
 }
 
+/**
+ * Gives the lines without `created_at` the time of the import (the parser leaves it out: it may run on
+ * another thread, away from the importer's clock); `updated_at`, and a deleted message's `deleted_at`,
+ * follow it when the line has none either.
+ */
+export function stampImportTime(batch: ImportBatch, now: () => number): void {
+  const stamp = (record: TimedRecord) => {
+    if (!record.createdAtMissing) return;
+    record.row.created_at = now();
+    if (record.updatedAtMissing) record.row.updated_at = record.row.created_at;
+  };
+  for (const record of batch.users.values()) stamp(record);
+  for (const record of batch.channels.values()) stamp(record);
+  for (const record of batch.members.values()) stamp(record);
+  for (const record of batch.channelMutes.values()) stamp(record);
+  for (const record of batch.messages.values()) {
+    stamp(record);
+    if (record.deletedAtFollowsUpdate) record.row.deleted_at = record.row.updated_at;
+  }
+  for (const record of batch.reactions.values()) stamp(record);
+}
+
 export async function adoptStoredCreationTimes(
   db: Kysely<Database>,
   appId: number,

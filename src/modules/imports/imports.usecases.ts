@@ -20,10 +20,12 @@ import {
   type ImportCounts,
 } from './import-batch.js';
 import { prepareImportCounters, refreshImportCounters } from './import-counters.js';
-import { readLineChunks, type ImportInput } from './import-line-reader.js';
-import { parseImportLine } from './import-records.js';
-import { ImportReferences } from './import-references.js';
-import { adoptStoredCreationTimes } from './import-stored-times.js';
+import type { ImportInput } from './import-line-reader.js';
+import type { LineFailure } from './import-parser.js';
+import { parseInput, type ParserMode } from './import-parser-thread.js';
+import type { PendingReferences } from './import-references.js';
+import { StoredReferences } from './import-stored-references.js';
+import { adoptStoredCreationTimes, stampImportTime } from './import-stored-times.js';
 import {
   channelMuteTable,
   channelTable,
@@ -36,6 +38,7 @@ import { ImportLineError } from './imports.errors.js';
 
 export type { ImportCounts } from './import-batch.js';
 export type { ImportInput } from './import-line-reader.js';
+export type { ParserMode } from './import-parser-thread.js';
 
 /** Lines held in memory and written at a time when the caller does not say. */
 export const DEFAULT_BATCH_SIZE = 5_000;
@@ -47,6 +50,8 @@ export interface ImportProgress {
   bytesRead: number;
   /** Lines written, by type. */
   counts: ImportCounts;
+  /** Where the lines just written were parsed: on the importer's thread, or on a thread of their own. */
+  parsedOn: 'inline' | 'thread';
 }
 
 export interface ImportOptions {
@@ -62,12 +67,14 @@ export interface ImportOptions {
    * The whole import is one transaction, so it stores everything or nothing.
    */
   batchSize?: number;
+  /**
+   * Where lines are read and checked (import-parser-thread.ts): default `auto`, on a thread of their
+   * own beside the writing once the input is longer than a batch; `thread` from the first line;
+   * `inline` never on another thread.
+   */
+  parser?: ParserMode;
   /** Called after each written batch, inside the import's transaction: it must not wait on the database. */
   onProgress?: (progress: ImportProgress) => void;
-}
-
-function isBlank(line: string): boolean {
-  return line.length === 0 || (line.charCodeAt(0) <= 32 && line.trim() === '');
 }
 
 /**
@@ -100,45 +107,38 @@ async function importInTransaction(
   const { clock, appId, input, onProgress } = options;
   const rowLocks = options.dialect.rowLocks;
   const now = () => clock.nowMicros();
-  const references = new ImportReferences();
+  const stored = new StoredReferences();
   // Into an app without messages, a line can only replace a row an earlier line of the import wrote.
   const appHadMessages = await hasMessages(trx, appId);
   const totals = emptyCounts();
-  let batch = new ImportBatch();
-  let lineNumber = 0;
   let bytesRead = 0;
 
-  const write = async () => {
+  const batches = parseInput(input, {
+    appId,
+    batchSize,
+    mode: options.parser ?? 'auto',
+    onRead: (size) => (bytesRead += size),
+  });
+  for await (const parsed of batches) {
+    const batch = ImportBatch.from(parsed.batch);
+    if (parsed.failure) throw await earlierFailure(trx, appId, stored, parsed.pending, parsed.failure);
     if (batch.size > 0) {
+      for (const id of batch.messages.keys()) {
+        if (appHadMessages || stored.hasMessage(id)) batch.maybeStoredMessages.add(id);
+      }
+      stampImportTime(batch, now);
       writing(batch);
-      await writeBatch(trx, writer, appId, batch, references, rowLocks);
+      await writeBatch(trx, writer, appId, batch, stored, parsed.pending, rowLocks);
       writing(undefined);
       addCounts(totals, batch.counts);
-      references.endBatch();
-      batch = new ImportBatch();
     }
-    onProgress?.({ lines: lineNumber, bytesRead, counts: { ...totals } });
-  };
-
-  for await (const lines of readLineChunks(input, (size) => (bytesRead += size))) {
-    for (const text of lines) {
-      lineNumber++;
-      if (isBlank(text)) continue;
-      try {
-        const record = parseImportLine(text, lineNumber, appId, now);
-        if (record.kind === 'message' && (appHadMessages || references.mayBeStored(record.row.id))) {
-          batch.maybeStoredMessages.add(record.row.id);
-        }
-        references.take(record);
-        batch.add(record);
-      } catch (error) {
-        if (!(error instanceof ImportLineError)) throw error;
-        throw await earlierFailure(trx, appId, references, error);
-      }
-      if (batch.size >= batchSize) await write();
-    }
+    onProgress?.({
+      lines: parsed.lines,
+      bytesRead,
+      counts: { ...totals },
+      parsedOn: parsed.onThread ? 'thread' : 'inline',
+    });
   }
-  await write();
   return totals;
 }
 
@@ -158,10 +158,11 @@ async function writeBatch(
   writer: BulkWriter,
   appId: number,
   batch: ImportBatch,
-  references: ImportReferences,
+  stored: StoredReferences,
+  pending: PendingReferences,
   rowLocks: boolean,
 ): Promise<void> {
-  await references.resolve(trx, appId, rowLocks);
+  await stored.resolve(trx, appId, pending, rowLocks);
   await adoptStoredCreationTimes(trx, appId, batch);
   const counterTargets = await prepareImportCounters(trx, appId, batch, rowLocks);
   for (const { keep, rows } of rowsByKept(batch.users)) {
@@ -184,15 +185,16 @@ async function writeBatch(
 async function earlierFailure(
   trx: Kysely<Database>,
   appId: number,
-  references: ImportReferences,
-  failure: ImportLineError,
+  stored: StoredReferences,
+  pending: PendingReferences,
+  failure: LineFailure,
 ): Promise<ImportLineError> {
   try {
-    await references.resolve(trx, appId, false);
+    await stored.resolve(trx, appId, pending, false);
   } catch (earlier) {
     if (earlier instanceof ImportLineError && earlier.line < failure.line) return earlier;
   }
-  return failure;
+  return new ImportLineError(failure.line, failure.field, failure.reason);
 }
 
 /** Line errors name their line already; a failure while writing names the lines being written. */

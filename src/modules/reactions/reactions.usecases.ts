@@ -9,7 +9,7 @@ import type { Clock } from '../../lib/time.js';
 import { findMessage, lockMessage } from '../messages/messages.repository.js';
 import { userIdOf } from '../messages/messages.models.js';
 import { assertUsersExist } from '../users/users.usecases.js';
-import { reactionShape } from './reactions.shape.js';
+import { REACTION_TYPE_PATTERN, reactionShape } from './reactions.shape.js';
 import {
   deleteReactionsOfUserOn,
   findReaction,
@@ -26,9 +26,6 @@ interface Deps {
 
 /** Scores are stored as 32-bit integers on both databases. */
 const MAX_SCORE = 2_147_483_647;
-
-/** Not `__proto__`: a type is a key of `reaction_counts`, where JavaScript would drop that one. */
-export const REACTION_TYPE_PATTERN = /^(?!__proto__$)[\w@.:+-]{1,64}$/;
 
 async function liveMessage(db: Kysely<Database>, appId: number, id: string): Promise<MessageRow> {
   const message = await findMessage(db, appId, id);
