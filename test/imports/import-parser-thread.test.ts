@@ -102,6 +102,7 @@ describe.each(testDialects)('parsing on a thread of its own (%s)', (dialect) => 
       users: 20,
       channels: 4,
       members: 20,
+      channel_mutes: 0,
       messages: 2001,
       reactions: 500,
     });
