@@ -43,8 +43,8 @@ export interface BenchOptions {
   save: boolean;
   /** Directory the chatport processes write V8 CPU profiles to (one per process and thread). */
   cpuProf: string | undefined;
-  /** Where the importer parses lines (ImportOptions.parser). Default auto. */
-  importParser: 'auto' | 'thread' | 'inline';
+  /** Where the importer parses lines (ImportOptions.parser). Default: the importer's own. */
+  importParser: 'auto' | 'thread' | 'inline' | undefined;
 }
 
 function count(value: string): number {
@@ -66,7 +66,7 @@ function groups(value: string): FigureGroup[] {
   return list as FigureGroup[];
 }
 
-function parserMode(value: string): BenchOptions['importParser'] {
+function parserMode(value: string): NonNullable<BenchOptions['importParser']> {
   if (value !== 'auto' && value !== 'thread' && value !== 'inline')
     throw new InvalidArgumentError('must be auto, thread or inline');
   return value;
@@ -118,6 +118,6 @@ export function parseBenchOptions(argv: string[]): BenchOptions {
     keep: o.keep === true,
     save: o.save !== false,
     cpuProf: typeof o.cpuProf === 'string' ? o.cpuProf : undefined,
-    importParser: (o.importParser as BenchOptions['importParser'] | undefined) ?? 'auto',
+    importParser: o.importParser as BenchOptions['importParser'],
   };
 }

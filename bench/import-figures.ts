@@ -145,7 +145,7 @@ export async function importFigures(bench: BenchRun, exportTaskId: string): Prom
     readyRows(bench, await newAppId(bench, 'native-loader'), counts.messages),
   );
   bench.log(
-    `  import (parser ${bench.options.importParser}): ${counts.messages} messages, ${counts.reactions} reactions, ${counts.users} users in ` +
+    `  import (parser ${bench.options.importParser ?? 'default'}): ${counts.messages} messages, ${counts.reactions} reactions, ${counts.users} users in ` +
       `${importSeconds.toFixed(1)} s: ${rate.toFixed(0)} msg/s; bulk writer alone ${floorRate.toFixed(0)} ` +
       `rows/s; native loader ${nativeRate.toFixed(0)} rows/s`,
   );

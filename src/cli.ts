@@ -94,7 +94,7 @@ export async function main(argv: string[]): Promise<void> {
     .option(
       '--parser <where>',
       'where lines are parsed: auto (a thread of its own once the file is longer than a batch), ' +
-        'thread, or inline (default auto)',
+        'thread, or inline (default auto on PostgreSQL, inline on SQLite)',
       parseParserMode,
     )
     .action(async (file: string, options: { apiKey: string; batchSize?: number; parser?: ParserMode }) => {

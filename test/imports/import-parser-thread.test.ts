@@ -132,6 +132,7 @@ describe.each(testDialects)('parsing on a thread of its own (%s)', (dialect) => 
       appId: autoApp,
       input: Readable.from(slowly()),
       batchSize: 200,
+      parser: 'auto',
       onProgress: (p) => parsedOn.push(p.parsedOn),
     });
     expect(parsedOn[0]).toBe('inline');

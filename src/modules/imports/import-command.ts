@@ -17,7 +17,7 @@ export interface ImportCommandOptions {
   file: string;
   apiKey: string;
   batchSize?: number;
-  /** Where lines are parsed (imports.usecases.ts ImportOptions.parser). Default auto. */
+  /** Where lines are parsed (ImportOptions.parser). Default auto on PostgreSQL, inline on SQLite. */
   parser?: ParserMode;
   /** Where progress goes; a TTY gets a bar. Default process.stderr. */
   progressStream?: NodeJS.WriteStream;
