@@ -49,6 +49,15 @@ export interface DatabaseDialect {
    * a write transaction already excludes every other writer, so the rows it reads cannot change under it.
    */
   readonly rowLocks: boolean;
+  /**
+   * A handle for writes of values derived from committed rows (a channel's last_message_at), whose
+   * commits need not wait for the disk. PostgreSQL: connections of their own with
+   * `synchronous_commit = off`: a commit is visible to every reader at once and reaches the disk
+   * within about three `wal_writer_delay` (600 ms by default), so only a crash of the database
+   * server in that window can lose it, and whatever derives the value again puts it right. SQLite:
+   * `db` (a WAL commit with synchronous=NORMAL waits for no disk anyway).
+   */
+  readonly derivedWritesDb: Kysely<Database>;
   /** Tells what a driver's error means to a client, by its code; undefined for every other error. */
   classifyError(error: unknown): DatabaseErrorKind | undefined;
   /** Column type of an auto-incrementing integer primary key, for migrations. */

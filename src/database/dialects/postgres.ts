@@ -9,6 +9,9 @@ import { waitForReplica } from './postgres-replica.js';
 
 const INT8_OID = 20;
 
+/** Connections of the pool behind derivedWritesDb. */
+const DERIVED_WRITES_POOL_SIZE = 2;
+
 /** PostgreSQL's SQLSTATE codes, by what they mean to a client. */
 const ERROR_KINDS: Readonly<Record<string, DatabaseErrorKind>> = {
   '23505': 'conflict', // unique_violation
@@ -25,8 +28,11 @@ function classifyPostgresError(error: unknown): DatabaseErrorKind | undefined {
   return code !== undefined && Object.hasOwn(ERROR_KINDS, code) ? ERROR_KINDS[code] : undefined;
 }
 
-/** A pool whose BIGINT columns come back as numbers: every stored value fits in 2^53. */
-function createPool(connectionString: string, poolSize: number): pg.Pool {
+/**
+ * A pool whose BIGINT columns come back as numbers: every stored value fits in 2^53. `setUp`, when
+ * given, runs on every new connection before anything else does (the driver queues it first).
+ */
+function createPool(connectionString: string, poolSize: number, setUp?: string): pg.Pool {
   const pool = new pg.Pool({
     connectionString,
     max: poolSize,
@@ -39,6 +45,8 @@ function createPool(connectionString: string, poolSize: number): pg.Pool {
   });
   // An idle client that loses its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
+  // Should it fail, the connection keeps the server's settings: slower, perhaps, never less safe.
+  if (setUp) pool.on('connect', (client) => void client.query(setUp).catch(() => {}));
   return pool;
 }
 
@@ -51,7 +59,8 @@ export interface PostgresOptions {
 
 /**
  * PostgreSQL through one pool, and a second pool for read sessions when a replica is given: exports
- * then read there, after waiting for it to catch up with the primary (postgres-replica.ts).
+ * then read there, after waiting for it to catch up with the primary (postgres-replica.ts). Derived
+ * writes (derivedWritesDb) have a pool of DERIVED_WRITES_POOL_SIZE connections of their own.
  */
 export function createPostgresDialect(
   connectionString: string,
@@ -59,6 +68,12 @@ export function createPostgresDialect(
 ): DatabaseDialect {
   const pool = createPool(connectionString, poolSize);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool, cursor: Cursor }) });
+  // Derived values are written by short single statements: a few connections serve every channel.
+  const derivedWritesDb = new Kysely<Database>({
+    dialect: new PostgresDialect({
+      pool: createPool(connectionString, DERIVED_WRITES_POOL_SIZE, 'set synchronous_commit = off'),
+    }),
+  });
   const readPool = readUrl ? createPool(readUrl, poolSize) : pool;
   const readDb = readUrl
     ? new Kysely<Database>({ dialect: new PostgresDialect({ pool: readPool, cursor: Cursor }) })
@@ -67,6 +82,7 @@ export function createPostgresDialect(
     name: 'postgres',
     db,
     rowLocks: true,
+    derivedWritesDb,
     serialType: 'serial',
     classifyError: classifyPostgresError,
     writeTransaction: (work) => db.transaction().execute(work),
@@ -78,6 +94,7 @@ export function createPostgresDialect(
     bulkWriteTransaction: (work) => withPostgresBulkTransaction(pool, work),
     close: async () => {
       await db.destroy();
+      await derivedWritesDb.destroy();
       if (readDb !== db) await readDb.destroy();
     },
   };

@@ -110,6 +110,7 @@ export function createSqliteDialect(filename: string): DatabaseDialect {
     name: 'sqlite',
     db,
     rowLocks: false,
+    derivedWritesDb: db,
     serialType: 'integer',
     classifyError: classifySqliteError,
     async writeTransaction(work) {

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
 import type { DatabaseDialect } from '../../database/database.js';
 import type { Database, MessageRow, UserRow } from '../../database/database.types.js';
 import { actingUserId, type Caller } from '../../lib/caller.js';
@@ -27,6 +28,11 @@ interface Deps {
   clock: Clock;
 }
 
+/** A send also logs a channel whose last_message_at could not be moved after the commit. */
+interface SendDeps extends Deps {
+  logger: Pick<Logger, 'warn' | 'error'>;
+}
+
 export interface SendOptions {
   /**
    * The message announces a change made by the same request (`message` on an update or truncation):
@@ -42,16 +48,17 @@ export interface StoredMessage {
 }
 
 /**
- * Stores a message and counts it (a frozen channel takes none: 403 code 17): a reply adds one to its parent's reply_count, a message the channel
- * shows moves the channel's last_message_at. The reply count is an atomic update of the newest
+ * Stores a message and counts it (a frozen channel takes none: 403 code 17): a reply adds one to its
+ * parent's reply_count, a message the channel shows moves the channel's last_message_at. The reply count is an atomic update of the newest
  * committed row, made last so its row lock is held only until the commit, and it finds out whether the
  * parent is still there. The channel row is share-locked (PostgreSQL `FOR KEY SHARE`) rather than
  * updated: it keeps the channel from being deleted under the message, yet lets messages into one
  * channel commit side by side; last_message_at then moves after the commit
- * (messages.channel-activity.ts). SQLite, one writer at a time, moves it in the transaction.
+ * (messages.channel-activity.ts; should that fail, the send still answers with its stored message
+ * and the move is logged and retried). SQLite, one writer at a time, moves it in the transaction.
  */
 export async function storeMessage(
-  { db, dialect, clock }: Deps,
+  { dialect, clock, logger }: SendDeps,
   appId: number,
   caller: Caller,
   cid: string,
@@ -141,7 +148,8 @@ export async function storeMessage(
     }
     return { row, users };
   });
-  if (shownInChannel(stored.row) && dialect.rowLocks) await advanceLastMessageAtAfterCommit(db, appId, cid);
+  if (shownInChannel(stored.row) && dialect.rowLocks)
+    await advanceLastMessageAtAfterCommit({ db: dialect.derivedWritesDb, logger }, appId, cid);
   return stored;
 }
 
@@ -151,7 +159,7 @@ function shownInChannel(row: MessageRow): boolean {
 
 /** storeMessage, for callers that need only the row. */
 export async function sendMessage(
-  deps: Deps,
+  deps: SendDeps,
   appId: number,
   caller: Caller,
   cid: string,
