@@ -6,6 +6,7 @@ import { ensurePrivateFile, restrictToOwner } from '../../lib/private-files.js';
 import type { Database } from '../database.types.js';
 import { driverErrorCode, type DatabaseDialect, type DatabaseErrorKind } from './dialect.js';
 import { createSqliteBulkScope } from './sqlite-bulk-writer.js';
+import { createSqliteCheckpointer } from './sqlite-checkpointer.js';
 import { withSqliteReadSession } from './sqlite-read-session.js';
 import { rowsAsBytes } from './read-session.js';
 
@@ -102,6 +103,7 @@ export function createSqliteDialect(filename: string): DatabaseDialect {
   native.pragma('busy_timeout = 10000');
   native.pragma('cache_size = -65536');
   native.pragma('temp_store = MEMORY');
+  const checkpointer = filename === ':memory:' ? undefined : createSqliteCheckpointer(native, filename);
   const db = new Kysely<Database>({
     dialect: new RollbackWhatIsOpenDialect({ database: withStatementCache(native) }, native),
   });
@@ -119,6 +121,7 @@ export function createSqliteDialect(filename: string): DatabaseDialect {
         try {
           const result = await work(connection);
           await connection.executeQuery(COMMIT);
+          checkpointer?.committed();
           return result;
         } catch (error) {
           if (native.inTransaction) await connection.executeQuery(ROLLBACK);
@@ -143,7 +146,10 @@ export function createSqliteDialect(filename: string): DatabaseDialect {
     },
     // The bulk writer runs on `native` while this transaction holds it: see sqlite-bulk-writer.ts.
     bulkWriteTransaction: (work) => dialect.writeTransaction((trx) => bulkScope(trx, work)),
-    close: () => db.destroy(),
+    close: async () => {
+      await checkpointer?.close();
+      await db.destroy();
+    },
   };
   return dialect;
 }
