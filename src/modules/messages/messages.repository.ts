@@ -44,6 +44,55 @@ export async function insertMessageIfAbsent(db: Kysely<Database>, row: NewMessag
 }
 
 /**
+ * Inserts the message in one statement if its channel takes it: the channel exists, is not deleted,
+ * is not frozen (unless `frozenToo`), and has `member` as a member when one is named. The channel row
+ * is read `FOR KEY SHARE` when `rowLocks`, held until the statement commits, as storeMessage's
+ * transaction holds it. Says whether it inserted; when not, nothing tells why (the caller finds out).
+ */
+export async function insertMessageIntoOpenChannel(
+  db: Kysely<Database>,
+  row: NewMessageRow,
+  options: { frozenToo: boolean; member: string | undefined; rowLocks: boolean },
+): Promise<boolean> {
+  // Null columns are left to their default (null). The others are typed: in INSERT ... SELECT a
+  // parameter is typed by the SELECT alone, which would make every number text.
+  const values = Object.entries(row).filter(([, value]) => value !== null && value !== undefined);
+  const columns = values.map(([column]) => column) as Array<keyof NewMessageRow & string>;
+  const result = await db
+    .insertInto('messages')
+    .columns(columns)
+    .expression(
+      db
+        .selectFrom('channels')
+        .select(
+          values.map(([column, value]) =>
+            (typeof value === 'number' ? sql`cast(${value} as bigint)` : sql`${value}`).as(column),
+          ),
+        )
+        .where('channels.app_id', '=', row.app_id)
+        .where('channels.cid', '=', row.cid)
+        .where('channels.deleted_at', 'is', null)
+        .$if(!options.frozenToo, (query) => query.where('channels.frozen', '=', 0))
+        .$if(options.member !== undefined, (query) =>
+          query.where((eb) =>
+            eb.exists(
+              eb
+                .selectFrom('members')
+                .select('members.user_id')
+                .whereRef('members.app_id', '=', 'channels.app_id')
+                .whereRef('members.cid', '=', 'channels.cid')
+                .where('members.user_id', '=', options.member!),
+            ),
+          ),
+        )
+        .$if(options.rowLocks, (query) => query.forKeyShare('channels')),
+    )
+    .onConflict((oc) => oc.columns(['app_id', 'id']).doNothing())
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows) === 1;
+}
+
+/**
  * The newest `limit` messages a channel shows (top-level messages and replies shown in the channel),
  * older than `idLt` when given, hiding those at or before `hiddenUntil` (truncation). Oldest first.
  */

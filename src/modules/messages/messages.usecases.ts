@@ -18,6 +18,7 @@ import {
   findMessage,
   hardDeleteMessages,
   insertMessageIfAbsent,
+  insertMessageIntoOpenChannel,
   lockMessage,
 } from './messages.repository.js';
 import { messageShape } from './messages.shape.js';
@@ -58,99 +59,144 @@ export interface StoredMessage {
  * and the move is logged and retried). SQLite, one writer at a time, moves it in the transaction.
  */
 export async function storeMessage(
-  { dialect, clock, logger }: SendDeps,
+  deps: SendDeps,
   appId: number,
   caller: Caller,
   cid: string,
   body: JsonObject,
   options: SendOptions = {},
 ): Promise<StoredMessage> {
+  const { dialect, clock, logger } = deps;
   const input = messageFromInput(body);
   if (input.type === 'system' && caller.kind !== 'server')
     throw notAllowed('only a server token can send system messages');
   const userId = actingUserId(caller, input.userId, 'message.user_id');
-  const stored = await dialect.writeTransaction(async (trx) => {
-    const channel = await findChannel(trx, appId, cid, dialect.rowLocks && 'keyShare');
-    if (!channel || channel.deleted_at !== null) throw notFound(`channel ${cid} does not exist`);
-    if (channel.frozen === 1 && !options.announcesChannelChange)
-      throw notAllowed(`channel ${cid} is frozen: it takes no new messages`);
-    const users = await findUsersByIds(trx, appId, [userId, ...input.mentionedUsers]);
-    if (!users.has(userId))
-      throw inputError('message.user_id', `users do not exist: ${userId}; create them first`);
-    const missing = unique(input.mentionedUsers).filter((id) => !users.has(id));
-    if (missing.length > 0) {
-      throw inputError(
-        'message.mentioned_users',
-        `users do not exist: ${missing.join(', ')}; create them first`,
-      );
-    }
-    if (caller.kind === 'user') {
-      const member = await trx
-        .selectFrom('members')
-        .select('user_id')
-        .where('app_id', '=', appId)
-        .where('cid', '=', cid)
-        .where('user_id', '=', userId)
-        .executeTakeFirst();
-      if (!member) throw notAllowed(`user ${userId} is not a member of ${cid}`);
-    }
-    const id = input.id ?? newMessageId();
-    if (input.parentId !== undefined) {
-      const parent = await findMessage(trx, appId, input.parentId);
-      if (!parent || parent.cid !== cid)
-        throw inputError('message.parent_id', `message ${input.parentId} is not in ${cid}`);
-      if (parent.parent_id !== null)
-        throw inputError('message.parent_id', 'a reply cannot have replies of its own');
-    }
-    if (input.quotedMessageId !== undefined) {
-      const quoted = await findMessage(trx, appId, input.quotedMessageId);
-      if (!quoted || quoted.cid !== cid) {
-        throw inputError('message.quoted_message_id', `message ${input.quotedMessageId} is not in ${cid}`);
+  const id = input.id ?? newMessageId();
+  const stored =
+    (dialect.rowLocks && input.parentId === undefined && input.quotedMessageId === undefined
+      ? await storeInOneStatement(deps, appId, caller, cid, userId, id, input, options)
+      : undefined) ??
+    (await dialect.writeTransaction(async (trx) => {
+      const channel = await findChannel(trx, appId, cid, dialect.rowLocks && 'keyShare');
+      if (!channel || channel.deleted_at !== null) throw notFound(`channel ${cid} does not exist`);
+      if (channel.frozen === 1 && !options.announcesChannelChange)
+        throw notAllowed(`channel ${cid} is frozen: it takes no new messages`);
+      const users = await findUsersByIds(trx, appId, [userId, ...input.mentionedUsers]);
+      if (!users.has(userId))
+        throw inputError('message.user_id', `users do not exist: ${userId}; create them first`);
+      const missing = unique(input.mentionedUsers).filter((id) => !users.has(id));
+      if (missing.length > 0) {
+        throw inputError(
+          'message.mentioned_users',
+          `users do not exist: ${missing.join(', ')}; create them first`,
+        );
       }
-    }
-    const now = clock.nowMicros();
-    const row: MessageRow = {
-      app_id: appId,
-      id,
-      cid,
-      user_id: userId,
-      type: input.parentId !== undefined ? 'reply' : (input.type ?? 'regular'),
-      text: input.text,
-      html: renderHtml(input.text),
-      parent_id: input.parentId ?? null,
-      show_in_channel: input.parentId !== undefined && input.showInChannel ? 1 : 0,
-      quoted_message_id: input.quotedMessageId ?? null,
-      attachments: JSON.stringify(input.attachments),
-      mentioned_users: JSON.stringify(input.mentionedUsers),
-      custom: JSON.stringify(input.custom),
-      reply_count: 0,
-      reaction_counts: '{}',
-      reaction_scores: '{}',
-      pinned: input.pinned ? 1 : 0,
-      silent: input.silent ? 1 : 0,
-      created_at: now,
-      updated_at: now,
-      deleted_at: null,
-    };
-    // One statement checks the id and stores the row: a racing send of the same id waits for the
-    // other to commit and then finds it taken, as a later send would.
-    if (!(await insertMessageIfAbsent(trx, row)))
-      throw inputError('message.id', `a message with id ${id} already exists`);
-    // The channel before the parent: every transaction that locks both takes them in this order.
-    if (shownInChannel(row) && !dialect.rowLocks) {
-      if (!(await advanceLastMessageAt(trx, appId, cid, now)))
-        throw notFound(`channel ${cid} does not exist`);
-    }
-    if (row.parent_id !== null) {
-      if ((await adjustReplyCounts(trx, appId, new Map([[row.parent_id, 1]]))) !== 1) {
-        throw inputError('message.parent_id', `message ${row.parent_id} does not exist`);
+      if (caller.kind === 'user') {
+        const member = await trx
+          .selectFrom('members')
+          .select('user_id')
+          .where('app_id', '=', appId)
+          .where('cid', '=', cid)
+          .where('user_id', '=', userId)
+          .executeTakeFirst();
+        if (!member) throw notAllowed(`user ${userId} is not a member of ${cid}`);
       }
-    }
-    return { row, users };
-  });
+      if (input.parentId !== undefined) {
+        const parent = await findMessage(trx, appId, input.parentId);
+        if (!parent || parent.cid !== cid)
+          throw inputError('message.parent_id', `message ${input.parentId} is not in ${cid}`);
+        if (parent.parent_id !== null)
+          throw inputError('message.parent_id', 'a reply cannot have replies of its own');
+      }
+      if (input.quotedMessageId !== undefined) {
+        const quoted = await findMessage(trx, appId, input.quotedMessageId);
+        if (!quoted || quoted.cid !== cid) {
+          throw inputError('message.quoted_message_id', `message ${input.quotedMessageId} is not in ${cid}`);
+        }
+      }
+      const now = clock.nowMicros();
+      const row = newMessageRow(appId, cid, userId, id, input, now);
+      // One statement checks the id and stores the row: a racing send of the same id waits for the
+      // other to commit and then finds it taken, as a later send would.
+      if (!(await insertMessageIfAbsent(trx, row)))
+        throw inputError('message.id', `a message with id ${id} already exists`);
+      // The channel before the parent: every transaction that locks both takes them in this order.
+      if (shownInChannel(row) && !dialect.rowLocks) {
+        if (!(await advanceLastMessageAt(trx, appId, cid, now)))
+          throw notFound(`channel ${cid} does not exist`);
+      }
+      if (row.parent_id !== null) {
+        if ((await adjustReplyCounts(trx, appId, new Map([[row.parent_id, 1]]))) !== 1) {
+          throw inputError('message.parent_id', `message ${row.parent_id} does not exist`);
+        }
+      }
+      return { row, users };
+    }));
   if (shownInChannel(stored.row) && dialect.rowLocks)
     await advanceLastMessageAtAfterCommit({ db: dialect.derivedWritesDb, logger }, appId, cid);
   return stored;
+}
+
+/** The row of a message as sent, before it is stored. */
+function newMessageRow(
+  appId: number,
+  cid: string,
+  userId: string,
+  id: string,
+  input: MessageInput,
+  now: number,
+): MessageRow {
+  return {
+    app_id: appId,
+    id,
+    cid,
+    user_id: userId,
+    type: input.parentId !== undefined ? 'reply' : (input.type ?? 'regular'),
+    text: input.text,
+    html: renderHtml(input.text),
+    parent_id: input.parentId ?? null,
+    show_in_channel: input.parentId !== undefined && input.showInChannel ? 1 : 0,
+    quoted_message_id: input.quotedMessageId ?? null,
+    attachments: JSON.stringify(input.attachments),
+    mentioned_users: JSON.stringify(input.mentionedUsers),
+    custom: JSON.stringify(input.custom),
+    reply_count: 0,
+    reaction_counts: '{}',
+    reaction_scores: '{}',
+    pinned: input.pinned ? 1 : 0,
+    silent: input.silent ? 1 : 0,
+    created_at: now,
+    updated_at: now,
+    deleted_at: null,
+  };
+}
+
+/**
+ * PostgreSQL's short path for a top-level message that quotes nothing: its users read, then one
+ * autocommit INSERT ... SELECT that stores it only if the channel takes it (insertMessageIntoOpenChannel,
+ * holding the channel row shared as the transaction does). Two round trips and one commit instead of
+ * a transaction of five. Undefined when it stored nothing: the transaction then runs and says why (or
+ * stores the message, if what refused it changed meanwhile, as a later send would).
+ */
+async function storeInOneStatement(
+  { dialect, clock }: Deps,
+  appId: number,
+  caller: Caller,
+  cid: string,
+  userId: string,
+  id: string,
+  input: MessageInput,
+  options: SendOptions,
+): Promise<StoredMessage | undefined> {
+  const users = await findUsersByIds(dialect.db, appId, [userId, ...input.mentionedUsers]);
+  if (!users.has(userId) || input.mentionedUsers.some((mentioned) => !users.has(mentioned))) return undefined;
+  const row = newMessageRow(appId, cid, userId, id, input, clock.nowMicros());
+  const stored = await insertMessageIntoOpenChannel(dialect.db, row, {
+    frozenToo: options.announcesChannelChange === true,
+    member: caller.kind === 'user' ? userId : undefined,
+    rowLocks: dialect.rowLocks,
+  });
+  return stored ? { row, users } : undefined;
 }
 
 function shownInChannel(row: MessageRow): boolean {
