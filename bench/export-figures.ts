@@ -35,18 +35,25 @@ export async function exportOnFreshWorker(
   run: BenchRun,
   channel: SeededChannel,
   options: { version: 'v1' | 'v2'; export_users?: boolean },
-): Promise<{ export: ExportRun; peakBytes: number | undefined; idleBytes: number | undefined }> {
+): Promise<{
+  export: ExportRun;
+  peakBytes: number | undefined;
+  idleBytes: number | undefined;
+  launcherBytes: number | undefined;
+}> {
   const worker = await startWorker(run.env);
   try {
-    const idleBytes = peakRss(worker.pid);
+    // The process running the export: the launcher's child (bin/relaunch.mjs), measured apart from it.
+    const idleBytes = peakRss(worker.workPid());
     const result = await runExport(run.client, channel.cid, options);
-    const peakBytes = peakRss(worker.pid);
+    const peakBytes = peakRss(worker.workPid());
+    const launcherBytes = worker.workPid() === worker.pid ? undefined : peakRss(worker.pid);
     const size = Number(result.result.size) / MB;
     run.log(
       `  ${options.version}${options.export_users ? ' +users' : ''} export of ${count(channel.messages)} messages: ` +
         `${result.millis.toFixed(0)} ms, ${size.toFixed(0)} MB, worker peak RSS ${((peakBytes ?? 0) / MB).toFixed(0)} MB`,
     );
-    return { export: result, peakBytes, idleBytes };
+    return { export: result, peakBytes, idleBytes, launcherBytes };
   } finally {
     await worker.stop();
   }
@@ -83,6 +90,7 @@ export async function exportFigures(run: BenchRun): Promise<ExportFigures> {
   const syncTimes: Record<string, number[]> = {};
   const rss: Record<string, number[]> = {};
   let idle: number | undefined;
+  const launcher: number[] = [];
   for (let round = 0; round < run.options.repeat; round++) {
     for (const [size, channel] of sizes) {
       const dump = await dumpChannel(run.database, run.app.id, channel.cid);
@@ -105,6 +113,7 @@ export async function exportFigures(run: BenchRun): Promise<ExportFigures> {
         if (measured.peakBytes !== undefined)
           (rss[`${version}.${size}`] ??= []).push(measured.peakBytes / MB);
         if (measured.idleBytes !== undefined) idle ??= measured.idleBytes / MB;
+        if (measured.launcherBytes !== undefined) launcher.push(measured.launcherBytes / MB);
       }
     }
   }
@@ -189,6 +198,17 @@ export async function exportFigures(run: BenchRun): Promise<ExportFigures> {
         ),
       );
     }
+  }
+  if (launcher.length > 0 && idle !== undefined) {
+    figures.push(
+      figure(
+        'rss.launcher',
+        'peak RSS of the launcher a `chatport worker` runs its child from',
+        median(launcher),
+        'MB',
+        { label: 'idle worker', value: idle },
+      ),
+    );
   }
   // Its baseline dumps the users as well, as the export carries them.
   const usersDump = await dumpChannel(run.database, run.app.id, medium.cid, { users: true });

@@ -13,7 +13,10 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 
 export interface Child {
   process: ChildProcess;
+  /** The process started: for `chatport serve` and `worker`, a launcher waiting for its child. */
   pid: number;
+  /** The process doing the work: the child the launcher runs (bin/relaunch.mjs), or the one started. */
+  workPid(): number;
   /** Resolves with the first stdout line matching `pattern`; rejects if the child exits first. */
   waitForLine(pattern: RegExp, timeoutMillis?: number): Promise<RegExpMatchArray>;
   /** SIGTERM, then SIGKILL after `graceMillis`; resolves once the child has exited. */
@@ -46,9 +49,14 @@ export function startChild(args: string[], env: Record<string, string | undefine
     if (errors.length > 50) errors.shift();
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let working: number | undefined;
   return {
     process: child,
     pid: child.pid!,
+    workPid() {
+      working ??= workingProcessOf(child.pid!);
+      return working ?? child.pid!;
+    },
     waitForLine(pattern, timeoutMillis = 60_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
@@ -137,6 +145,58 @@ export async function startHelloWorld(): Promise<Child & { url: string }> {
   const child = startChild(['bin/run-ts.mjs', 'bench/hello-world.ts'], {});
   const [, url] = await child.waitForLine(/listening on (http:\/\/\S+)/);
   return { ...child, url: url! };
+}
+
+/** The pids of the live processes whose parent is `pid` (Linux: /proc), in no order. */
+export function childProcessesOf(pid: number): number[] {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const children: number[] = [];
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = processStat(Number(entry));
+    if (stat && stat.parent === pid && stat.state !== 'Z') children.push(Number(entry));
+  }
+  return children;
+}
+
+/** True while `pid` runs (a zombie, dead but not yet reaped by its parent, does not). */
+export function isRunning(pid: number): boolean {
+  const stat = processStat(pid);
+  return stat !== undefined && stat.state !== 'Z' && stat.state !== 'X';
+}
+
+function processStat(pid: number): { state: string; parent: number } | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // "pid (command) state ppid ...": the command may hold spaces and parentheses.
+  const [state, parent] = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return { state: state!, parent: Number(parent) };
+}
+
+/**
+ * The node process a chatport launcher runs the command in, or undefined where there is none (the
+ * command runs in the process started: an operator's MALLOC_* value, not glibc, not Linux).
+ */
+function workingProcessOf(pid: number): number | undefined {
+  const executable = (of: number) => {
+    try {
+      return fs.readlinkSync(`/proc/${of}/exe`);
+    } catch {
+      return undefined;
+    }
+  };
+  const node = executable(pid);
+  const children = childProcessesOf(pid).filter((child) => executable(child) === node);
+  return node !== undefined && children.length === 1 ? children[0] : undefined;
 }
 
 /** Peak resident memory of a live process, in bytes (Linux: VmHWM), or undefined where unknown. */

@@ -33,7 +33,7 @@ export async function s3Figures(run: BenchRun): Promise<Figure[]> {
         try {
           const result = await runExport(run.client, large.cid, { version: 'v2' });
           times.push(result.millis);
-          const peak = (peakRss(worker.pid) ?? 0) / MB;
+          const peak = (peakRss(worker.workPid()) ?? 0) / MB;
           peaks[where]!.push(peak);
           run.log(
             `  v2 export to ${where}: ${result.millis.toFixed(0)} ms, ` +

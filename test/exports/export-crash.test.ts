@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTaskWorker } from '../../src/runtime.js';
 import { testDialects } from '../helpers/databases.js';
 import { waitForTask, type V1Record } from '../helpers/exports.js';
+import { killLikeACrash } from '../helpers/processes.js';
 import { insertMessages } from '../helpers/seed.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { waitFor } from '../helpers/wait.js';
@@ -76,8 +77,7 @@ describe.each(testDialects)('an export whose worker is killed mid-write (%s)', (
       (writing) => writing,
       { timeoutMillis: 60_000, intervalMillis: 5, what: 'the worker writing its temporary file' },
     );
-    child.kill('SIGKILL');
-    await new Promise((resolve) => child!.once('exit', resolve));
+    await killLikeACrash(child);
 
     const stuck = (await t.app.client.getExportChannelStatus(task_id)) as unknown as {
       status: string;

@@ -6,6 +6,7 @@ import { createTaskWorker } from '../../src/modules/tasks/tasks.worker.js';
 import { taskKinds } from '../../src/task-kinds.js';
 import { testDialects, type TestDialect } from '../helpers/databases.js';
 import { waitForTask, type TaskBody } from '../helpers/exports.js';
+import { killLikeACrash } from '../helpers/processes.js';
 import { startS3TestServer, type S3TestServer } from '../helpers/s3-server.js';
 import { insertMessages, insertReactions } from '../helpers/seed.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
@@ -142,7 +143,6 @@ describe.each(cases)(
         stdio: 'ignore',
       });
       child = worker;
-      const exited = new Promise((resolve) => worker.once('exit', resolve));
       await waitFor(
         () => taskRow(taskId),
         (row) =>
@@ -151,8 +151,7 @@ describe.each(cases)(
           (JSON.parse(row.checkpoint) as StoredCheckpoint).counts.messages >= atLeast,
         { timeoutMillis: 240_000, intervalMillis: 10, what: `a checkpoint past ${atLeast} messages` },
       );
-      worker.kill('SIGKILL');
-      await exited;
+      await killLikeACrash(worker);
       child = undefined;
       const row = await taskRow(taskId);
       expect(row.status).not.toBe('completed');

@@ -15,6 +15,7 @@ import type { Context } from '../../src/context.js';
 import { createApp } from '../../src/modules/apps/apps.usecases.js';
 import { closeContext, createContext } from '../../src/runtime.js';
 import { createPostgresDatabase } from '../helpers/databases.js';
+import { killLikeACrash } from '../helpers/processes.js';
 import { sdkClient } from '../helpers/test-server.js';
 
 export interface StormApi extends Child {
@@ -112,9 +113,7 @@ export async function startStorm(options: StormOptions): Promise<Storm> {
         await sleep(200 + Math.random() * 1000);
         const slot = Math.floor(Math.random() * workers.length);
         const victim = workers[slot]!.child;
-        const exited = new Promise((resolve) => victim.process.once('exit', resolve));
-        victim.process.kill('SIGKILL');
-        await exited;
+        await killLikeACrash(victim.process);
         kills++;
         workers[slot] = await startWorker();
       }
