@@ -1,7 +1,9 @@
 /** Commands that run long enough for the heap's fragmentation to matter. */
 export const RELAUNCHED_COMMANDS: readonly string[];
-/** What the child's environment gets, unless the environment sets any of it already. */
+/** What the child's environment gets, each unless the environment has its own value. */
 export const MALLOC_SETTINGS: Readonly<Record<string, string>>;
+/** Set in the environment, it tells chatport malloc is tuned already: no child. */
+export const OPERATOR_SETTING: string;
 /** In the child's environment only: the launcher's pid. */
 export const LAUNCHER_VARIABLE: string;
 /** Signals the launcher passes on to the child. */

@@ -4,7 +4,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { childProcessesOf, isRunning } from '../bench/processes.js';
-import { LAUNCHER_VARIABLE, MALLOC_SETTINGS, relaunchEnvironment, runsOnGlibc } from '../bin/relaunch.mjs';
+import {
+  LAUNCHER_VARIABLE,
+  MALLOC_SETTINGS,
+  OPERATOR_SETTING,
+  relaunchEnvironment,
+  runsOnGlibc,
+} from '../bin/relaunch.mjs';
 import { createPostgresDatabase, testDialects } from './helpers/databases.js';
 import { waitFor } from './helpers/wait.js';
 
@@ -12,15 +18,24 @@ describe('which commands run in a child with the malloc settings (relaunchEnviro
   const argv = (...args: string[]) => ['/usr/bin/node', '/srv/chatport/bin/chatport.mjs', ...args];
   const on = { env: { PATH: '/usr/bin', DATABASE_URL: 'postgres://db' }, glibc: true, launcherPid: 4242 };
 
-  it('serve, worker and import: the same environment, plus MALLOC_MMAP_THRESHOLD_ and the launcher pid', () => {
+  it('serve, worker and import: the same environment, plus the malloc settings and the launcher pid', () => {
     for (const command of ['serve', 'worker', 'import']) {
       expect(relaunchEnvironment({ ...on, argv: argv(command, '--api-key', 'k') })).toEqual({
         PATH: '/usr/bin',
         DATABASE_URL: 'postgres://db',
         MALLOC_MMAP_THRESHOLD_: '131072',
+        MALLOC_ARENA_MAX: '2',
         [LAUNCHER_VARIABLE]: '4242',
       });
     }
+  });
+
+  it("an operator's own MALLOC_ARENA_MAX stays as it is; the threshold is still added", () => {
+    const env = { ...on.env, MALLOC_ARENA_MAX: '8' };
+    expect(relaunchEnvironment({ ...on, env, argv: argv('worker') })).toMatchObject({
+      MALLOC_MMAP_THRESHOLD_: '131072',
+      MALLOC_ARENA_MAX: '8',
+    });
   });
 
   it('short commands, help and no command at all run in the process started', () => {
@@ -210,7 +225,7 @@ describe.runIf(runsOnGlibc()).each(testDialects)(
         '{"type":"user","data":{"id":"u1"}}\n{"type":"member","data":{"channel_type":"messaging"}}\n';
       const args = ['import', '-', '--api-key', apiKey];
       const launched = await chatport(env, args, lines);
-      const direct = await chatport({ ...env, ...MALLOC_SETTINGS }, args, lines);
+      const direct = await chatport({ ...env, [OPERATOR_SETTING]: '131072' }, args, lines);
       expect(launched.code).toBe(1);
       expect(launched.stderr).toMatch(/^chatport: import failed: line 2: .*\(nothing was imported\)\n$/);
       expect(launched).toEqual(direct);
