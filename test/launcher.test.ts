@@ -61,8 +61,8 @@ describe('which commands run in a child with the malloc settings (relaunchEnviro
   });
 
   it("tells glibc from other C libraries as Node.js's own diagnostic report does", () => {
-    const header = process.report.getReport().header as { glibcVersionRuntime?: string };
-    expect(runsOnGlibc()).toBe(header.glibcVersionRuntime !== undefined);
+    const report = process.report.getReport() as { header: { glibcVersionRuntime?: string } };
+    expect(runsOnGlibc()).toBe(report.header.glibcVersionRuntime !== undefined);
   });
 });
 
