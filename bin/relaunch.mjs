@@ -27,11 +27,9 @@ export const RELAUNCHED_COMMANDS = ['serve', 'worker', 'import'];
 /**
  * What the child's environment gets, each unless the environment has its own value. 128 KiB is
  * glibc's starting mmap threshold; naming it keeps it from moving (and the trim threshold with it).
- * Two arenas instead of up to 8 per core: a SQLite export's second thread (the page reader) then
- * shares freed space with the main thread (1M-message SQLite exports peaked 6 MB lower, PostgreSQL's
- * the same).
+ * Measured and left out: MALLOC_ARENA_MAX=2 (no lower peak: SQLite over three rounds, PostgreSQL one).
  */
-export const MALLOC_SETTINGS = { MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_ARENA_MAX: '2' };
+export const MALLOC_SETTINGS = { MALLOC_MMAP_THRESHOLD_: '131072' };
 
 /** Set in the environment, it tells chatport malloc is tuned already: no child. */
 export const OPERATOR_SETTING = 'MALLOC_MMAP_THRESHOLD_';
