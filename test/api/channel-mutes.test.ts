@@ -28,9 +28,7 @@ describe.each(testDialects)("a user's channel_mutes carry their mutes in force (
     t = await startTestServer(dialect, { clock });
     client = t.app.client;
     db = t.server.context.db;
-    appId = (
-      await db.selectFrom('apps').select('id').where('api_key', '=', t.app.apiKey).executeTakeFirstOrThrow()
-    ).id;
+    appId = t.app.id;
     await client.upsertUsers(['ann', 'ben', 'cat', 'dan'].map((id) => ({ id })));
     for (const id of ['quiet', 'loud', 'brief', 'doomed'])
       await client

@@ -53,9 +53,7 @@ describe.each(testDialects)('counters stay exact under many parallel clients (%s
     t = await startTestServer(dialect);
     client = t.app.client;
     db = t.server.context.db;
-    appId = (
-      await db.selectFrom('apps').select('id').where('api_key', '=', t.app.apiKey).executeTakeFirstOrThrow()
-    ).id;
+    appId = t.app.id;
     await client.upsertUsers(ids('u', 60).map((id) => ({ id })));
   });
   afterAll(() => t.close());

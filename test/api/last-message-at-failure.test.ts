@@ -40,9 +40,7 @@ describe.each(testDialects)('a send whose channel row cannot be updated (%s)', (
   beforeAll(async () => {
     t = await startTestServer(dialect);
     db = t.server.context.db;
-    appId = (
-      await db.selectFrom('apps').select('id').where('api_key', '=', t.app.apiKey).executeTakeFirstOrThrow()
-    ).id;
+    appId = t.app.id;
     await t.app.client.upsertUsers([{ id: 'ann' }]);
   });
   afterAll(() => t.close());

@@ -43,9 +43,7 @@ describe.each(testDialects)('channel exports, from request to downloaded file (%
   beforeAll(async () => {
     t = await startTestServer(dialect);
     db = t.server.context.db;
-    appId = (
-      await db.selectFrom('apps').select('id').where('api_key', '=', t.app.apiKey).executeTakeFirstOrThrow()
-    ).id;
+    appId = t.app.id;
     const c = t.app.client;
     await c.upsertUsers([
       { id: 'ann', name: 'Ann', title: 'lead' } as never,

@@ -58,9 +58,7 @@ describe.each(testDialects)('channel mutes in exports (%s)', (dialect) => {
     t = await startTestServer(dialect, { clock });
     client = t.app.client;
     db = t.server.context.db;
-    appId = (
-      await db.selectFrom('apps').select('id').where('api_key', '=', t.app.apiKey).executeTakeFirstOrThrow()
-    ).id;
+    appId = t.app.id;
     await client.upsertUsers(['ann', 'ben', 'cat', 'dan'].map((id) => ({ id, name: id.toUpperCase() })));
     for (const id of ['general', 'other'])
       await client

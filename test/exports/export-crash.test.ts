@@ -32,9 +32,7 @@ describe.each(testDialects)('an export whose worker is killed mid-write (%s)', (
       env: { CHATPORT_WORKER: 'false', CHATPORT_TASK_LEASE_MS: LEASE_MS },
     });
     const db = t.server.context.db;
-    appId = (
-      await db.selectFrom('apps').select('id').where('api_key', '=', t.app.apiKey).executeTakeFirstOrThrow()
-    ).id;
+    appId = t.app.id;
     await t.app.client.upsertUser({ id: 'writer' });
     await t.app.client
       .channel('messaging', 'huge', { created_by_id: 'writer', members: ['writer'] } as never)

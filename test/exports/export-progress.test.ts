@@ -53,9 +53,7 @@ describe.each(testDialects)('export progress and dry runs (%s)', (dialect) => {
     });
     token = await signToken(t.app.apiSecret, { server: true });
     const { db } = t.server.context;
-    appId = (
-      await db.selectFrom('apps').select('id').where('api_key', '=', t.app.apiKey).executeTakeFirstOrThrow()
-    ).id;
+    appId = t.app.id;
     await t.app.client.upsertUsers([{ id: 'ann', name: 'Ann' }, { id: 'bob' }, { id: 'cat' }]);
     const create = (id: string, members: string[], extra = {}) =>
       t.app.client.channel('messaging', id, { created_by_id: 'ann', members, ...extra } as never).create();

@@ -67,9 +67,7 @@ describe.each(cases)(
         },
       });
       const { db } = t.server.context;
-      const appId = (
-        await db.selectFrom('apps').select('id').where('api_key', '=', t.app.apiKey).executeTakeFirstOrThrow()
-      ).id;
+      const appId = t.app.id;
       await t.app.client.upsertUsers([{ id: 'writer', name: 'Writer' }, { id: 'reactor' }]);
       for (const id of ['huge', 'second'])
         await t.app.client

@@ -49,9 +49,7 @@ describe.each(testDialects)('incremental exports: write paths, v1, cursors (%s)'
     t = await startTestServer(dialect, { clock });
     client = t.app.client;
     db = t.server.context.db;
-    appId = (
-      await db.selectFrom('apps').select('id').where('api_key', '=', t.app.apiKey).executeTakeFirstOrThrow()
-    ).id;
+    appId = t.app.id;
     await client.upsertUsers(['ann', 'ben', 'cat', 'dan', 'eve'].map((id) => ({ id })));
   });
 

@@ -20,9 +20,7 @@ describe.each(testDialects)('incremental channel exports (%s)', (dialect) => {
     t = await startTestServer(dialect);
     client = t.app.client;
     db = t.server.context.db;
-    appId = (
-      await db.selectFrom('apps').select('id').where('api_key', '=', t.app.apiKey).executeTakeFirstOrThrow()
-    ).id;
+    appId = t.app.id;
     await client.upsertUsers(ids('u', 12).map((id) => ({ id })));
   });
 

@@ -37,11 +37,7 @@ describe.skipIf(!postgresUrl)('exports from a read replica (postgres)', () => {
     await client
       .channel('messaging', 'kept', { created_by_id: 'ann', members: ['ann', 'ben'] } as never)
       .create();
-    const { id: appId } = await db
-      .selectFrom('apps')
-      .select('id')
-      .where('api_key', '=', primary.app.apiKey)
-      .executeTakeFirstOrThrow();
+    const appId = primary.app.id;
     const ids = await insertMessages(db, appId, 'messaging:kept', 5000, {
       userId: 'ann',
       idPrefix: 'r',

@@ -19,9 +19,7 @@ describe.each(testDialects)('a v2 export imports again, into another app, unchan
     // chatport has no ban or deactivation endpoint (the SDK's banUser / deactivateUser), so the two
     // columns are set as those endpoints would set them.
     const db = t.server.context.db;
-    const appId = (
-      await db.selectFrom('apps').select('id').where('api_key', '=', t.app.apiKey).executeTakeFirstOrThrow()
-    ).id;
+    const appId = t.app.id;
     await db
       .updateTable('users')
       .set({ banned: 1 })
@@ -116,10 +114,7 @@ describe.each(testDialects)('a v2 export imports again, into another app, unchan
       /"user_id":"ben","channel_role":"channel_member".*"invited":true,"invite_accepted_at"/,
     );
     const target = await t.createTestApp('target');
-    const db = t.server.context.db;
-    const targetId = (
-      await db.selectFrom('apps').select('id').where('api_key', '=', target.apiKey).executeTakeFirstOrThrow()
-    ).id;
+    const targetId = target.id;
     const counts = await importLines({
       dialect: t.server.context.dialect,
       clock: t.server.context.clock,

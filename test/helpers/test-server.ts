@@ -11,6 +11,8 @@ import type { TaskHandlers } from '../../src/modules/tasks/tasks.types.js';
 import { createPostgresDatabase, type TestDialect } from './databases.js';
 
 export interface TestApp {
+  /** The app's row id (what rows of its data carry as `app_id`). */
+  id: number;
   apiKey: string;
   apiSecret: string;
   /** A server-side SDK client (server token) pointed at the test server. */
@@ -59,6 +61,7 @@ export async function startTestServer(
   async function createTestApp(name = 'test'): Promise<TestApp> {
     const row = await createApp({ db: server.context.db, clock: server.context.clock, name });
     return {
+      id: row.id,
       apiKey: row.api_key,
       apiSecret: row.api_secret,
       client: sdkClient(row.api_key, row.api_secret, baseURL),

@@ -69,9 +69,7 @@ describe.each(cases)(
         env: { ...storageEnv, CHATPORT_WORKER: 'false', CHATPORT_TASK_LEASE_MS: '1000' },
       });
       const { db } = t.server.context;
-      appId = (
-        await db.selectFrom('apps').select('id').where('api_key', '=', t.app.apiKey).executeTakeFirstOrThrow()
-      ).id;
+      appId = t.app.id;
       await t.app.client.upsertUser({ id: 'writer' });
       await t.app.client
         .channel('messaging', 'kept', { created_by_id: 'writer', members: ['writer'] } as never)

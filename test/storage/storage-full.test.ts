@@ -29,11 +29,7 @@ describe.skipIf(!isRoot).each(testDialects)('an export to a full disk (%s)', (di
     // 1 MiB: the database stays on the real disk, export files go to a disk that is all but full.
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m,mode=0700', 'tmpfs', files]);
     const db = t.server.context.db;
-    const { id: appId } = await db
-      .selectFrom('apps')
-      .select('id')
-      .where('api_key', '=', t.app.apiKey)
-      .executeTakeFirstOrThrow();
+    const appId = t.app.id;
     await t.app.client.upsertUser({ id: 'writer' });
     for (const id of ['large', 'small']) {
       await t.app.client

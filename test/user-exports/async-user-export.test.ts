@@ -32,10 +32,7 @@ describe.each(testDialects)('asynchronous user export, POST /export/users (%s)',
 
   beforeAll(async () => {
     t = await startTestServer(dialect);
-    const db = t.server.context.db;
-    appId = (
-      await db.selectFrom('apps').select('id').where('api_key', '=', t.app.apiKey).executeTakeFirstOrThrow()
-    ).id;
+    appId = t.app.id;
     const c = t.app.client;
     await c.upsertUsers([
       { id: 'subject', name: 'S', pronouns: 'they' } as never,

@@ -56,9 +56,7 @@ describe.each(testDialects)('synchronous user export, GET /users/{id}/export (%s
     });
     // Ground truth: the database's own rows for this user.
     const db = t.server.context.db;
-    const appId = (
-      await db.selectFrom('apps').select('id').where('api_key', '=', t.app.apiKey).executeTakeFirstOrThrow()
-    ).id;
+    const appId = t.app.id;
     const messageRows = await db
       .selectFrom('messages')
       .select('id')
@@ -141,9 +139,7 @@ describe.each(testDialects)('synchronous user export, GET /users/{id}/export (%s
 
   it('answers exactly 10,000 messages, and refuses 10,001 with 400 code 4 pointing to POST /export/users', async () => {
     const db = t.server.context.db;
-    const appId = (
-      await db.selectFrom('apps').select('id').where('api_key', '=', t.app.apiKey).executeTakeFirstOrThrow()
-    ).id;
+    const appId = t.app.id;
     await t.app.client.upsertUsers([{ id: 'chatty' }, { id: 'too-chatty' }]);
     await t.app.client
       .channel('messaging', 'bulk', { created_by_id: 'chatty', members: ['chatty'] } as never)
@@ -167,9 +163,7 @@ describe.each(testDialects)('synchronous user export, GET /users/{id}/export (%s
 
   it('refuses a user with 10,001 reactions the same way', async () => {
     const db = t.server.context.db;
-    const appId = (
-      await db.selectFrom('apps').select('id').where('api_key', '=', t.app.apiKey).executeTakeFirstOrThrow()
-    ).id;
+    const appId = t.app.id;
     await t.app.client.upsertUser({ id: 'reactor' });
     const ids = (
       await db
