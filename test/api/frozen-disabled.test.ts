@@ -5,23 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StreamChat } from 'stream-chat';
+import { streamFailure } from '../helpers/assertions.js';
 import { testDialects } from '../helpers/databases.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
-
-async function failure(call: Promise<unknown>): Promise<{ status: number; code: number; message: string }> {
-  try {
-    await call;
-  } catch (error) {
-    const response = (error as { response?: { status: number; data: Record<string, unknown> } }).response;
-    if (!response) throw error;
-    return {
-      status: response.status,
-      code: response.data.code as number,
-      message: response.data.message as string,
-    };
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe.each(testDialects)('disabled and frozen channels (%s)', (dialect) => {
   let t: TestServer;
@@ -60,14 +46,16 @@ describe.each(testDialects)('disabled and frozen channels (%s)', (dialect) => {
     expect(update.channel.frozen).toBe(true);
     expect(update.message?.text).toBe('ann froze the channel');
 
-    const refused = await failure(channel.sendMessage({ text: 'during', user_id: 'bob' }));
+    const refused = await streamFailure(channel.sendMessage({ text: 'during', user_id: 'bob' }));
     expect(refused).toMatchObject({ status: 403, code: 17 });
     expect(refused.message).toMatch(/^SendMessage failed with error: ".*frozen/);
-    expect(await failure(channel.sendReaction('ice-1', { type: 'love', user_id: 'ann' }))).toMatchObject({
+    expect(
+      await streamFailure(channel.sendReaction('ice-1', { type: 'love', user_id: 'ann' })),
+    ).toMatchObject({
       status: 403,
       code: 17,
     });
-    expect(await failure(channel.deleteReaction('ice-1', 'like', 'bob'))).toMatchObject({
+    expect(await streamFailure(channel.deleteReaction('ice-1', 'like', 'bob'))).toMatchObject({
       status: 403,
       code: 17,
     });

@@ -7,17 +7,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDialects } from '../helpers/databases.js';
 import { membershipDriver, SDKS, type MembershipDriver } from '../helpers/sdk-membership-drivers.js';
+import { failureCode } from '../helpers/sdk-drivers.js';
 import type { MemberView } from '../helpers/sdk-views.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
-
-async function codeOf(d: MembershipDriver, call: Promise<unknown>): Promise<number | undefined> {
-  try {
-    await call;
-  } catch (error) {
-    return d.errorCode(error);
-  }
-  throw new Error('expected the call to fail');
-}
 
 const byUser = (members: MemberView[]) => new Map(members.map((m) => [m.userId, m]));
 const ids = (members: MemberView[]) => members.map((m) => m.userId);
@@ -108,9 +100,9 @@ describe.each(testDialects)('the membership model through both SDKs (%s)', (dial
         'channel_moderator',
         'channel_moderator',
       ]);
-      expect(await codeOf(d, d.demoteModerators('messaging', 'agents', ['ben', 'eve']))).toBe(4);
+      expect(await failureCode(d, d.demoteModerators('messaging', 'agents', ['ben', 'eve']))).toBe(4);
       expect(
-        await codeOf(d, d.assignRoles('messaging', 'agents', [{ userId: 'eve', channelRole: 'x' }])),
+        await failureCode(d, d.assignRoles('messaging', 'agents', [{ userId: 'eve', channelRole: 'x' }])),
       ).toBe(4);
       expect((await members('agents')).get('ben')!.channelRole).toBe('channel_moderator');
       await d.demoteModerators('messaging', 'agents', ['ben']);
@@ -127,17 +119,17 @@ describe.each(testDialects)('the membership model through both SDKs (%s)', (dial
       });
       expect(second.custom).toEqual({ code_name: '007', details: { gadget: 'watch' } });
       expect((await members('agents')).get('cat')!.custom).toEqual(second.custom);
-      expect(await codeOf(d, d.updateMemberPartial('messaging', 'agents', 'eve', { set: { x: 1 } }))).toBe(
-        16,
-      );
       expect(
-        await codeOf(
+        await failureCode(d, d.updateMemberPartial('messaging', 'agents', 'eve', { set: { x: 1 } })),
+      ).toBe(16);
+      expect(
+        await failureCode(
           d,
           d.updateMemberPartial('messaging', 'agents', 'cat', { set: { channel_role: 'owner' } }),
         ),
       ).toBe(4);
       expect(
-        await codeOf(d, d.updateMemberPartial('messaging', 'agents', 'cat', { set: { pinned: 'yes' } })),
+        await failureCode(d, d.updateMemberPartial('messaging', 'agents', 'cat', { set: { pinned: 'yes' } })),
       ).toBe(4);
     });
 
@@ -188,8 +180,8 @@ describe.each(testDialects)('the membership model through both SDKs (%s)', (dial
       expect(await q({ invite: 'accepted' })).toEqual(['ben']);
       expect(await q({ invite: 'rejected' })).toEqual(['cat']);
       expect(await q({ joined: true })).toEqual(['ann', 'ben']);
-      expect(await codeOf(d, d.answerInvite('messaging', 'party', 'ben', 'accept'))).toBe(4);
-      expect(await codeOf(d, d.answerInvite('messaging', 'party', 'eve', 'reject'))).toBe(4);
+      expect(await failureCode(d, d.answerInvite('messaging', 'party', 'ben', 'accept'))).toBe(4);
+      expect(await failureCode(d, d.answerInvite('messaging', 'party', 'eve', 'reject'))).toBe(4);
     });
 
     describe('queryMembers', () => {
@@ -255,10 +247,14 @@ describe.each(testDialects)('the membership model through both SDKs (%s)', (dial
       });
 
       it('refuses unknown channels, cid filters and bad operators', async () => {
-        expect(await codeOf(d, d.queryMembers('messaging', 'nowhere', {}))).toBe(16);
-        expect(await codeOf(d, d.queryMembers('messaging', 'roster', { cid: 'messaging:roster' }))).toBe(4);
-        expect(await codeOf(d, d.queryMembers('messaging', 'roster', { invite: 'maybe' }))).toBe(4);
-        expect(await codeOf(d, d.queryMembers('messaging', 'roster', { level: { $regex: 'x' } }))).toBe(4);
+        expect(await failureCode(d, d.queryMembers('messaging', 'nowhere', {}))).toBe(16);
+        expect(await failureCode(d, d.queryMembers('messaging', 'roster', { cid: 'messaging:roster' }))).toBe(
+          4,
+        );
+        expect(await failureCode(d, d.queryMembers('messaging', 'roster', { invite: 'maybe' }))).toBe(4);
+        expect(await failureCode(d, d.queryMembers('messaging', 'roster', { level: { $regex: 'x' } }))).toBe(
+          4,
+        );
       });
     });
 
@@ -287,8 +283,8 @@ describe.each(testDialects)('the membership model through both SDKs (%s)', (dial
         (await d.queryChannelsFor(userId, { cid: 'messaging:hideout' }))[0]!.messageTexts;
       expect(await texts('ben')).toEqual(['fresh']);
       expect(await texts('ann')).toEqual(['old news', 'fresh']);
-      expect(await codeOf(d, d.hide('messaging', 'hideout', 'eve', false))).toBe(16);
-      expect(await codeOf(d, d.hide('messaging', 'nowhere', 'ann', false))).toBe(16);
+      expect(await failureCode(d, d.hide('messaging', 'hideout', 'eve', false))).toBe(16);
+      expect(await failureCode(d, d.hide('messaging', 'nowhere', 'ann', false))).toBe(16);
     });
 
     // A muted user's `channel_mutes` is held through both SDKs in channel-mutes.test.ts.
@@ -317,8 +313,8 @@ describe.each(testDialects)('the membership model through both SDKs (%s)', (dial
       await d.unmute('messaging', 'loud', 'ben');
       expect(await cids('ben', true)).toEqual(['messaging:quiet']);
       expect(await cids('ben', false)).toEqual(['messaging:loud']);
-      expect(await codeOf(d, d.mute('messaging', 'nowhere', 'ben'))).toBe(16);
-      expect(await codeOf(d, d.mute('messaging', 'quiet', 'nobody-here'))).toBe(4);
+      expect(await failureCode(d, d.mute('messaging', 'nowhere', 'ben'))).toBe(16);
+      expect(await failureCode(d, d.mute('messaging', 'quiet', 'nobody-here'))).toBe(4);
     });
 
     it('truncates for some members only (member_ids), hiding the history from them alone', async () => {
@@ -334,7 +330,7 @@ describe.each(testDialects)('the membership model through both SDKs (%s)', (dial
         (await d.queryChannelsFor(userId, { cid: 'messaging:some' }))[0]!.messageTexts;
       expect(await texts('ben')).toEqual(['two']);
       expect(await texts('ann')).toEqual(['one', 'two']);
-      expect(await codeOf(d, d.truncateFor('messaging', 'some', ['cat']))).toBe(4);
+      expect(await failureCode(d, d.truncateFor('messaging', 'some', ['cat']))).toBe(4);
     });
 
     it('updates nested channel data by dotted paths, as Stream documents', async () => {
@@ -372,7 +368,9 @@ describe.each(testDialects)('the membership model through both SDKs (%s)', (dial
       );
       expect(frozen.channel).toMatchObject({ frozen: true, disabled: false, custom: { topic: 'cold' } });
       expect(frozen.message).toMatchObject({ text: 'Ann froze the channel' });
-      expect(await codeOf(d, d.sendMessage('messaging', 'ice', { text: 'during', userId: 'ben' }))).toBe(17);
+      expect(await failureCode(d, d.sendMessage('messaging', 'ice', { text: 'during', userId: 'ben' }))).toBe(
+        17,
+      );
       await d.updateChannelData('messaging', 'ice', { frozen: false, topic: 'cold' });
       await d.sendMessage('messaging', 'ice', { text: 'after', userId: 'ben' });
 
@@ -389,7 +387,7 @@ describe.each(testDialects)('the membership model through both SDKs (%s)', (dial
       expect(Object.keys(types).sort()).toEqual(['commerce', 'gaming', 'livestream', 'messaging', 'team']);
       expect(types.messaging).toMatchObject({ name: 'messaging', reactions: true, replies: true });
       expect(await d.getChannelType('livestream')).toMatchObject({ name: 'livestream', commands: [] });
-      expect(await codeOf(d, d.getChannelType('nope'))).toBe(16);
+      expect(await failureCode(d, d.getChannelType('nope'))).toBe(16);
       expect((await d.getApp()).channelConfigs).toEqual(Object.keys(types).sort());
     });
 
@@ -412,7 +410,7 @@ describe.each(testDialects)('the membership model through both SDKs (%s)', (dial
         'ac-2',
         'ac-3',
       ]);
-      expect(await codeOf(d, d.queryUsers({ name: { $autocomplete: '' } }))).toBe(4);
+      expect(await failureCode(d, d.queryUsers({ name: { $autocomplete: '' } }))).toBe(4);
     });
   });
 });

@@ -5,24 +5,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StreamChat } from 'stream-chat';
+import { streamFailure } from '../helpers/assertions.js';
 import { testDialects } from '../helpers/databases.js';
 import { exportAndDownload, waitForTask, type V1Record } from '../helpers/exports.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
-
-async function failure(call: Promise<unknown>): Promise<{ status: number; code: number; fields: object }> {
-  try {
-    await call;
-  } catch (error) {
-    const response = (error as { response?: { status: number; data: Record<string, unknown> } }).response;
-    if (!response) throw error;
-    return {
-      status: response.status,
-      code: response.data.code as number,
-      fields: response.data.exception_fields as object,
-    };
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe.each(testDialects)('truncate and delete options (%s)', (dialect) => {
   let t: TestServer;
@@ -64,20 +50,20 @@ describe.each(testDialects)('truncate and delete options (%s)', (dialect) => {
 
   it('refuses member truncation of non-members, with hard_delete, or moving a member’s truncation back', async () => {
     const channel = client.channel('messaging', 'some');
-    expect(await failure(channel.truncate({ member_ids: ['cy'] } as never))).toMatchObject({
+    expect(await streamFailure(channel.truncate({ member_ids: ['cy'] } as never))).toMatchObject({
       status: 400,
       code: 4,
       fields: { member_ids: expect.stringContaining('cy') },
     });
     expect(
-      await failure(channel.truncate({ member_ids: ['bob'], hard_delete: true } as never)),
+      await streamFailure(channel.truncate({ member_ids: ['bob'], hard_delete: true } as never)),
     ).toMatchObject({
       status: 400,
       fields: { hard_delete: expect.any(String) },
     });
     const past = new Date(Date.now() - 3_600_000).toISOString();
     expect(
-      await failure(channel.truncate({ member_ids: ['bob'], truncated_at: past } as never)),
+      await streamFailure(channel.truncate({ member_ids: ['bob'], truncated_at: past } as never)),
     ).toMatchObject({
       status: 400,
       fields: { truncated_at: expect.stringContaining('bob') },
@@ -92,7 +78,7 @@ describe.each(testDialects)('truncate and delete options (%s)', (dialect) => {
     await channel.sendMessage({ id: 'back-1', text: 'one', user_id: 'ann' });
     const { channel: truncated } = await channel.truncate();
     const before = new Date(Date.parse(truncated.truncated_at as string) - 60_000).toISOString();
-    expect(await failure(channel.truncate({ truncated_at: before as never }))).toMatchObject({
+    expect(await streamFailure(channel.truncate({ truncated_at: before as never }))).toMatchObject({
       status: 400,
       code: 4,
       fields: { truncated_at: expect.stringContaining('earlier') },
@@ -141,27 +127,27 @@ describe.each(testDialects)('truncate and delete options (%s)', (dialect) => {
   it('skip_truncate is refused on channels with an id, with hard_delete, and once the history was hidden', async () => {
     const named = client.channel('messaging', 'named', { created_by_id: 'ann' } as never);
     await named.create();
-    expect(await failure(named.delete({ skip_truncate: true } as never))).toMatchObject({
+    expect(await streamFailure(named.delete({ skip_truncate: true } as never))).toMatchObject({
       status: 400,
       code: 4,
       fields: { skip_truncate: expect.stringContaining('distinct') },
     });
     expect(
-      await failure(client.deleteChannels(['messaging:named'], { skip_truncate: true } as never)),
+      await streamFailure(client.deleteChannels(['messaging:named'], { skip_truncate: true } as never)),
     ).toMatchObject({
       status: 400,
       fields: { skip_truncate: expect.any(String) },
     });
     const distinct = client.channel('messaging', { members: ['bob', 'cy'], created_by_id: 'bob' } as never);
     await distinct.create();
-    expect(await failure(distinct.delete({ skip_truncate: true, hard_delete: true } as never))).toMatchObject(
-      {
-        status: 400,
-        fields: { skip_truncate: expect.stringContaining('hard_delete') },
-      },
-    );
+    expect(
+      await streamFailure(distinct.delete({ skip_truncate: true, hard_delete: true } as never)),
+    ).toMatchObject({
+      status: 400,
+      fields: { skip_truncate: expect.stringContaining('hard_delete') },
+    });
     await distinct.truncate();
-    expect(await failure(distinct.delete({ skip_truncate: true } as never))).toMatchObject({
+    expect(await streamFailure(distinct.delete({ skip_truncate: true } as never))).toMatchObject({
       status: 400,
       fields: { skip_truncate: expect.any(String) },
     });

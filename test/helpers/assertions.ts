@@ -41,3 +41,25 @@ export async function expectStreamError(
   }
   throw new Error('expected the call to fail');
 }
+
+/**
+ * The Stream error a call expected to fail answered with: status, code, message and
+ * `exception_fields`, read from the rejected SDK call's response.
+ */
+export async function streamFailure(
+  call: Promise<unknown>,
+): Promise<{ status: number; code: number; message: string; fields: object }> {
+  try {
+    await call;
+  } catch (error) {
+    const response = (error as { response?: { status: number; data: Record<string, unknown> } }).response;
+    if (!response) throw error;
+    return {
+      status: response.status,
+      code: response.data.code as number,
+      message: response.data.message as string,
+      fields: response.data.exception_fields as object,
+    };
+  }
+  throw new Error('expected the call to fail');
+}

@@ -309,3 +309,16 @@ export function sdkDriver(sdk: SdkName, t: TestServer, app: TestApp): SdkDriver 
   if (sdk === 'stream-chat') return streamChatDriver(sdkClient(app.apiKey, app.apiSecret, t.baseURL));
   return nodeSdkDriver(new StreamClient(app.apiKey, app.apiSecret, { basePath: t.baseURL, timeout: 20_000 }));
 }
+
+/** The Stream code of a call through `driver` expected to fail. */
+export async function failureCode(
+  driver: Pick<SdkDriver, 'errorCode'>,
+  call: Promise<unknown>,
+): Promise<number | undefined> {
+  try {
+    await call;
+  } catch (error) {
+    return driver.errorCode(error);
+  }
+  throw new Error('expected the call to fail');
+}

@@ -1,14 +1,13 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TaskRow } from '../../src/database/database.types.js';
 import { UnrecoverableError } from '../../src/lib/errors.js';
-import { findAppByKey } from '../../src/modules/apps/apps.repository.js';
 import { enqueueTask } from '../../src/modules/tasks/tasks.enqueue.js';
 import { presentTaskStatus } from '../../src/modules/tasks/tasks.presenter.js';
 import type { TaskHandlers, TaskPresenter, TaskStatusRow } from '../../src/modules/tasks/tasks.types.js';
 import { createTaskWorker, type TaskWorker } from '../../src/modules/tasks/tasks.worker.js';
 import { testDialects } from '../helpers/databases.js';
 import { rawRequest, signToken } from '../helpers/raw-client.js';
-import { startTestServer, type TestApp, type TestServer } from '../helpers/test-server.js';
+import { startTestServer, type TestServer } from '../helpers/test-server.js';
 import { waitFor } from '../helpers/wait.js';
 import { START_MICROS } from './task-support.js';
 
@@ -23,12 +22,6 @@ const handlers: TaskHandlers = {
     throw new UnrecoverableError('channel messaging:gone does not exist', 'channel_not_found');
   },
 };
-
-async function appIdOf(t: TestServer, app: TestApp): Promise<number> {
-  const row = await findAppByKey(t.server.context.db, app.apiKey);
-  if (!row) throw new Error('test app is missing');
-  return row.id;
-}
 
 /** The SDK's rejection of a failed call, with the status and Stream code it carries. */
 async function rejectionOf(call: Promise<unknown>): Promise<{ status?: number; code?: number | null }> {
@@ -48,7 +41,7 @@ describe.each(testDialects)('GET /tasks/{id} (%s)', (dialectName) => {
   beforeAll(async () => {
     // No in-process worker: the tests decide when tasks run, so a waiting task stays waiting.
     t = await startTestServer(dialectName, { env: { CHATPORT_WORKER: 'false' } });
-    appId = await appIdOf(t, t.app);
+    appId = t.app.id;
   });
   afterEach(async () => {
     await worker?.stop();
@@ -148,7 +141,7 @@ describe.each(testDialects)('the server’s in-process worker (%s)', (dialectNam
 
   it('runs a task enqueued in the server process with the handlers the runtime was given', async () => {
     const task = await enqueueTask(t.server.context.db, t.server.context.clock, {
-      appId: await appIdOf(t, t.app),
+      appId: t.app.id,
       kind: 'echo',
       payload: { hello: 'world' },
     });
