@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { taskHandlersOf } from '../../src/modules/tasks/tasks.kinds.js';
 import { createTaskWorker } from '../../src/modules/tasks/tasks.worker.js';
@@ -124,15 +125,29 @@ describe.each(cases)(
       }
     }
 
-    /** Starts a `chatport worker`, waits until the task's checkpoint holds `atLeast` messages, kills it. */
+    let killedWorkers = 0;
+
+    /**
+     * Starts a `chatport worker`, waits until the task's checkpoint holds `atLeast` messages, kills it,
+     * and returns the checkpoint it left. On PostgreSQL a statement the worker sent just before it died
+     * (a checkpoint's UPDATE) still runs and commits in its server session: the checkpoint is read once
+     * the worker's sessions, named by application_name, have ended.
+     */
     async function killWorkerPast(taskId: string, atLeast: number): Promise<StoredCheckpoint> {
       const config = t.server.context.config;
+      const sessionName = `chatport-killed-worker-${++killedWorkers}`;
+      let databaseUrl: string | undefined;
+      if (config.databaseUrl) {
+        const url = new URL(config.databaseUrl);
+        url.searchParams.set('application_name', sessionName);
+        databaseUrl = url.toString();
+      }
       const worker = spawn(process.execPath, ['bin/chatport.mjs', 'worker'], {
         env: {
           ...process.env,
           ...storageEnv,
           CHATPORT_DATA_DIR: config.dataDir,
-          ...(config.databaseUrl ? { DATABASE_URL: config.databaseUrl } : {}),
+          ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
           CHATPORT_TASK_LEASE_MS: LEASE_MS,
           CHATPORT_TASK_POLL_MS: '50',
           CHATPORT_LOG_LEVEL: 'warn',
@@ -149,8 +164,20 @@ describe.each(cases)(
           (JSON.parse(row.checkpoint) as StoredCheckpoint).counts.messages >= atLeast,
         { timeoutMillis: 240_000, intervalMillis: 10, what: `a checkpoint past ${atLeast} messages` },
       );
+      const workerSessions = async () =>
+        (
+          await sql<{ sessions: number }>`select count(*)::int as sessions from pg_stat_activity
+            where application_name = ${sessionName}`.execute(t.server.context.db)
+        ).rows[0]!.sessions;
+      if (databaseUrl) expect(await workerSessions()).toBeGreaterThan(0);
       await killLikeACrash(worker);
       child = undefined;
+      if (databaseUrl)
+        await waitFor(workerSessions, (sessions) => sessions === 0, {
+          timeoutMillis: 30_000,
+          intervalMillis: 10,
+          what: "the killed worker's sessions to end",
+        });
       const row = await taskRow(taskId);
       expect(row.status).not.toBe('completed');
       return JSON.parse(row.checkpoint!) as StoredCheckpoint;
