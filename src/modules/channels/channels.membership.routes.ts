@@ -2,7 +2,7 @@ import type { Context } from '../../context.js';
 import type { HttpApp } from '../../http/http-app.js';
 import { actingUserId, type Caller } from '../../lib/caller.js';
 import type { ApiForm } from '../../lib/shapes/shape.js';
-import { presentFullUser } from '../users/users.presenter.js';
+import { presentFullUser, userLookup } from '../users/users.presenter.js';
 import { findUsersByIds } from '../users/users.repository.js';
 import { setHidden, updateMemberPartial } from './channels.membership.js';
 import { membersPayloadFrom, queryMembers } from './channels.member-query.js';
@@ -27,7 +27,7 @@ export function registerMembershipRoutes(app: HttpApp, context: Context, form: A
 
   async function presented(appId: number, row: MemberRow) {
     const users = await findUsersByIds(db, appId, [row.user_id]);
-    return { channel_member: presentMember(row, users, form) };
+    return { channel_member: presentMember(row, userLookup(users, form), form) };
   }
 
   async function patchMember(
@@ -56,7 +56,8 @@ export function registerMembershipRoutes(app: HttpApp, context: Context, form: A
         request.app.id,
         rows.map((row) => row.user_id),
       );
-      return { members: rows.map((row) => presentMember(row, users, form)) };
+      const user = userLookup(users, form);
+      return { members: rows.map((row) => presentMember(row, user, form)) };
     },
   );
 

@@ -5,16 +5,15 @@ import type {
   Database,
   MemberRow,
   MessageRow,
-  UserRow,
 } from '../../database/database.types.js';
 import type { JsonObject } from '../../lib/json.js';
 import { objectPresenters } from '../../lib/shapes/shape-object.js';
 import type { ApiForm } from '../../lib/shapes/shape.js';
 import { channelConfigWithInfo } from '../channel-types/channel-types.declaration.js';
 import { findUsersByIds } from '../users/users.repository.js';
-import { userLookup } from '../users/users.presenter.js';
+import { userLookup, type UserLookup } from '../users/users.presenter.js';
 import { channelMessagePage } from '../messages/messages.repository.js';
-import { presentMessages } from '../messages/messages.presenter.js';
+import { readMessageLookups, toMessageResponse } from '../messages/messages.presenter.js';
 import { channelMuteShape, channelShape, memberShape } from './channels.shape.js';
 import { liveMutesOfUsers } from './channels.mutes.js';
 import { findChannelsByCids, memberPagesOfChannels, membershipsOf } from './channels.repository.js';
@@ -23,17 +22,17 @@ const channels = objectPresenters(channelShape);
 const members = objectPresenters(memberShape);
 const mutes = objectPresenters(channelMuteShape);
 
-/** Stream's ChannelResponse in `form`, its creator and truncating user taken from `users`. */
-export function presentChannel(row: ChannelRow, users: Map<string, UserRow>, form: ApiForm): JsonObject {
+/** Stream's ChannelResponse in `form`, its creator and truncating user taken from `user` (userLookup). */
+export function presentChannel(row: ChannelRow, user: UserLookup, form: ApiForm): JsonObject {
   return channels[form](row, {
-    user: userLookup(users, form),
+    user,
     values: { config: channelConfigWithInfo(row.type, row.created_at) },
   });
 }
 
-/** Stream's ChannelMemberResponse in `form`, the member's user taken from `users`. */
-export function presentMember(row: MemberRow, users: Map<string, UserRow>, form: ApiForm): JsonObject {
-  return members[form](row, { user: userLookup(users, form) });
+/** Stream's ChannelMemberResponse in `form`, the member's user taken from `user` (userLookup). */
+export function presentMember(row: MemberRow, user: UserLookup, form: ApiForm): JsonObject {
+  return members[form](row, { user });
 }
 
 /** The later of two optional times. */
@@ -41,16 +40,16 @@ function latest(a: number | null, b: number | null): number | null {
   return a === null ? b : b === null ? a : Math.max(a, b);
 }
 
-/** Stream's ChannelMute in `form`: its user and channel taken from `users` and `channel`. */
+/** Stream's ChannelMute in `form`: its user and channel taken from `user` (userLookup) and `channel`. */
 export function presentChannelMute(
   row: ChannelMuteRow,
   channel: ChannelRow,
-  users: Map<string, UserRow>,
+  user: UserLookup,
   form: ApiForm,
 ): JsonObject {
   return mutes[form](row, {
-    user: userLookup(users, form),
-    values: { channel: presentChannel(channel, users, form) },
+    user,
+    values: { channel: presentChannel(channel, user, form) },
   });
 }
 
@@ -75,10 +74,10 @@ async function channelMutePresenter(
     if (channel.created_by_id) userIds.push(channel.created_by_id);
     if (channel.truncated_by_id) userIds.push(channel.truncated_by_id);
   }
-  const users = await findUsersByIds(db, appId, userIds);
+  const user = userLookup(await findUsersByIds(db, appId, userIds), form);
   return (row) => {
     const channel = channels.get(row.cid);
-    return channel ? presentChannelMute(row, channel, users, form) : undefined;
+    return channel ? presentChannelMute(row, channel, user, form) : undefined;
   };
 }
 
@@ -175,34 +174,33 @@ export async function presentChannelStates(
           }),
     );
   }
-  const presented = await presentMessages(db, appId, [...pages.values()].flat(), {
+  const pageOf = (cid: string): MemberRow[] => members.get(cid) ?? [];
+  const alsoUsers = new Set<string>();
+  for (const channel of channels) {
+    if (channel.created_by_id) alsoUsers.add(channel.created_by_id);
+    if (channel.truncated_by_id) alsoUsers.add(channel.truncated_by_id);
+    for (const member of pageOf(channel.cid)) alsoUsers.add(member.user_id);
+  }
+  const lookups = await readMessageLookups(db, appId, [...pages.values()].flat(), {
     ownUserId: options.ownUserId,
     form: options.form,
+    alsoUsers,
   });
-  const messagesById = new Map(presented.map((m) => [m.id as string, m]));
-  const pageOf = (cid: string): MemberRow[] => members.get(cid) ?? [];
-  const userIds = new Set<string>();
-  for (const channel of channels) {
-    if (channel.created_by_id) userIds.add(channel.created_by_id);
-    if (channel.truncated_by_id) userIds.add(channel.truncated_by_id);
-    for (const member of pageOf(channel.cid)) userIds.add(member.user_id);
-    if (options.ownUserId) userIds.add(options.ownUserId);
-  }
-  const users = await findUsersByIds(db, appId, userIds);
+  const { user } = lookups;
   return channels.map((channel) => {
     const channelMembers = pageOf(channel.cid);
     const membership = memberships.get(channel.cid);
     return {
-      channel: presentChannel(channel, users, options.form),
-      members: channelMembers.map((m) => presentMember(m, users, options.form)),
-      messages: (pages.get(channel.cid) ?? []).map((m) => messagesById.get(m.id)!),
+      channel: presentChannel(channel, user, options.form),
+      members: channelMembers.map((m) => presentMember(m, user, options.form)),
+      messages: (pages.get(channel.cid) ?? []).map((m) => toMessageResponse(m, lookups, options.form)),
       pinned_messages: [],
       read: [],
       watchers: [],
       watcher_count: 0,
       threads: [],
       ...(membership
-        ? { membership: presentMember(membership, users, options.form), hidden: membership.hidden === 1 }
+        ? { membership: presentMember(membership, user, options.form), hidden: membership.hidden === 1 }
         : {}),
     };
   });

@@ -8,6 +8,7 @@ import { parseTimestamp } from '../../lib/time.js';
 import { findMessage } from '../messages/messages.repository.js';
 import { presentMessage } from '../messages/messages.presenter.js';
 import { sendMessage } from '../messages/messages.usecases.js';
+import { userLookup } from '../users/users.presenter.js';
 import { findUsersByIds } from '../users/users.repository.js';
 import { assertUsersExist } from '../users/users.usecases.js';
 import { presentChannel, presentChannelStates, presentMember } from './channels.presenter.js';
@@ -57,9 +58,10 @@ export function registerChannelRoutes(app: HttpApp, context: Context, form: ApiF
       ...(channel.created_by_id ? [channel.created_by_id] : []),
       ...(channel.truncated_by_id ? [channel.truncated_by_id] : []),
     ]);
+    const user = userLookup(users, form);
     return {
-      channel: presentChannel(channel, users, form),
-      members: members.map((m) => presentMember(m, users, form)),
+      channel: presentChannel(channel, user, form),
+      members: members.map((m) => presentMember(m, user, form)),
     };
   }
 
@@ -279,7 +281,7 @@ export function registerChannelRoutes(app: HttpApp, context: Context, form: ApiF
         request.app.id,
         [channel.created_by_id, channel.truncated_by_id].filter((id): id is string => id !== null),
       );
-      return { channel: presentChannel(channel, users, form) };
+      return { channel: presentChannel(channel, userLookup(users, form), form) };
     },
   );
 }

@@ -6,7 +6,7 @@ import type { ApiForm } from '../../lib/shapes/shape.js';
 import { reactionsByMessage } from '../reactions/reactions.repository.js';
 import { presentReaction } from '../reactions/reactions.presenter.js';
 import { findUsersByIds } from '../users/users.repository.js';
-import { userLookup } from '../users/users.presenter.js';
+import { userLookup, type UserLookup } from '../users/users.presenter.js';
 import { findMessagesByIds } from './messages.repository.js';
 import { messageShape } from './messages.shape.js';
 
@@ -14,7 +14,8 @@ import { messageShape } from './messages.shape.js';
 export const LATEST_REACTIONS_LIMIT = 10;
 
 export interface MessageLookups {
-  users: Map<string, UserRow>;
+  /** The users the messages show (userLookup), and any others the response shows beside them. */
+  user: UserLookup;
   reactions: Map<string, ReactionRow[]>;
   quoted: Map<string, MessageRow>;
   /** The user whose `own_reactions` are shown (a user token's caller); none for server tokens. */
@@ -28,6 +29,8 @@ export interface MessagePresentation {
   form: ApiForm;
   /** Users the caller has just read (a message's author and mentions); only the others are looked up. */
   knownUsers?: ReadonlyMap<string, UserRow>;
+  /** Users the response shows beside the messages (a channel's members): read with the messages' own. */
+  alsoUsers?: Iterable<string>;
 }
 
 const messages = objectPresenters(messageShape);
@@ -40,10 +43,10 @@ export function toMessageResponse(
   withQuoted = true,
 ): JsonObject {
   const reactions = lookups.reactions.get(row.id) ?? [];
-  const reaction = (r: ReactionRow) => presentReaction(r, lookups.users, form);
+  const reaction = (r: ReactionRow) => presentReaction(r, lookups.user, form);
   const quoted = row.quoted_message_id === null ? undefined : lookups.quoted.get(row.quoted_message_id);
   return messages[form](row, {
-    user: userLookup(lookups.users, form),
+    user: lookups.user,
     values: {
       latest_reactions: reactions.slice(0, LATEST_REACTIONS_LIMIT).map(reaction),
       own_reactions: lookups.ownUserId
@@ -54,14 +57,16 @@ export function toMessageResponse(
   });
 }
 
-/** Presents messages with every look-up batched: a fixed number of queries, whatever the count. */
-export async function presentMessages(
+/**
+ * What presenting these messages looks up (quoted messages, reactions, users), each read in one batched
+ * query: a fixed number of queries, whatever the count.
+ */
+export async function readMessageLookups(
   db: Kysely<Database>,
   appId: number,
   rows: MessageRow[],
-  { ownUserId, form, knownUsers }: MessagePresentation,
-): Promise<JsonObject[]> {
-  if (rows.length === 0) return [];
+  { ownUserId, form, knownUsers, alsoUsers = [] }: MessagePresentation,
+): Promise<MessageLookups> {
   const quotedIds = rows.map((r) => r.quoted_message_id).filter((id): id is string => id !== null);
   const quoted =
     quotedIds.length > 0 ? await findMessagesByIds(db, appId, quotedIds) : new Map<string, MessageRow>();
@@ -71,7 +76,7 @@ export async function presentMessages(
   const reacted = all.filter((r) => r.reaction_counts !== '{}').map((r) => r.id);
   const reactions =
     reacted.length > 0 ? await reactionsByMessage(db, appId, reacted) : new Map<string, ReactionRow[]>();
-  const userIds = new Set<string>();
+  const userIds = new Set<string>(alsoUsers);
   for (const row of all) {
     userIds.add(row.user_id);
     for (const id of parseArray<string>(row.mentioned_users)) userIds.add(id);
@@ -83,7 +88,19 @@ export async function presentMessages(
   const unknown = [...userIds].filter((id) => !users.has(id));
   if (unknown.length > 0)
     for (const [id, user] of await findUsersByIds(db, appId, unknown)) users.set(id, user);
-  return rows.map((row) => toMessageResponse(row, { users, reactions, quoted, ownUserId }, form));
+  return { user: userLookup(users, form), reactions, quoted, ownUserId };
+}
+
+/** Presents messages with every look-up batched (readMessageLookups). */
+export async function presentMessages(
+  db: Kysely<Database>,
+  appId: number,
+  rows: MessageRow[],
+  presentation: MessagePresentation,
+): Promise<JsonObject[]> {
+  if (rows.length === 0) return [];
+  const lookups = await readMessageLookups(db, appId, rows, presentation);
+  return rows.map((row) => toMessageResponse(row, lookups, presentation.form));
 }
 
 export async function presentMessage(

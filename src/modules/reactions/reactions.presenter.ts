@@ -1,13 +1,13 @@
-import type { ReactionRow, UserRow } from '../../database/database.types.js';
+import type { ReactionRow } from '../../database/database.types.js';
 import type { JsonObject } from '../../lib/json.js';
 import { objectPresenters } from '../../lib/shapes/shape-object.js';
 import type { ApiForm } from '../../lib/shapes/shape.js';
-import { userLookup } from '../users/users.presenter.js';
+import type { UserLookup } from '../users/users.presenter.js';
 import { reactionShape } from './reactions.shape.js';
 
 const reactions = objectPresenters(reactionShape);
 
-/** Stream's ReactionResponse in `form`, its user taken from `users`. */
-export function presentReaction(row: ReactionRow, users: Map<string, UserRow>, form: ApiForm): JsonObject {
-  return reactions[form](row, { user: userLookup(users, form) });
+/** Stream's ReactionResponse in `form`, its user taken from `user` (userLookup). */
+export function presentReaction(row: ReactionRow, user: UserLookup, form: ApiForm): JsonObject {
+  return reactions[form](row, { user });
 }

@@ -7,6 +7,7 @@ import { clientOnlyFields, closedObject, handledFields, refusedFields } from '..
 import { presentMessage } from '../messages/messages.presenter.js';
 import { MessageParams } from '../messages/messages.schemas.js';
 import { findUsersByIds } from '../users/users.repository.js';
+import { userLookup } from '../users/users.presenter.js';
 import { presentReaction } from './reactions.presenter.js';
 import { deleteReaction, listReactions, sendReaction } from './reactions.usecases.js';
 
@@ -48,7 +49,7 @@ export function registerReactionRoutes(app: HttpApp, context: Context, form: Api
     const users = await findUsersByIds(db, appId, [reaction.user_id]);
     return {
       message: await presentMessage(db, appId, message, { ownUserId: own(caller), form }),
-      reaction: presentReaction(reaction, users, form),
+      reaction: presentReaction(reaction, userLookup(users, form), form),
     };
   };
 
@@ -112,7 +113,8 @@ export function registerReactionRoutes(app: HttpApp, context: Context, form: Api
         appId,
         rows.map((r) => r.user_id),
       );
-      return { reactions: rows.map((r) => presentReaction(r, users, form)) };
+      const user = userLookup(users, form);
+      return { reactions: rows.map((r) => presentReaction(r, user, form)) };
     },
   );
 }

@@ -10,7 +10,7 @@ import { findChannelsByCids } from '../channels/channels.repository.js';
 import type { ApiForm } from '../../lib/shapes/shape.js';
 import { presentMessages } from '../messages/messages.presenter.js';
 import { presentReaction } from '../reactions/reactions.presenter.js';
-import { presentUser } from '../users/users.presenter.js';
+import { presentUser, userLookup } from '../users/users.presenter.js';
 import { findUser } from '../users/users.repository.js';
 
 /** Stream's limit for the synchronous user export, on messages and on reactions alike. */
@@ -102,11 +102,11 @@ export async function exportUserSync(
   }
   const presented = await presentMessages(db, appId, messages, { form });
   await markMessagesInDeletedChannels(db, appId, messages, presented);
-  const reactors = new Map([[user.id, user]]);
+  const reactor = userLookup(new Map([[user.id, user]]), form);
   return {
     user: presentUser(user, form),
     messages: presented,
-    reactions: reactions.map((r) => presentReaction(r, reactors, form)),
+    reactions: reactions.map((r) => presentReaction(r, reactor, form)),
     channel_mutes: await presentChannelMutes(db, appId, await mutesOfUser(db, appId, userId), form),
   };
 }

@@ -22,12 +22,27 @@ export function presentFullUser(row: UserRow, form: ApiForm, channelMutes: JsonO
 }
 
 /** The user by id from rows fetched beforehand, else the stand-in for a hard-deleted user. */
-export function presentUserById(rows: Map<string, UserRow>, id: string, form: ApiForm): JsonObject {
+export function presentUserById(rows: ReadonlyMap<string, UserRow>, id: string, form: ApiForm): JsonObject {
   const row = rows.get(id);
   return row ? users[form](row) : missingUsers[form]({ id });
 }
 
-/** presentUserById over `rows`: what other shapes' `user` fields look users up with. */
-export function userLookup(rows: Map<string, UserRow>, form: ApiForm): (id: string) => JsonObject {
-  return (id) => presentUserById(rows, id, form);
+/** A user by id, as other shapes' `user` fields show them (ObjectSupplies.user). */
+export type UserLookup = (id: string) => JsonObject;
+
+/**
+ * presentUserById over `rows`, each user presented once: a response that shows a user many times (as
+ * the author of messages, a reactor, a member) holds one object for them, built once. Make one for a
+ * response and present all of it with it; what it hands out must not be changed.
+ */
+export function userLookup(rows: ReadonlyMap<string, UserRow>, form: ApiForm): UserLookup {
+  const presented = new Map<string, JsonObject>();
+  return (id) => {
+    let user = presented.get(id);
+    if (user === undefined) {
+      user = presentUserById(rows, id, form);
+      presented.set(id, user);
+    }
+    return user;
+  };
 }
