@@ -151,6 +151,26 @@ describe.each(testDialects)('channels through the stream-chat SDK (%s)', (dialec
     expect(older.messages.map((m) => m.id)).toEqual(['page-1', 'page-2', 'page-3']);
   });
 
+  it('refuses an id_lt that names no message of the channel', async () => {
+    const channel = t.app.client.channel('messaging', 'anchored', {
+      created_by_id: 'ann',
+      members: ['ann'],
+    } as never);
+    await channel.create();
+    await channel.sendMessage({ id: 'anchor-here', text: 'here', user_id: 'ann' });
+    const other = t.app.client.channel('messaging', 'anchored-elsewhere', { created_by_id: 'ann' } as never);
+    await other.create();
+    await other.sendMessage({ id: 'anchor-elsewhere', text: 'there', user_id: 'ann' });
+    for (const idLt of ['anchor-elsewhere', 'no-such-message']) {
+      await expectStreamError(channel.query({ messages: { limit: 3, id_lt: idLt } }), {
+        status: 400,
+        code: 4,
+      });
+    }
+    const page = await channel.query({ messages: { limit: 3, id_lt: 'anchor-here' } });
+    expect(page.messages).toEqual([]);
+  });
+
   it('soft truncation hides earlier messages from queries; a system message may follow', async () => {
     const channel = t.app.client.channel('messaging', 'trunc-soft', {
       created_by_id: 'ann',

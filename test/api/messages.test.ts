@@ -111,6 +111,44 @@ describe.each(testDialects)('messages and reactions through the stream-chat SDK 
     expect(pages).toEqual([['lt-4', 'lt-5', 'lt-6'], ['lt-1', 'lt-2', 'lt-3'], ['lt-0']]);
   });
 
+  it('refuses an id_lt that is not a reply of the thread', async () => {
+    await channel.sendMessage({ id: 'anchor-thread', text: 'root', user_id: 'ann' });
+    await channel.sendMessage({ id: 'anchor-reply', text: 'r', user_id: 'ben', parent_id: 'anchor-thread' });
+    for (const idLt of ['anchor-thread', 'lt-3', 'no-such-message']) {
+      await expectStreamError(channel.getReplies('anchor-thread', { limit: 3, id_lt: idLt }), {
+        status: 400,
+        code: 4,
+      });
+    }
+    await expectStreamError(channel.getReplies('no-such-thread', { limit: 3, id_lt: 'anchor-reply' }), {
+      status: 404,
+      code: 16,
+    });
+  });
+
+  it('shows a quoted message with its own reactions, on the page or not', async () => {
+    const quoting = t.app.client.channel('messaging', 'quoting', {
+      created_by_id: 'ann',
+      members: ['ann', 'ben'],
+    } as never);
+    await quoting.create();
+    await quoting.sendMessage({ id: 'quoted-1', text: 'quote me', user_id: 'ann' });
+    await quoting.sendReaction('quoted-1', { type: 'like', user_id: 'cat' } as never);
+    for (let i = 0; i < 3; i++)
+      await quoting.sendMessage({
+        id: `quoting-${i}`,
+        text: `q${i}`,
+        user_id: 'ben',
+        quoted_message_id: 'quoted-1',
+      } as never);
+    for (const limit of [2, 10]) {
+      const { messages } = await quoting.query({ messages: { limit } });
+      const quoted = messages.find((m) => m.id === 'quoting-2')!.quoted_message!;
+      expect(quoted).toMatchObject({ id: 'quoted-1', user: { id: 'ann' }, reaction_counts: { like: 1 } });
+      expect(quoted.latest_reactions!.map((r) => [r.type, r.user!.id])).toEqual([['like', 'cat']]);
+    }
+  });
+
   it('a reply to a message in another channel, or to a reply, is refused', async () => {
     await expectStreamError(channel.sendMessage({ text: 'x', user_id: 'ann', parent_id: 'reply-1' }), {
       status: 400,

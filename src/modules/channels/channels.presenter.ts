@@ -138,27 +138,26 @@ export interface ChannelStateOptions {
 }
 
 /**
- * Stream's ChannelStateResponse for each channel: the channel, its members and its newest messages,
- * with users, reactions and quoted messages fetched in batches across all channels.
+ * The page of messages of each channel that `options` asks for, by cid, and the own user's memberships
+ * they depend on: nobody sees messages from before a truncation, nor a member from before their cleared
+ * or hidden history.
  */
-export async function presentChannelStates(
+async function messagePagesOf(
   db: Kysely<Database>,
   appId: number,
   channels: ChannelRow[],
   options: ChannelStateOptions,
-): Promise<JsonObject[]> {
-  if (channels.length === 0) return [];
-  const cids = channels.map((c) => c.cid);
-  const members = await memberPagesOfChannels(db, appId, cids, {
-    limit: options.memberLimit,
-    offset: options.memberOffset ?? 0,
-  });
+): Promise<{ pages: Map<string, MessageRow[]>; memberships: Map<string, MemberRow> }> {
   const memberships = options.ownUserId
-    ? await membershipsOf(db, appId, options.ownUserId, cids)
+    ? await membershipsOf(
+        db,
+        appId,
+        options.ownUserId,
+        channels.map((c) => c.cid),
+      )
     : new Map<string, MemberRow>();
   const pages = new Map<string, MessageRow[]>();
   for (const channel of channels) {
-    // A member sees nothing from before their cleared or hidden history, nor before a truncation.
     const own = memberships.get(channel.cid);
     pages.set(
       channel.cid,
@@ -174,6 +173,30 @@ export async function presentChannelStates(
           }),
     );
   }
+  return { pages, memberships };
+}
+
+/**
+ * Stream's ChannelStateResponse for each channel: the channel, its members and its newest messages,
+ * with users, reactions and quoted messages fetched in batches across all channels.
+ */
+export async function presentChannelStates(
+  db: Kysely<Database>,
+  appId: number,
+  channels: ChannelRow[],
+  options: ChannelStateOptions,
+): Promise<JsonObject[]> {
+  if (channels.length === 0) return [];
+  // Side by side: on PostgreSQL the members' and the messages' queries wait on the network together.
+  const [members, { pages, memberships }] = await Promise.all([
+    memberPagesOfChannels(
+      db,
+      appId,
+      channels.map((c) => c.cid),
+      { limit: options.memberLimit, offset: options.memberOffset ?? 0 },
+    ),
+    messagePagesOf(db, appId, channels, options),
+  ]);
   const pageOf = (cid: string): MemberRow[] => members.get(cid) ?? [];
   const alsoUsers = new Set<string>();
   for (const channel of channels) {

@@ -72,11 +72,14 @@ export function registerChannelRoutes(app: HttpApp, context: Context, form: ApiF
     id: string | undefined,
     body: Static<typeof GetOrCreateChannelBody>,
   ) {
-    const { channel } = await getOrCreateChannel(context, appId, caller, { type, id, data: body.data ?? {} });
-    let before: { createdAt: number; id: string } | undefined;
     const idLt = body.messages?.id_lt;
+    // Side by side: on PostgreSQL the two queries wait on the network together.
+    const [{ channel }, anchor] = await Promise.all([
+      getOrCreateChannel(context, appId, caller, { type, id, data: body.data ?? {} }),
+      idLt === undefined ? undefined : findMessage(db, appId, idLt),
+    ]);
+    let before: { createdAt: number; id: string } | undefined;
     if (idLt !== undefined) {
-      const anchor = await findMessage(db, appId, idLt);
       if (!anchor || anchor.cid !== channel.cid)
         throw inputError('messages.id_lt', `message ${idLt} is not in ${channel.cid}`);
       before = { createdAt: anchor.created_at, id: anchor.id };

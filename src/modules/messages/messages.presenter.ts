@@ -57,6 +57,18 @@ export function toMessageResponse(
   });
 }
 
+/** The reactions of the messages among `rows` that have some, by message id. */
+async function reactionsOf(
+  db: Kysely<Database>,
+  appId: number,
+  rows: MessageRow[],
+): Promise<Map<string, ReactionRow[]>> {
+  // reaction_counts is exact (it changes with the reactions, in their transaction): a message without
+  // counts has no reactions to look up, which spares a query for every new message.
+  const reacted = rows.filter((r) => r.reaction_counts !== '{}').map((r) => r.id);
+  return reacted.length > 0 ? reactionsByMessage(db, appId, reacted) : new Map<string, ReactionRow[]>();
+}
+
 /**
  * What presenting these messages looks up (quoted messages, reactions, users), each read in one batched
  * query: a fixed number of queries, whatever the count.
@@ -68,14 +80,15 @@ export async function readMessageLookups(
   { ownUserId, form, knownUsers, alsoUsers = [] }: MessagePresentation,
 ): Promise<MessageLookups> {
   const quotedIds = rows.map((r) => r.quoted_message_id).filter((id): id is string => id !== null);
-  const quoted =
-    quotedIds.length > 0 ? await findMessagesByIds(db, appId, quotedIds) : new Map<string, MessageRow>();
+  // The quoted messages and the messages' reactions are read side by side (on PostgreSQL they wait on
+  // the network together); a quoted message's own reactions, when it has some, after.
+  const [quoted, reactions] = await Promise.all([
+    quotedIds.length > 0 ? findMessagesByIds(db, appId, quotedIds) : new Map<string, MessageRow>(),
+    reactionsOf(db, appId, rows),
+  ]);
+  const quotedOnly = [...quoted.values()].filter((row) => !reactions.has(row.id));
+  for (const [id, list] of await reactionsOf(db, appId, quotedOnly)) reactions.set(id, list);
   const all = [...rows, ...quoted.values()];
-  // reaction_counts is exact (it changes with the reactions, in their transaction): a message without
-  // counts has no reactions to look up, which spares a query for every new message.
-  const reacted = all.filter((r) => r.reaction_counts !== '{}').map((r) => r.id);
-  const reactions =
-    reacted.length > 0 ? await reactionsByMessage(db, appId, reacted) : new Map<string, ReactionRow[]>();
   const userIds = new Set<string>(alsoUsers);
   for (const row of all) {
     userIds.add(row.user_id);

@@ -153,11 +153,14 @@ export function registerMessageRoutes(app: HttpApp, context: Context, form: ApiF
     '/messages/:id/replies',
     { schema: { params: MessageParams, querystring: RepliesQuery }, config: { operation: 'GetReplies' } },
     async (request) => {
-      const parent = await getMessage(db, request.app.id, request.params.id);
-      let before: { createdAt: number; id: string } | undefined;
       const idLt = request.query.id_lt;
+      // Side by side: on PostgreSQL the two queries wait on the network together.
+      const [parent, anchor] = await Promise.all([
+        getMessage(db, request.app.id, request.params.id),
+        idLt === undefined ? undefined : findMessage(db, request.app.id, idLt),
+      ]);
+      let before: { createdAt: number; id: string } | undefined;
       if (idLt !== undefined) {
-        const anchor = await findMessage(db, request.app.id, idLt);
         if (!anchor || anchor.parent_id !== parent.id)
           throw inputError('id_lt', `message ${idLt} is not a reply to ${parent.id}`);
         before = { createdAt: anchor.created_at, id: anchor.id };
