@@ -214,6 +214,55 @@ describe.each(testDialects)('bulk writer (%s)', (dialectName) => {
     ).toEqual(expected);
   });
 
+  it('inserts new rows, hundreds in one call, and says they all went in', async () => {
+    const rows = Array.from({ length: 250 }, (_, i) =>
+      user(`new-${String(i).padStart(3, '0')}`, { created_at: i }),
+    );
+    const inserted = await context.dialect.bulkWriteTransaction((_trx, writer) =>
+      writer.insertNew({ table: 'users', columns: userColumns, key: ['app_id', 'id'], rows }),
+    );
+    expect(inserted).toBe(true);
+    expect(await storedUsers()).toEqual(rows);
+  });
+
+  it('inserts nothing of a call with a stored key, says so, and the transaction writes on', async () => {
+    await context.db
+      .insertInto('users')
+      .values(user('taken', { role: 'admin' }))
+      .execute();
+    const rows = Array.from({ length: 250 }, (_, i) => user(`try-${String(i).padStart(3, '0')}`));
+    rows.splice(200, 0, user('taken'));
+    const inserted = await context.dialect.bulkWriteTransaction(async (trx, writer) => {
+      await writer.upsert({
+        table: 'users',
+        columns: userColumns,
+        key: ['app_id', 'id'],
+        rows: [user('before')],
+      });
+      const result = await writer.insertNew({
+        table: 'users',
+        columns: userColumns,
+        key: ['app_id', 'id'],
+        rows,
+      });
+      await trx.insertInto('users').values(user('after')).execute();
+      await writer.upsert({
+        table: 'users',
+        columns: userColumns,
+        key: ['app_id', 'id'],
+        rows: [user('later')],
+      });
+      return result;
+    });
+    expect(inserted).toBe(false);
+    expect((await storedUsers()).map((r) => [r.id, r.role])).toEqual([
+      ['after', 'user'],
+      ['before', 'user'],
+      ['later', 'user'],
+      ['taken', 'admin'],
+    ]);
+  });
+
   it('rolls its rows back with the transaction, together with the query builder’s', async () => {
     await expect(
       context.dialect.bulkWriteTransaction(async (trx, writer) => {

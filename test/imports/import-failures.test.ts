@@ -352,6 +352,10 @@ describe.each(testDialects)('import failures and references (%s)', (dialect) => 
               if (request.table === 'reactions') throw new Error('disk on fire');
               await writer.upsert(request);
             },
+            insertNew: async (request) => {
+              if (request.table === 'reactions') throw new Error('disk on fire');
+              return writer.insertNew(request);
+            },
           }),
         ),
     };
@@ -361,6 +365,97 @@ describe.each(testDialects)('import failures and references (%s)', (dialect) => 
       /^import failed writing lines 1 to 4 \(nothing was imported\): disk on fire$/,
     );
     expect(await isEmpty(appId)).toBe(true);
+  });
+
+  it('replaces and recounts a message it took for new that the writer finds stored (written meanwhile)', async () => {
+    const { appId } = await freshApp();
+    // The writer finds message m stored: written by someone else between the importer's check and its write.
+    const meanwhile: DatabaseDialect = {
+      ...context.dialect,
+      bulkWriteTransaction: (work) =>
+        context.dialect.bulkWriteTransaction((trx, writer) =>
+          work(trx, {
+            ...writer,
+            insertNew: async (request) => {
+              if (request.table === 'messages') {
+                await trx
+                  .insertInto('messages')
+                  .values({
+                    app_id: appId,
+                    id: 'm',
+                    cid: 'messaging:c',
+                    user_id: 'ben',
+                    type: 'regular',
+                    text: 'meanwhile',
+                    html: '',
+                    attachments: '[]',
+                    mentioned_users: '[]',
+                    custom: '{}',
+                    show_in_channel: 0,
+                    reply_count: 0,
+                    reaction_counts: '{"wow":1}',
+                    reaction_scores: '{"wow":3}',
+                    pinned: 0,
+                    silent: 0,
+                    created_at: START,
+                    updated_at: START,
+                  })
+                  .execute();
+                await trx
+                  .insertInto('reactions')
+                  .values({
+                    app_id: appId,
+                    message_id: 'm',
+                    user_id: 'ben',
+                    type: 'wow',
+                    score: 3,
+                    custom: '{}',
+                    created_at: START,
+                    updated_at: START,
+                  })
+                  .execute();
+              }
+              return writer.insertNew(request);
+            },
+          }),
+        ),
+    };
+    const text = linesOf([
+      user('ann'),
+      user('ben'),
+      channel('c'),
+      message('m', 'c', 'ann'),
+      message('r1', 'c', 'ben', { parent_id: 'm' }),
+      message('r2', 'c', 'ann', { parent_id: 'm' }),
+      reaction('m', 'ann'),
+      reaction('m', 'ben'),
+      reaction('m', 'ben', 'love'),
+      reaction('r1', 'ann'),
+    ]);
+    await importText({ ...context, dialect: meanwhile }, appId, text);
+    const counters = await context.db
+      .selectFrom('messages')
+      .select(['id', 'text', 'reply_count', 'reaction_counts', 'reaction_scores'])
+      .where('app_id', '=', appId)
+      .orderBy('id')
+      .execute();
+    expect(counters).toEqual([
+      {
+        id: 'm',
+        text: 'text of m',
+        reply_count: 2,
+        reaction_counts: '{"like":2,"love":1,"wow":1}',
+        reaction_scores: '{"like":2,"love":1,"wow":3}',
+      },
+      {
+        id: 'r1',
+        text: 'text of r1',
+        reply_count: 0,
+        reaction_counts: '{"like":1}',
+        reaction_scores: '{"like":1}',
+      },
+      { id: 'r2', text: 'text of r2', reply_count: 0, reaction_counts: '{}', reaction_scores: '{}' },
+    ]);
   });
 
   it('a later line for the same id replaces the earlier one, within a batch and across batches', async () => {

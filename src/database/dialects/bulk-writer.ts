@@ -37,6 +37,12 @@ export interface BulkWriter {
    * Keys must be unique within one call: PostgreSQL refuses to change one row twice in a statement.
    */
   upsert<T extends TableName, C extends ColumnOf<T>>(request: BulkUpsert<T, C>): Promise<void>;
+  /**
+   * Inserts rows expected to be new, without the upsert's conflict handling (PostgreSQL: COPY straight
+   * into the table). Resolves true when every row was inserted, false when a key exists: then nothing
+   * of the call was written, the transaction goes on, and the caller upserts the rows instead.
+   */
+  insertNew<T extends TableName, C extends ColumnOf<T>>(request: BulkRows<T, C>): Promise<boolean>;
   /** Sets the non-key columns of the rows with these keys; keys without a stored row are skipped. */
   update<T extends TableName, C extends ColumnOf<T>>(request: BulkRows<T, C>): Promise<void>;
 }

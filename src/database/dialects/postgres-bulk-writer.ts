@@ -24,7 +24,12 @@ import { from as copyFrom } from 'pg-copy-streams';
 import Cursor from 'pg-cursor';
 import type { Database } from '../database.types.js';
 import { columnValues, planBulkWrite, type BulkPlan, type BulkWriter } from './bulk-writer.js';
+import { driverErrorCode } from './dialect.js';
 import { copyText } from './postgres-copy-text.js';
+
+const INSERT_SAVEPOINT = 'chatport_insert_new';
+
+const UNIQUE_VIOLATION = '23505';
 
 /** Rows an update statement: large enough to amortise the round trip, small enough to keep messages modest. */
 const ROWS_PER_STATEMENT = 5000;
@@ -102,6 +107,10 @@ async function withWriter<T>(
         assertOpen();
         await writer.update(request);
       },
+      async insertNew(request) {
+        assertOpen();
+        return writer.insertNew(request);
+      },
     });
   } finally {
     open = false;
@@ -125,16 +134,20 @@ function createPostgresBulkWriter(trx: Kysely<Database>, client: pg.PoolClient):
     return stage;
   }
 
+  async function copyInto(table: string, plan: BulkPlan, rows: ReadonlyArray<object>): Promise<void> {
+    const columns = plan.columns.map(quote).join(', ');
+    await pipeline(
+      Readable.from(copyText(rows, plan.columns)),
+      client.query(copyFrom(`copy ${quote(table)} (${columns}) from stdin`)),
+    );
+  }
+
   return {
     async upsert(request) {
       if (request.rows.length === 0) return;
       const plan = planBulkWrite(request);
       const stage = await stageFor(request.table, plan);
-      const columns = plan.columns.map(quote).join(', ');
-      await pipeline(
-        Readable.from(copyText(request.rows, plan.columns)),
-        client.query(copyFrom(`copy ${quote(stage)} (${columns}) from stdin`)),
-      );
+      await copyInto(stage, plan, request.rows);
       const onConflict =
         plan.assigned.length === 0
           ? sql`do nothing`
@@ -143,6 +156,22 @@ function createPostgresBulkWriter(trx: Kysely<Database>, client: pg.PoolClient):
         select ${refs(plan.columns)} from ${sql.table(stage)}
         on conflict (${refs(plan.key)}) ${onConflict}`.execute(trx);
       await sql`truncate ${sql.table(stage)}`.execute(trx);
+    },
+    async insertNew(request) {
+      if (request.rows.length === 0) return true;
+      await sql`savepoint ${sql.raw(INSERT_SAVEPOINT)}`.execute(trx);
+      try {
+        await copyInto(request.table, planBulkWrite(request), request.rows);
+      } catch (error) {
+        // The server ends a refused COPY with an error and waits for the next query: the connection
+        // is back in step, and the savepoint undoes the rows copied before the conflict.
+        if (driverErrorCode(error) !== UNIQUE_VIOLATION) throw error;
+        await sql`rollback to savepoint ${sql.raw(INSERT_SAVEPOINT)}`.execute(trx);
+        await sql`release savepoint ${sql.raw(INSERT_SAVEPOINT)}`.execute(trx);
+        return false;
+      }
+      await sql`release savepoint ${sql.raw(INSERT_SAVEPOINT)}`.execute(trx);
+      return true;
     },
     async update(request) {
       if (request.rows.length === 0) return;

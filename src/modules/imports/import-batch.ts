@@ -105,6 +105,17 @@ export function rowsOf<R extends { row: unknown }>(records: Map<string, R>): Arr
   return Array.from(records.values(), (record) => record.row);
 }
 
+/** The rows of `records` split in two: those `first` holds for, and the rest. */
+export function partitionRows<R extends { row: unknown }>(
+  records: Map<string, R>,
+  first: (record: R) => boolean,
+): [Array<R['row']>, Array<R['row']>] {
+  const chosen: Array<R['row']> = [];
+  const rest: Array<R['row']> = [];
+  for (const record of records.values()) (first(record) ? chosen : rest).push(record.row);
+  return [chosen, rest];
+}
+
 /**
  * The rows of records that say which columns an existing row keeps, grouped by those columns: one
  * upsert a group, since a statement replaces the same columns for every row.

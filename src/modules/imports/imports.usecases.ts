@@ -9,12 +9,13 @@
 import type { Kysely } from 'kysely';
 import type { DatabaseDialect } from '../../database/database.js';
 import type { Database } from '../../database/database.types.js';
-import type { BulkWriter } from '../../database/dialects/bulk-writer.js';
+import type { BulkUpsert, BulkWriter, ColumnOf, TableName } from '../../database/dialects/bulk-writer.js';
 import type { Clock } from '../../lib/time.js';
 import {
   addCounts,
   emptyCounts,
   ImportBatch,
+  partitionRows,
   rowsByKept,
   rowsOf,
   type ImportCounts,
@@ -128,7 +129,7 @@ async function importInTransaction(
       }
       stampImportTime(batch, now);
       writing(batch);
-      await writeBatch(trx, writer, appId, batch, stored, parsed.pending, rowLocks);
+      await writeBatch({ trx, writer, appId, rowLocks, appHadMessages }, batch, stored, parsed.pending);
       writing(undefined);
       addCounts(totals, batch.counts);
     }
@@ -163,15 +164,22 @@ async function hasMessages(trx: Kysely<Database>, appId: number): Promise<boolea
   return row !== undefined;
 }
 
+/** What every batch of one import is written with. */
+interface ImportWriting {
+  trx: Kysely<Database>;
+  writer: BulkWriter;
+  appId: number;
+  rowLocks: boolean;
+  /** The app had messages when the import began: any line may replace a stored row. */
+  appHadMessages: boolean;
+}
+
 /** Writes one batch: checks references, then upserts in dependency order and refreshes the counters. */
 async function writeBatch(
-  trx: Kysely<Database>,
-  writer: BulkWriter,
-  appId: number,
+  { trx, writer, appId, rowLocks, appHadMessages }: ImportWriting,
   batch: ImportBatch,
   stored: StoredReferences,
   pending: PendingReferences,
-  rowLocks: boolean,
 ): Promise<void> {
   await stored.resolve(trx, appId, pending, rowLocks);
   await adoptStoredCreationTimes(trx, appId, batch);
@@ -184,9 +192,28 @@ async function writeBatch(
   }
   await writer.upsert({ ...memberTable, rows: rowsOf(batch.members) });
   await writer.upsert({ ...channelMuteTable, rows: rowsOf(batch.channelMutes) });
-  await writer.upsert({ ...messageTable, rows: rowsOf(batch.messages) });
-  await writer.upsert({ ...reactionTable, rows: rowsOf(batch.reactions) });
+  const [newMessages, otherMessages] = partitionRows(
+    batch.messages,
+    ({ row }) => !batch.maybeStoredMessages.has(row.id),
+  );
+  await insertOrUpsert(writer, { ...messageTable, rows: newMessages });
+  await writer.upsert({ ...messageTable, rows: otherMessages });
+  // Every message of an app that had none is the import's own, so are the reactions on them.
+  if (appHadMessages) await writer.upsert({ ...reactionTable, rows: rowsOf(batch.reactions) });
+  else await insertOrUpsert(writer, { ...reactionTable, rows: rowsOf(batch.reactions) });
   await refreshImportCounters(trx, writer, appId, counterTargets);
+}
+
+/**
+ * Inserts rows that should be new the cheaper way (PostgreSQL: COPY straight into the table), and
+ * upserts them instead when one is stored after all: a line repeated in a later batch, or a row
+ * someone else wrote meanwhile. Either way the rows end as the upsert leaves them.
+ */
+async function insertOrUpsert<T extends TableName, C extends ColumnOf<T>>(
+  writer: BulkWriter,
+  request: BulkUpsert<T, C>,
+): Promise<void> {
+  if (!(await writer.insertNew(request))) await writer.upsert(request);
 }
 
 /**
