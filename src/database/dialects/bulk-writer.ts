@@ -38,9 +38,10 @@ export interface BulkWriter {
    */
   upsert<T extends TableName, C extends ColumnOf<T>>(request: BulkUpsert<T, C>): Promise<void>;
   /**
-   * Inserts rows expected to be new, without the upsert's conflict handling (PostgreSQL: COPY straight
-   * into the table). Resolves true when every row was inserted, false when a key exists: then nothing
-   * of the call was written, the transaction goes on, and the caller upserts the rows instead.
+   * Writes rows expected to be new the cheapest way the database has (PostgreSQL: COPY straight into
+   * the table), ending as `upsert` would. Resolves false when a key turned out stored and the database
+   * could not write them that way: then nothing of the call was written, the transaction goes on, and
+   * the caller upserts the rows instead. (SQLite upserts them at once and always resolves true.)
    */
   insertNew<T extends TableName, C extends ColumnOf<T>>(request: BulkRows<T, C>): Promise<boolean>;
   /** Sets the non-key columns of the rows with these keys; keys without a stored row are skipped. */
