@@ -121,8 +121,8 @@ export function createSqliteBulkScope(native: SqliteDatabase.Database): SqliteBu
             : 0;
         runRows(prepare(upsertSql(request.table, plan, 1)), plan.columns, rows, 1, done);
       },
-      // SQLite's upsert is its cheapest way in for new rows too: a plain INSERT measured no faster, and
-      // one under a savepoint (to take it back on a conflict) slower, as the savepoint journals pages.
+      // SQLite's upsert is its cheapest way in for new rows too: plain INSERTs under a savepoint (to
+      // take them back on a conflict) measured slower, likely the savepoint journaling every page.
       async insertNew(request) {
         await writer.upsert(request);
         return true;
