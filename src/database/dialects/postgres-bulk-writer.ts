@@ -1,7 +1,9 @@
 /**
  * PostgreSQL's bulk writer. Upserts go through `COPY ... FROM STDIN`, PostgreSQL's own loader: the rows
  * are streamed as COPY text into a temporary staging table (no indexes, no WAL), then moved into the
- * table by one `INSERT ... SELECT ... ON CONFLICT`, which COPY itself cannot do. Updates (a few
+ * table by one `INSERT ... SELECT ... ON CONFLICT`, which COPY itself cannot do. Rows the caller expects
+ * to be new (insertNew) are copied straight into the table instead, under a savepoint that takes them
+ * back if a key is stored after all. Updates (a few
  * hundred counter rows a batch) send each column as one typed array turned back into rows by
  * `unnest`, one statement per few thousand rows.
  *
