@@ -3,9 +3,8 @@
  * are streamed as COPY text into a temporary staging table (no indexes, no WAL), then moved into the
  * table by one `INSERT ... SELECT ... ON CONFLICT`, which COPY itself cannot do. Rows the caller expects
  * to be new (insertNew) are copied straight into the table instead, under a savepoint that takes them
- * back if a key is stored after all. Updates (a few
- * hundred counter rows a batch) send each column as one typed array turned back into rows by
- * `unnest`, one statement per few thousand rows.
+ * back if a key is stored after all. Updates (a few hundred counter rows a batch) send each column as
+ * one typed array turned back into rows by `unnest`, one statement per few thousand rows.
  *
  * COPY needs the driver's own client, which Kysely does not lend out: the transaction runs on a
  * client taken from the pool for it, wrapped as a pool of one for a Kysely instance of its own, so
