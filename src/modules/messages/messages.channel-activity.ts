@@ -3,9 +3,9 @@
  * commits rather than inside its transaction. An UPDATE of the channel row in the message's
  * transaction would hold that row's lock until the commit's WAL flush, so every message into a
  * channel would wait for the flush of the one before it. Here the messages commit side by side
- * (their flushes shared), and the channel row is then updated by one statement per channel at a time,
- * which covers every message committed before it started (messages.repository.ts,
- * catchUpLastMessageAt). A send answers only after a run that started after its commit has ended, so
+ * (their flushes shared), and the channel rows are then updated by one statement at a time, for every
+ * channel sent into meanwhile, which covers every message committed before it started
+ * (messages.repository.ts, catchUpLastMessageAt). A send answers only after a run that started after its commit has ended, so
  * the channel read afterwards shows the message's time.
  *
  * The runs go through the dialect's derivedWritesDb: last_message_at is derived from committed
@@ -16,18 +16,8 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../../database/database.types.js';
-import { catchUpLastMessageAt } from './messages.repository.js';
-
-interface ChannelRuns {
-  /** The run under way, if any. */
-  running: Promise<void> | undefined;
-  /** The run that starts when `running` ends: every caller arriving meanwhile joins it. */
-  waiting: Promise<void> | undefined;
-}
-
-const runsByDatabase = new WeakMap<Kysely<Database>, Map<string, ChannelRuns>>();
-
-const ignore = () => {};
+import { createBatcher, type Batcher } from '../../lib/batches.js';
+import { catchUpLastMessageAt, type ChannelKey } from './messages.repository.js';
 
 /** Retries of a failed run, after these waits in milliseconds; then the channel's next send puts it right. */
 export const CATCH_UP_RETRY_MILLIS = [100, 1000, 10_000];
@@ -37,6 +27,21 @@ export interface ChannelActivityDeps {
   db: Kysely<Database>;
   logger: Pick<Logger, 'warn' | 'error'>;
 }
+
+interface CatchUp extends ChannelKey {
+  deps: ChannelActivityDeps;
+  /** Runs of this channel that failed before. */
+  attempt: number;
+}
+
+/**
+ * One run at a time, covering every channel whose sends committed before it started: sends into one
+ * channel or many, at once, wait for one statement.
+ */
+const batchersByDatabase = new WeakMap<Kysely<Database>, Batcher<CatchUp, void>>();
+
+/** Channels one statement moves at most. */
+const MAX_CHANNELS_A_RUN = 500;
 
 /**
  * Moves the channel's last_message_at forward past every message committed before this call.
@@ -48,39 +53,38 @@ export function advanceLastMessageAtAfterCommit(
   cid: string,
   attempt = 0,
 ): Promise<void> {
-  const { db } = deps;
-  let channels = runsByDatabase.get(db);
-  if (!channels) runsByDatabase.set(db, (channels = new Map()));
-  const key = `${appId}\u0000${cid}`;
-  let runs = channels.get(key);
-  if (runs?.waiting) return runs.waiting;
-  if (!runs) channels.set(key, (runs = { running: undefined, waiting: undefined }));
-  const state = runs;
-  const previous = state.running ?? Promise.resolve();
-  const run: Promise<void> = previous
-    .then(ignore, ignore)
-    .then(() => {
-      // From here on this run may miss a commit: later callers wait for the next one.
-      state.waiting = undefined;
-      state.running = run;
-      return catchUpLastMessageAt(db, appId, cid);
-    })
-    .catch((error: unknown) => retryLater(deps, appId, cid, attempt, error))
-    .finally(() => {
-      if (state.running === run) state.running = undefined;
-      if (state.running === undefined && state.waiting === undefined) channels.delete(key);
+  let batcher = batchersByDatabase.get(deps.db);
+  if (!batcher) {
+    batcher = createBatcher((runs: CatchUp[]) => catchUp(deps.db, runs), {
+      concurrency: 1,
+      maxItems: MAX_CHANNELS_A_RUN,
     });
-  state.waiting = run;
-  return run;
+    batchersByDatabase.set(deps.db, batcher);
+  }
+  return batcher.submit({ deps, appId, cid, attempt });
 }
 
-function retryLater(
-  deps: ChannelActivityDeps,
-  appId: number,
-  cid: string,
-  attempt: number,
-  error: unknown,
-): void {
+/**
+ * One statement for every channel; should it fail, one a channel, so that only a failing channel is
+ * logged and retried (once, however many of its sends wait).
+ */
+async function catchUp(db: Kysely<Database>, runs: CatchUp[]): Promise<Array<PromiseSettledResult<void>>> {
+  const channels = new Map(runs.map((run) => [`${run.appId}\u0000${run.cid}`, run]));
+  try {
+    await catchUpLastMessageAt(db, [...channels.values()]);
+  } catch (error) {
+    if (channels.size === 1) retryLater(runs[0]!, error);
+    else
+      await Promise.all(
+        [...channels.values()].map((run) =>
+          catchUpLastMessageAt(db, [run]).catch((error: unknown) => retryLater(run, error)),
+        ),
+      );
+  }
+  return runs.map(() => ({ status: 'fulfilled', value: undefined }));
+}
+
+function retryLater({ deps, appId, cid, attempt }: CatchUp, error: unknown): void {
   const wait = CATCH_UP_RETRY_MILLIS[attempt];
   if (wait === undefined) {
     deps.logger.error(

@@ -43,53 +43,87 @@ export async function insertMessageIfAbsent(db: Kysely<Database>, row: NewMessag
   return Number(result.numInsertedOrUpdatedRows) === 1;
 }
 
+/** A message to store if its channel takes it (insertMessagesIntoOpenChannels). */
+export interface OpenChannelInsert {
+  row: NewMessageRow;
+  /** Stored even into a frozen channel. */
+  frozenToo: boolean;
+  /** Stored only if this user is a member of the channel. */
+  member: string | undefined;
+}
+
+/** The key insertMessagesIntoOpenChannels answers with: app and message id. */
+export const storedMessageKey = (appId: number, id: string) => `${appId}\u0000${id}`;
+
 /**
- * Inserts the message in one statement if its channel takes it: the channel exists, is not deleted,
- * is not frozen (unless `frozenToo`), and has `member` as a member when one is named. The channel row
- * is read `FOR KEY SHARE` when `rowLocks`, held until the statement commits, as storeMessage's
- * transaction holds it. Says whether it inserted; when not, nothing tells why (the caller finds out).
+ * Inserts, in one statement, each message whose channel takes it: the channel exists, is not deleted,
+ * is not frozen (unless `frozenToo`), and has `member` as a member when one is named. The channel rows
+ * are read `FOR KEY SHARE` when `rowLocks`, held until the statement commits, as storeMessage's
+ * transaction holds its channel. Answers with the keys (storedMessageKey) of the messages it inserted;
+ * of the others nothing tells why (the caller finds out). Ids taken, in the table or earlier in
+ * `inserts`, are skipped.
  */
-export async function insertMessageIntoOpenChannel(
+export async function insertMessagesIntoOpenChannels(
   db: Kysely<Database>,
-  row: NewMessageRow,
-  options: { frozenToo: boolean; member: string | undefined; rowLocks: boolean },
-): Promise<boolean> {
+  inserts: readonly OpenChannelInsert[],
+  rowLocks: boolean,
+): Promise<Set<string>> {
+  if (inserts.length === 0) return new Set();
   // Null columns are left to their default (null). The others are typed: in INSERT ... SELECT a
   // parameter is typed by the SELECT alone, which would make every number text.
-  const values = Object.entries(row).filter(([, value]) => value !== null && value !== undefined);
-  const columns = values.map(([column]) => column) as Array<keyof NewMessageRow & string>;
-  const result = await db
+  const columns = [
+    ...new Set(
+      inserts.flatMap(({ row }) =>
+        Object.entries(row)
+          .filter(([, value]) => value !== null && value !== undefined)
+          .map(([column]) => column),
+      ),
+    ),
+  ] as Array<keyof NewMessageRow & string>;
+  const typed = (value: unknown) =>
+    typeof value === 'number' ? sql`cast(${value} as bigint)` : sql`${value ?? null}`;
+  const sent = inserts
+    .map(({ row, frozenToo, member }) =>
+      db.selectNoFrom([
+        ...columns.map((column) => typed(row[column]).as(column)),
+        typed(frozenToo ? 1 : 0).as('frozen_too'),
+        typed(member).as('member'),
+      ]),
+    )
+    .reduce((all, one) => all.unionAll(one));
+  const rows = await db
     .insertInto('messages')
     .columns(columns)
     .expression(
       db
-        .selectFrom('channels')
-        .select(
-          values.map(([column, value]) =>
-            (typeof value === 'number' ? sql`cast(${value} as bigint)` : sql`${value}`).as(column),
-          ),
+        .selectFrom(sent.as('sent'))
+        .innerJoin('channels', (join) =>
+          join
+            .onRef('channels.app_id', '=', sql.ref('sent.app_id'))
+            .onRef('channels.cid', '=', sql.ref('sent.cid')),
         )
-        .where('channels.app_id', '=', row.app_id)
-        .where('channels.cid', '=', row.cid)
+        .select(columns.map((column) => sql.ref(`sent.${column}`).as(column)))
         .where('channels.deleted_at', 'is', null)
-        .$if(!options.frozenToo, (query) => query.where('channels.frozen', '=', 0))
-        .$if(options.member !== undefined, (query) =>
-          query.where((eb) =>
+        .where((eb) => eb.or([eb(sql.ref('sent.frozen_too'), '=', 1), eb('channels.frozen', '=', 0)]))
+        .where((eb) =>
+          eb.or([
+            eb(sql.ref('sent.member'), 'is', null),
             eb.exists(
               eb
                 .selectFrom('members')
                 .select('members.user_id')
                 .whereRef('members.app_id', '=', 'channels.app_id')
                 .whereRef('members.cid', '=', 'channels.cid')
-                .where('members.user_id', '=', options.member!),
+                .whereRef('members.user_id', '=', sql.ref('sent.member')),
             ),
-          ),
+          ]),
         )
-        .$if(options.rowLocks, (query) => query.forKeyShare('channels')),
+        .$if(rowLocks, (query) => query.forKeyShare('channels')),
     )
     .onConflict((oc) => oc.columns(['app_id', 'id']).doNothing())
-    .executeTakeFirst();
-  return Number(result.numInsertedOrUpdatedRows) === 1;
+    .returning(['app_id', 'id'])
+    .execute();
+  return new Set(rows.map((row) => storedMessageKey(row.app_id, row.id)));
 }
 
 /**
@@ -347,20 +381,37 @@ export async function hardDeleteChannelMessages(
   await db.deleteFrom('messages').where('app_id', '=', appId).where('cid', '=', cid).execute();
 }
 
+/** A channel, by app and cid. */
+export interface ChannelKey {
+  appId: number;
+  cid: string;
+}
+
 /**
- * Moves a channel's last_message_at forward to its newest shown message (a top-level message, or a
- * reply shown in the channel), never back. Run after the messages committed, in a statement of its
+ * Moves each channel's last_message_at forward to its newest shown message (a top-level message, or
+ * a reply shown in the channel), never back. Run after the messages committed, in a statement of its
  * own: it reads every message committed before it started, so one run covers all of them, and a run
  * that never happened (a crash after a commit) is made up by the channel's next one.
  */
-export async function catchUpLastMessageAt(db: Kysely<Database>, appId: number, cid: string): Promise<void> {
-  const newest = sql<number>`(select max(created_at) from messages
-    where app_id = ${appId} and cid = ${cid} and (parent_id is null or show_in_channel = 1))`;
+export async function catchUpLastMessageAt(
+  db: Kysely<Database>,
+  channels: readonly ChannelKey[],
+): Promise<void> {
+  const cidsByApp = new Map<number, Set<string>>();
+  for (const { appId, cid } of channels) cidsByApp.set(appId, (cidsByApp.get(appId) ?? new Set()).add(cid));
+  const newest = sql<number>`(select max(m.created_at) from messages m
+    where m.app_id = channels.app_id and m.cid = channels.cid
+    and (m.parent_id is null or m.show_in_channel = 1))`;
   await db
     .updateTable('channels')
     .set({ last_message_at: newest })
-    .where('app_id', '=', appId)
-    .where('cid', '=', cid)
+    .where((eb) =>
+      eb.or(
+        [...cidsByApp].map(([appId, cids]) =>
+          eb.and([eb('app_id', '=', appId), eb('cid', 'in', [...cids].sort())]),
+        ),
+      ),
+    )
     .where(sql<boolean>`coalesce(last_message_at, -1) < ${newest}`)
     .execute();
 }

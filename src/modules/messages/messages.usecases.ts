@@ -18,9 +18,9 @@ import {
   findMessage,
   hardDeleteMessages,
   insertMessageIfAbsent,
-  insertMessageIntoOpenChannel,
   lockMessage,
 } from './messages.repository.js';
+import { storeInBatch } from './messages.send-batches.js';
 import { messageShape } from './messages.shape.js';
 
 interface Deps {
@@ -172,11 +172,11 @@ function newMessageRow(
 }
 
 /**
- * PostgreSQL's short path for a top-level message that quotes nothing: its users read, then one
- * autocommit INSERT ... SELECT that stores it only if the channel takes it (insertMessageIntoOpenChannel,
- * holding the channel row shared as the transaction does). Two round trips and one commit instead of
- * a transaction of five. Undefined when it stored nothing: the transaction then runs and says why (or
- * stores the message, if what refused it changed meanwhile, as a later send would).
+ * PostgreSQL's short path for a top-level message that quotes nothing: stored with the other messages
+ * sent at the same time by one read of their users and one autocommit INSERT ... SELECT, which stores
+ * each only if its channel takes it, holding the channel row shared as the transaction does
+ * (messages.send-batches.ts). Undefined when it stored nothing: the transaction then runs and says why
+ * (or stores the message, if what refused it changed meanwhile, as a later send would).
  */
 async function storeInOneStatement(
   { dialect, clock }: Deps,
@@ -188,15 +188,14 @@ async function storeInOneStatement(
   input: MessageInput,
   options: SendOptions,
 ): Promise<StoredMessage | undefined> {
-  const users = await findUsersByIds(dialect.db, appId, [userId, ...input.mentionedUsers]);
-  if (!users.has(userId) || input.mentionedUsers.some((mentioned) => !users.has(mentioned))) return undefined;
   const row = newMessageRow(appId, cid, userId, id, input, clock.nowMicros());
-  const stored = await insertMessageIntoOpenChannel(dialect.db, row, {
+  const users = await storeInBatch(dialect.db, {
+    row,
+    userIds: [userId, ...input.mentionedUsers],
     frozenToo: options.announcesChannelChange === true,
     member: caller.kind === 'user' ? userId : undefined,
-    rowLocks: dialect.rowLocks,
   });
-  return stored ? { row, users } : undefined;
+  return users ? { row, users } : undefined;
 }
 
 function shownInChannel(row: MessageRow): boolean {
