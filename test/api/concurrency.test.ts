@@ -142,6 +142,59 @@ describe.each(testDialects)('counters stay exact under many parallel clients (%s
     expect(stored.last_message_at).toBe(Number(max));
   });
 
+  it('messages into 20 channels at once, among refused sends, are each answered as if sent alone', async () => {
+    const channels = await Promise.all(ids('spread-', 20).map((id) => newChannel(id)));
+    const frozen = await newChannel('spread-frozen');
+    await frozen.update({ frozen: true });
+    const results = await atOnce(90, (i) => {
+      if (i < 60) return channels[i % 20]!.sendMessage({ text: `m${i}`, user_id: ids('u', 50)[i % 50]! });
+      if (i < 70) return channels[i % 20]!.sendMessage({ text: 'who?', user_id: 'nobody' });
+      if (i < 80) return frozen.sendMessage({ text: 'cold', user_id: 'u00' });
+      return channels[0]!.sendMessage({ id: 'spread-twice', text: 'again', user_id: 'u00' });
+    });
+    const statuses = results.map((result) =>
+      result.status === 'fulfilled'
+        ? 201
+        : (result.reason as { response?: { status: number } }).response?.status,
+    );
+    const answered = (from: number, to: number) => statuses.slice(from, to).sort().join(',');
+    expect(answered(0, 60)).toBe(Array(60).fill(201).join(','));
+    expect(answered(60, 70)).toBe(Array(10).fill(400).join(','));
+    expect(answered(70, 80)).toBe(Array(10).fill(403).join(','));
+    expect(answered(80, 90)).toBe([201, ...Array(9).fill(400)].join(','));
+    const rows = await db
+      .selectFrom('channels')
+      .select([
+        'cid',
+        'last_message_at',
+        (eb) =>
+          eb
+            .selectFrom('messages')
+            .select((m) => m.fn.max('created_at').as('newest'))
+            .whereRef('messages.app_id', '=', 'channels.app_id')
+            .whereRef('messages.cid', '=', 'channels.cid')
+            .as('newest'),
+        (eb) =>
+          eb
+            .selectFrom('messages')
+            .select((m) => m.fn.countAll().as('n'))
+            .whereRef('messages.app_id', '=', 'channels.app_id')
+            .whereRef('messages.cid', '=', 'channels.cid')
+            .as('stored'),
+      ])
+      .where('app_id', '=', appId)
+      .where('cid', 'like', 'messaging:spread-%')
+      .orderBy('cid')
+      .execute();
+    expect(rows.map((row) => [row.cid, Number(row.stored), row.last_message_at])).toEqual(
+      rows.map((row) => [
+        row.cid,
+        row.cid === 'messaging:spread-frozen' ? 0 : row.cid === 'messaging:spread-00' ? 4 : 3,
+        row.newest === null ? null : Number(row.newest),
+      ]),
+    );
+  });
+
   it('reactions added, replaced, made unique and removed at once on one message', async () => {
     const channel = await newChannel('mixed');
     await channel.sendMessage({ id: 'mixed-1', text: 'react', user_id: 'u00' });

@@ -32,6 +32,24 @@ async function allowChannelUpdates(db: Kysely<Database>, dialect: string): Promi
   else await sql`drop trigger refuse_channel_update`.execute(db);
 }
 
+/** Makes the INSERT of one message id fail, as a row the database cannot take would. */
+async function refuseMessageInsert(db: Kysely<Database>, dialect: string, id: string): Promise<void> {
+  if (dialect === 'postgres') {
+    await sql`create or replace function chatport_test_refuse() returns trigger language plpgsql as $$
+      begin raise exception 'refused by the test'; end $$`.execute(db);
+    await sql`create trigger refuse_message_insert before insert on messages for each row
+      when (new.id = ${sql.lit(id)}) execute function chatport_test_refuse()`.execute(db);
+  } else {
+    await sql`create trigger refuse_message_insert before insert on messages
+      when new.id = ${sql.lit(id)} begin select raise(abort, 'refused by the test'); end`.execute(db);
+  }
+}
+
+async function allowMessageInserts(db: Kysely<Database>, dialect: string): Promise<void> {
+  if (dialect === 'postgres') await sql`drop trigger refuse_message_insert on messages`.execute(db);
+  else await sql`drop trigger refuse_message_insert`.execute(db);
+}
+
 describe.each(testDialects)('a send whose channel row cannot be updated (%s)', (dialect) => {
   let t: TestServer;
   let db: Kysely<Database>;
@@ -85,6 +103,72 @@ describe.each(testDialects)('a send whose channel row cannot be updated (%s)', (
         (at) => at === row!.created_at,
         { what: 'last_message_at to catch up' },
       );
+    }
+  });
+
+  it('a channel whose row cannot be updated, sent into beside other channels at once, holds back none of theirs', async () => {
+    const others = ['beside-1', 'beside-2', 'beside-3'].map((id) =>
+      t.app.client.channel('messaging', id, { created_by_id: 'ann' } as never),
+    );
+    const broken = t.app.client.channel('messaging', 'beside-broken', { created_by_id: 'ann' } as never);
+    for (const channel of [...others, broken]) await channel.create();
+    await refuseChannelUpdates(db, dialect, 'messaging:beside-broken');
+    try {
+      const sent = await Promise.allSettled(
+        Array.from({ length: 24 }, (_, i) =>
+          (i % 4 === 3 ? broken : others[i % 4]!).sendMessage({ text: `m${i}`, user_id: 'ann' }),
+        ),
+      );
+      for (const [i, result] of sent.entries()) {
+        // SQLite moves last_message_at in the message's transaction: only the broken channel's fail.
+        if (i % 4 !== 3 || dialect === 'postgres') expect(result.status).toBe('fulfilled');
+        else expect(result).toMatchObject({ status: 'rejected', reason: { response: { status: 500 } } });
+      }
+      for (const [i, channel] of others.entries()) {
+        const newest = sent
+          .filter((result, n) => n % 4 === i && result.status === 'fulfilled')
+          .map((result) => (result as PromiseFulfilledResult<{ message: { id: string } }>).value.message.id);
+        const rows = await db
+          .selectFrom('messages')
+          .select((eb) => eb.fn.max('created_at').as('newest'))
+          .where('app_id', '=', appId)
+          .where('id', 'in', newest)
+          .executeTakeFirstOrThrow();
+        expect(await lastMessageAt(channel.cid)).toBe(Number(rows.newest));
+      }
+    } finally {
+      await allowChannelUpdates(db, dialect);
+    }
+  });
+
+  it('a message the database refuses, sent among others at once, fails alone', async () => {
+    const channel = t.app.client.channel('messaging', 'one-refused', { created_by_id: 'ann' } as never);
+    await channel.create();
+    await refuseMessageInsert(db, dialect, 'refused-row');
+    try {
+      // Called in-process, all in one tick, so that sends wait together and go into one batch.
+      const sent = await Promise.allSettled(
+        Array.from({ length: 20 }, (_, i) =>
+          storeMessage(t.server.context, appId, { kind: 'server' }, 'messaging:one-refused', {
+            id: i === 7 ? 'refused-row' : `kept-${i}`,
+            text: 'hello',
+            user_id: 'ann',
+          }),
+        ),
+      );
+      expect(sent.map((result) => result.status)).toEqual(
+        Array.from({ length: 20 }, (_, i) => (i === 7 ? 'rejected' : 'fulfilled')),
+      );
+      expect(String((sent[7] as PromiseRejectedResult).reason)).toContain('refused by the test');
+      const rows = await db
+        .selectFrom('messages')
+        .select('id')
+        .where('app_id', '=', appId)
+        .where('cid', '=', 'messaging:one-refused')
+        .execute();
+      expect(rows).toHaveLength(19);
+    } finally {
+      await allowMessageInserts(db, dialect);
     }
   });
 
