@@ -1,14 +1,13 @@
 /**
  * Group commit of sends on databases with row locks (PostgreSQL): top-level messages sent at once,
- * into one channel or many, are stored by one users' read and one INSERT ... SELECT, so they share
- * two round trips and one commit (and its WAL flush) instead of paying for them one by one. Each send
- * still gets its own answer: stored, or not stored (the caller's transaction then says why), or the
+ * into one channel or many, are stored by one statement that reads their users and inserts them, so
+ * they share one round trip and one commit (and its WAL flush) instead of paying for them one by
+ * one. Each send still gets its own answer: stored, or not stored (the caller's transaction then says why), or the
  * error of its own row, which fails no other send of its batch.
  */
 import type { Kysely } from 'kysely';
 import type { Database, MessageRow, UserRow } from '../../database/database.types.js';
 import { createBatcher, type Batcher } from '../../lib/batches.js';
-import { findUsersByIds } from '../users/users.repository.js';
 import {
   insertMessagesIntoOpenChannels,
   storedMessageKey,
@@ -18,8 +17,6 @@ import {
 /** A top-level message to store if its users exist and its channel takes it. */
 export interface BatchedSend extends OpenChannelInsert {
   row: MessageRow;
-  /** Its author first, then the users it mentions. */
-  userIds: string[];
 }
 
 /** The users a stored message names, or undefined when it was not stored. */
@@ -53,45 +50,36 @@ async function storeBatch(
   db: Kysely<Database>,
   sends: BatchedSend[],
 ): Promise<Array<PromiseSettledResult<BatchedSendResult>>> {
-  const idsByApp = new Map<number, string[]>();
-  for (const { row, userIds } of sends)
-    idsByApp.set(row.app_id, [...(idsByApp.get(row.app_id) ?? []), ...userIds]);
-  const usersByApp = new Map<number, Map<string, UserRow>>();
-  for (const [appId, ids] of idsByApp) usersByApp.set(appId, await findUsersByIds(db, appId, ids));
-
-  const usersOf = new Map<BatchedSend, Map<string, UserRow>>();
+  // A second send of one id waits for the transaction, which finds the id taken if the first stored it.
   const keys = new Set<string>();
-  for (const send of sends) {
-    const found = usersByApp.get(send.row.app_id)!;
+  const firsts = sends.filter((send) => {
     const key = storedMessageKey(send.row.app_id, send.row.id);
-    // A second send of one id waits for the transaction, which finds the id taken if the first stored it.
-    if (!send.userIds.every((id) => found.has(id)) || keys.has(key)) continue;
+    if (keys.has(key)) return false;
     keys.add(key);
-    usersOf.set(send, new Map(send.userIds.map((id) => [id, found.get(id)!])));
-  }
-  const stored = await insertEach(db, [...usersOf.keys()]);
-  return sends.map((send) => {
-    const users = usersOf.get(send);
-    const outcome = users && stored.get(send)!;
-    if (outcome?.status === 'rejected') return outcome;
-    return { status: 'fulfilled', value: outcome?.value ? users : undefined };
+    return true;
   });
+  const stored = await insertEach(db, firsts);
+  return sends.map((send) => stored.get(send) ?? { status: 'fulfilled', value: undefined });
 }
 
 /**
- * Whether each send was stored, or the error that refused its own row: when the statement of a batch
- * fails, its sends are stored again one statement each, so that only the failing one fails.
+ * Each send's users if it was stored, or the error that refused its own row: when the statement of a
+ * batch fails, its sends are stored again one statement each, so that only the failing one fails.
  */
 async function insertEach(
   db: Kysely<Database>,
   sends: BatchedSend[],
-): Promise<Map<BatchedSend, PromiseSettledResult<boolean>>> {
+): Promise<Map<BatchedSend, PromiseSettledResult<BatchedSendResult>>> {
   try {
-    const inserted = await insertMessagesIntoOpenChannels(db, sends, true);
+    const { users, stored } = await insertMessagesIntoOpenChannels(db, sends);
+    const found = new Map(users.map((user) => [storedMessageKey(user.app_id, user.id), user]));
     return new Map(
       sends.map((send) => {
-        const stored = inserted.has(storedMessageKey(send.row.app_id, send.row.id));
-        return [send, { status: 'fulfilled', value: stored }];
+        const { app_id: appId, id } = send.row;
+        const named = stored.has(storedMessageKey(appId, id))
+          ? new Map(send.userIds.map((userId) => [userId, found.get(storedMessageKey(appId, userId))!]))
+          : undefined;
+        return [send, { status: 'fulfilled', value: named }];
       }),
     );
   } catch (error) {
