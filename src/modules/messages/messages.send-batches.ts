@@ -23,10 +23,10 @@ export interface BatchedSend extends OpenChannelInsert {
 type BatchedSendResult = Map<string, UserRow> | undefined;
 
 /**
- * Batches under way at once: each holds one pooled connection at a time, so the pool keeps
- * connections for everything else.
+ * Batches under way at once: two, so that one is stored while the other waits for its commit's WAL
+ * flush; more would only split the sends into smaller batches, each a round trip and a commit.
  */
-const CONCURRENT_BATCHES = 4;
+const CONCURRENT_BATCHES = 2;
 
 /** Messages one statement stores at most. */
 const MAX_BATCH = 64;
