@@ -2,8 +2,8 @@
  * Group commit of sends on databases with row locks (PostgreSQL): top-level messages sent at once,
  * into one channel or many, are stored by one statement that reads their users and inserts them, so
  * they share one round trip and one commit (and its WAL flush) instead of paying for them one by
- * one. Each send still gets its own answer: stored, or not stored (the caller's transaction then says why), or the
- * error of its own row, which fails no other send of its batch.
+ * one. Each send still gets its own answer: stored, or not stored (the caller's transaction then
+ * says why), or the error of its own row, which fails no other send of its batch.
  */
 import type { Kysely } from 'kysely';
 import type { Database, MessageRow, UserRow } from '../../database/database.types.js';
