@@ -1,5 +1,5 @@
 /**
- * Group commit of sends on databases with row locks (PostgreSQL): top-level messages sent at once,
+ * Group commit of sends, on databases with a statement for it (messages.dialects.ts): top-level messages sent at once,
  * into one channel or many, are stored by one statement that reads their users and inserts them, so
  * they share one round trip and one commit (and its WAL flush) instead of paying for them one by
  * one. Each send still gets its own answer: stored, or not stored (the caller's transaction then
@@ -8,11 +8,7 @@
 import type { Kysely } from 'kysely';
 import type { Database, MessageRow, UserRow } from '../../database/database.types.js';
 import { createBatcher, type Batcher } from '../../lib/batches.js';
-import {
-  insertMessagesIntoOpenChannels,
-  storedMessageKey,
-  type OpenChannelInsert,
-} from './messages.repository.js';
+import { storedMessageKey, type GroupedSendStatement, type OpenChannelInsert } from './messages.dialects.js';
 
 /** A top-level message to store if its users exist and its channel takes it. */
 export interface BatchedSend extends OpenChannelInsert {
@@ -33,11 +29,18 @@ const MAX_BATCH = 64;
 
 const batchersByDatabase = new WeakMap<Kysely<Database>, Batcher<BatchedSend, BatchedSendResult>>();
 
-/** Stores the message with whichever others are sent at the same time; see the top of this file. */
-export function storeInBatch(db: Kysely<Database>, send: BatchedSend): Promise<BatchedSendResult> {
+/**
+ * Stores the message with whichever others are sent at the same time, by the dialect's `statement`;
+ * see the top of this file.
+ */
+export function storeInBatch(
+  db: Kysely<Database>,
+  statement: GroupedSendStatement,
+  send: BatchedSend,
+): Promise<BatchedSendResult> {
   let batcher = batchersByDatabase.get(db);
   if (!batcher) {
-    batcher = createBatcher((sends: BatchedSend[]) => storeBatch(db, sends), {
+    batcher = createBatcher((sends: BatchedSend[]) => storeBatch(db, statement, sends), {
       concurrency: CONCURRENT_BATCHES,
       maxItems: MAX_BATCH,
     });
@@ -48,6 +51,7 @@ export function storeInBatch(db: Kysely<Database>, send: BatchedSend): Promise<B
 
 async function storeBatch(
   db: Kysely<Database>,
+  statement: GroupedSendStatement,
   sends: BatchedSend[],
 ): Promise<Array<PromiseSettledResult<BatchedSendResult>>> {
   // A second send of one id waits for the transaction, which finds the id taken if the first stored it.
@@ -58,7 +62,7 @@ async function storeBatch(
     keys.add(key);
     return true;
   });
-  const stored = await insertEach(db, firsts);
+  const stored = await insertEach(db, statement, firsts);
   return sends.map((send) => stored.get(send) ?? { status: 'fulfilled', value: undefined });
 }
 
@@ -68,10 +72,11 @@ async function storeBatch(
  */
 async function insertEach(
   db: Kysely<Database>,
+  statement: GroupedSendStatement,
   sends: BatchedSend[],
 ): Promise<Map<BatchedSend, PromiseSettledResult<BatchedSendResult>>> {
   try {
-    const { users, stored } = await insertMessagesIntoOpenChannels(db, sends);
+    const { users, stored } = await statement(db, sends);
     const found = new Map(users.map((user) => [storedMessageKey(user.app_id, user.id), user]));
     return new Map(
       sends.map((send) => {
@@ -84,7 +89,7 @@ async function insertEach(
     );
   } catch (error) {
     if (sends.length === 1) return new Map([[sends[0]!, { status: 'rejected', reason: error }]]);
-    const alone = await Promise.all(sends.map((send) => insertEach(db, [send])));
+    const alone = await Promise.all(sends.map((send) => insertEach(db, statement, [send])));
     return new Map(alone.flatMap((outcomes) => [...outcomes]));
   }
 }

@@ -20,6 +20,7 @@ import {
   insertMessageIfAbsent,
   lockMessage,
 } from './messages.repository.js';
+import { groupedSendStatements, type GroupedSendStatement } from './messages.dialects.js';
 import { storeInBatch } from './messages.send-batches.js';
 import { messageShape } from './messages.shape.js';
 
@@ -72,9 +73,10 @@ export async function storeMessage(
     throw notAllowed('only a server token can send system messages');
   const userId = actingUserId(caller, input.userId, 'message.user_id');
   const id = input.id ?? newMessageId();
+  const grouped = groupedSendStatements[dialect.name];
   const stored =
-    (dialect.rowLocks && input.parentId === undefined && input.quotedMessageId === undefined
-      ? await storeInOneStatement(deps, appId, caller, cid, userId, id, input, options)
+    (grouped && input.parentId === undefined && input.quotedMessageId === undefined
+      ? await storeInOneStatement(deps, grouped, appId, caller, cid, userId, id, input, options)
       : undefined) ??
     (await dialect.writeTransaction(async (trx) => {
       const channel = await findChannel(trx, appId, cid, dialect.rowLocks && 'keyShare');
@@ -172,14 +174,15 @@ function newMessageRow(
 }
 
 /**
- * PostgreSQL's short path for a top-level message that quotes nothing: stored with the other messages
- * sent at the same time by one read of their users and one autocommit INSERT ... SELECT, which stores
- * each only if its channel takes it, holding the channel row shared as the transaction does
- * (messages.send-batches.ts). Undefined when it stored nothing: the transaction then runs and says why
+ * The short path for a top-level message that quotes nothing, where the dialect has a statement for
+ * batches (messages.dialects.ts: PostgreSQL): stored with the other messages sent at the same time by
+ * one autocommit statement, which reads their users and stores each only if its channel takes it,
+ * holding the channel row shared as the transaction does (messages.send-batches.ts). Undefined when it stored nothing: the transaction then runs and says why
  * (or stores the message, if what refused it changed meanwhile, as a later send would).
  */
 async function storeInOneStatement(
   { dialect, clock }: Deps,
+  statement: GroupedSendStatement,
   appId: number,
   caller: Caller,
   cid: string,
@@ -189,7 +192,7 @@ async function storeInOneStatement(
   options: SendOptions,
 ): Promise<StoredMessage | undefined> {
   const row = newMessageRow(appId, cid, userId, id, input, clock.nowMicros());
-  const users = await storeInBatch(dialect.db, {
+  const users = await storeInBatch(dialect.db, statement, {
     row,
     userIds: [userId, ...input.mentionedUsers],
     frozenToo: options.announcesChannelChange === true,
