@@ -245,37 +245,82 @@ describe.each(testDialects)('export progress and dry runs (%s)', (dialect) => {
       expect(JSON.stringify(document.paths[path]!.get!.responses), path).toContain('messages_done');
   });
 
-  it('serves a running export’s progress, matching the database at its last checkpoint', async () => {
-    // The storage holds the export still at its second checkpoint, until the test lets it go on.
+  /**
+   * A worker whose storage holds the export's `held`-th savepoint until `release`, and counts the bytes
+   * handed to the write's stream meanwhile (`written`).
+   */
+  function workerHoldingSavepoint(held: number) {
     let release!: () => void;
-    const held = new Promise<void>((resolve) => {
+    const holding = new Promise<void>((resolve) => {
       release = resolve;
     });
     let savepoints = 0;
+    const state = { written: 0, writtenWhenHeld: -1 };
     const storage: StorageDriver = t.server.context.storage;
-    const holding: StorageDriver = {
+    const holdingStorage: StorageDriver = {
       ...storage,
       async openWrite(key) {
         const write = await storage.openWrite(key);
+        const { stream } = write;
+        const passOn = stream.write.bind(stream) as (chunk: Buffer, callback?: () => void) => boolean;
+        stream.write = ((chunk: Buffer, callback?: () => void) => {
+          state.written += chunk.length;
+          return passOn(chunk, callback);
+        }) as typeof stream.write;
         return {
           ...write,
-          stream: write.stream,
+          stream,
           commit: () => write.commit(),
           abort: () => write.abort(),
           detach: () => write.detach(),
           async savepoint() {
-            if (++savepoints === 2) await held;
+            if (++savepoints === held) {
+              state.writtenWhenHeld = state.written;
+              await holding;
+            }
             return write.savepoint();
           },
         };
       },
     };
     const worker = createTaskWorker({
-      context: { ...t.server.context, storage: holding },
+      context: { ...t.server.context, storage: holdingStorage },
       handlers: taskHandlersOf(taskKinds),
       leaseMillis: 60_000,
     });
     worker.start();
+    return { worker, release, state };
+  }
+
+  it('goes on writing while the storage makes a checkpoint durable', async () => {
+    // The first checkpoint comes after the first of the channel's pages; the storage holds it.
+    const { worker, release, state } = workerHoldingSavepoint(1);
+    try {
+      const { task_id } = await t.app.client.exportChannels([{ cid: 'messaging:big' }], {
+        version: 'v1',
+      } as never);
+      await waitFor(
+        () => ({ ...state }),
+        ({ written, writtenWhenHeld }) => writtenWhenHeld >= 0 && written > writtenWhenHeld,
+        { what: 'pages written after the held savepoint' },
+      );
+      release();
+      const done = (await waitForTask(t.app.client, task_id)) as unknown as {
+        status: string;
+        result: { size: number; messages: number };
+      };
+      expect(done.status).toBe('completed');
+      expect(done.result.messages).toBe(MESSAGES);
+      expect(done.result.size).toBe(state.written);
+    } finally {
+      release();
+      await worker.stop();
+    }
+  }, 120_000);
+
+  it('serves a running export’s progress, matching the database at its last checkpoint', async () => {
+    // The storage holds the export still at its second checkpoint, until the test lets it go on.
+    const { worker, release } = workerHoldingSavepoint(2);
     try {
       const { task_id } = await t.app.client.exportChannels([{ cid: 'messaging:big' }], {
         version: 'v1',

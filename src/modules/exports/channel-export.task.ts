@@ -103,6 +103,7 @@ const runChannelExport: TaskKind<ChannelExportRequest>['run'] = async ({
         onPage: (position, counts, bytes) => tracker.reached(position, counts, bytes),
       });
     });
+    await checkpointer?.finish();
     signal.throwIfAborted();
     const committed = await write.commit();
     const finished = clock.nowMicros();
@@ -130,6 +131,7 @@ const runChannelExport: TaskKind<ChannelExportRequest>['run'] = async ({
     };
   } finally {
     // A checkpoint names this write's temporary: keep it for the attempt that will resume from it.
+    await checkpointer?.finish().catch(() => undefined);
     if (start.resumed || checkpointer?.saved) await write.detach();
     else await write.abort();
   }

@@ -156,14 +156,21 @@ interface Reached {
 
 /**
  * Records an export's progress and checkpoint every `everyMillis` (0: after every page), when the
- * writer reports a position. `saved` tells whether any checkpoint was recorded by this attempt (a
- * failed attempt then keeps its temporary for the next one).
+ * writer reports a position. A record is made while the writer goes on: the storage's savepoint waits
+ * for the disk (an fsync), and the writer would otherwise stand still meanwhile; one record at a time,
+ * and a report that comes while one is being made starts none. `finish` waits for the last one.
+ * `saved` tells whether any checkpoint was recorded by this attempt (a failed attempt then keeps its
+ * temporary for the next one).
  */
 export class ExportCheckpointer {
   private readonly candidates: Reached[] = [];
   private base: Reached;
   private lastSavedAt: number;
   private messagesDone: number;
+  /** The record being made, if any. */
+  private saving: Promise<void> | undefined;
+  /** What made a record fail: reported by the next `reached`, or by `finish`. */
+  private failure: { error: unknown } | undefined;
   saved = false;
 
   constructor(
@@ -197,15 +204,34 @@ export class ExportCheckpointer {
     counts: Record<string, number>,
     bytes: number,
   ): Promise<void> {
+    if (this.failure) throw this.failure.error;
     if (position) this.candidates.push({ position, counts: { ...counts }, bytes });
     this.messagesDone = this.options.done(counts);
+    if (this.saving) return;
     const now = this.options.clock.nowMicros();
     if (now - this.lastSavedAt < this.options.everyMillis * MICROS_PER_MILLI) return;
     this.lastSavedAt = now;
-    await this.save(bytes);
+    this.saving = this.save(bytes).then(
+      () => {
+        this.saving = undefined;
+      },
+      (error: unknown) => {
+        this.saving = undefined;
+        this.failure ??= { error };
+      },
+    );
   }
 
-  /** Records the progress at `bytes`, and the latest position the storage holds durably. */
+  /** Waits for the record being made, if any; rejects if any record failed. */
+  async finish(): Promise<void> {
+    await this.saving;
+    if (this.failure) throw this.failure.error;
+  }
+
+  /**
+   * Records the progress at `bytes`, and the latest position the storage holds durably at or before
+   * `bytes` (the savepoint may hold more: pages written since the record began).
+   */
   private async save(bytes: number): Promise<void> {
     const { start, targets, messagesTotal } = this.options;
     const progress = { ...exportProgress(this.messagesDone, messagesTotal, bytes) };
@@ -214,7 +240,8 @@ export class ExportCheckpointer {
       return;
     }
     const savepoint: WriteSavepoint = await start.write.savepoint();
-    while (this.candidates.length > 0 && this.candidates[0]!.bytes <= savepoint.bytes)
+    const durable = Math.min(bytes, savepoint.bytes);
+    while (this.candidates.length > 0 && this.candidates[0]!.bytes <= durable)
       this.base = this.candidates.shift()!;
     const checkpoint: ExportCheckpoint = {
       key: start.key,

@@ -63,6 +63,7 @@ const runUserExport: TaskKind<ExportUsersPayload>['run'] = async ({
       if (!written) skipped.push({ user_id: userId, reason: 'not_found' });
     }
     await sink.flush();
+    await progress.finish();
     signal.throwIfAborted();
     const committed = await write.commit();
     const finished = clock.nowMicros();
