@@ -246,9 +246,11 @@ function localWrite({
       await discard();
     },
     async savepoint() {
+      // What was written before the call, stored or on its way: the writer may go on meanwhile.
+      const bytes = sink.bytesStored + sink.writableLength;
       await sink.settled();
       await handle.sync();
-      return { bytes: sink.bytesStored, state: { temporary: path.basename(temporary) } };
+      return { bytes, state: { temporary: path.basename(temporary) } };
     },
     async detach() {
       if (committing) return this.abort();
