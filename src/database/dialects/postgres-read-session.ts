@@ -71,6 +71,7 @@ export async function withPostgresReadSession<T>(
   const session: ReadSession = {
     db,
     parallelism,
+    inFlight: parallelism + 1,
     readOnly: setting[0]?.read_only === 'on',
     query: (query) => onConnection((client) => run(client, query)),
     queryBytes: (query) =>

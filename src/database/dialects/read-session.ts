@@ -16,8 +16,14 @@ export interface ReadSession {
    * tables are the session's: `everywhere` creates them on every connection.
    */
   readonly db: Kysely<Database>;
-  /** Most queries `query` runs at once: what to keep in flight. */
+  /** Most queries `query` runs at once. */
   readonly parallelism: number;
+  /**
+   * Queries worth keeping in flight: `parallelism` where the session runs them itself (SQLite), one
+   * more on a server, whose connections then have the next query queued while the caller writes out
+   * the result of the one before.
+   */
+  readonly inFlight: number;
   /** True on a read-only connection (a read replica): no temporary tables. */
   readonly readOnly: boolean;
   /**

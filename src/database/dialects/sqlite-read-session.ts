@@ -151,6 +151,7 @@ export async function withSqliteReadSession<T>(
   const session: ReadSession = {
     db,
     parallelism,
+    inFlight: parallelism,
     readOnly: false,
     async query<R>(query: CompiledQuery<R>): Promise<R[]> {
       const reader = pick();

@@ -186,6 +186,7 @@ export function createSqliteDialect(filename: string): DatabaseDialect {
         return work({
           db,
           parallelism: 1,
+          inFlight: 1,
           readOnly: false,
           query: async (query) => (await db.executeQuery(query)).rows,
           queryBytes: async (query) =>

@@ -146,8 +146,8 @@ function positionAfter(
 
 /**
  * Encodes every page of a scope with one query each (built by `query` for the page's range) and hands
- * the non-empty ones to `take`, in order. As many pages are encoded at once as the session runs
- * queries in parallel, while the earlier ones are written; a scope of one page is encoded on the
+ * the non-empty ones to `take`, in order. As many pages are encoded at once as the session keeps
+ * queries in flight, while the earlier ones are written; a scope of one page is encoded on the
  * session's own connection, without starting any other. Page sizes adapt so a page weighs about
  * PAGE_TARGET_BYTES.
  */
@@ -191,7 +191,7 @@ async function forEachPage<Range extends { after?: unknown; through?: unknown }>
     // Awaited in order below; until then a failure must not count as unhandled.
     encoded.catch(() => undefined);
     inFlight.push({ range, encoded });
-    if (inFlight.length >= session.parallelism) await settle();
+    if (inFlight.length >= session.inFlight) await settle();
   }
   while (inFlight.length > 0) await settle();
 }
