@@ -15,6 +15,11 @@ interface Connection {
   busy: number;
   /** Connected, JIT off, and the session's `everywhere` statements replayed. */
   ready: Promise<void>;
+  /**
+   * Settles once the connection is ready and every query given to it before is done: queries wait
+   * their turn here, not in pg's own queue (deprecated).
+   */
+  free: Promise<unknown>;
 }
 
 async function run<R>(client: pg.PoolClient, query: CompiledQuery<R>): Promise<R[]> {
@@ -37,13 +42,19 @@ export async function withPostgresReadSession<T>(
     const idle = connections.find((connection) => connection.busy === 0);
     if (idle) return idle;
     if (connections.length < parallelism) {
-      const connection: Connection = { client: undefined, busy: 0, ready: Promise.resolve() };
+      const connection: Connection = {
+        client: undefined,
+        busy: 0,
+        ready: Promise.resolve(),
+        free: Promise.resolve(),
+      };
       connection.ready = pool.connect().then(async (client) => {
         connection.client = client;
         await client.query('set jit = off');
         for (const query of everywhere) await run(client, query);
       });
       connection.ready.catch(() => undefined);
+      connection.free = connection.ready;
       connections.push(connection);
       return connection;
     }
@@ -56,13 +67,23 @@ export async function withPostgresReadSession<T>(
   // A binary COPY sends text as the server stores it: raw bytes only where that is UTF-8.
   const utf8 = setting[0]?.encoding === 'UTF8';
 
+  /** Runs `use` on `connection` once the queries before it there are done. */
+  function inTurn<T>(connection: Connection, use: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const result = connection.free.then(async () => {
+      // A failed connect fails every query given to the connection; a failed query, only itself.
+      await connection.ready;
+      return use(connection.client!);
+    });
+    connection.free = result.catch(() => undefined);
+    return result;
+  }
+
   /** Runs `use` on a connection of the session's own, counted busy meanwhile. */
   async function onConnection<T>(use: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const connection = pick();
     connection.busy++;
     try {
-      await connection.ready;
-      return await use(connection.client!);
+      return await inTurn(connection, use);
     } finally {
       connection.busy--;
     }
@@ -82,12 +103,7 @@ export async function withPostgresReadSession<T>(
     async everywhere(query) {
       everywhere.push(query);
       await db.executeQuery(query);
-      await Promise.all(
-        connections.map(async (connection) => {
-          await connection.ready;
-          await run(connection.client!, query);
-        }),
-      );
+      await Promise.all(connections.map((connection) => inTurn(connection, (client) => run(client, query))));
     },
   };
   await sql`set jit = off`.execute(db);
