@@ -69,12 +69,6 @@ export interface ExportSqlDialect {
   /** A FROM item: the elements of a JSON array of strings, as `<alias>.value`, in `<alias>.key` order. */
   arrayElements(json: string, alias: string): string;
   /**
-   * Whether FROM may join a subquery run for each row (LATERAL). PostgreSQL then reads each v1
-   * message's reactions once for their JSON and their number, where two subqueries a message cost it
-   * a tenth more of a page; SQLite has no LATERAL, and each of its subqueries is one index lookup.
-   */
-  readonly lateralJoins: boolean;
-  /**
    * One query giving a whole page as one value: one allocation a page, not one per entity, which keeps
    * the memory an export holds flat.
    */
@@ -166,7 +160,6 @@ const postgresChanges: ChangeMarkSql = {
 
 const sqlite: ExportSqlDialect = {
   changes: sqliteChanges,
-  lateralJoins: false,
   // One allocation for the whole value: each `||` would copy everything joined so far again (a v1
   // message is a third faster so).
   concat: (parts) => `concat(${parts.join(', ')})`,
@@ -198,7 +191,6 @@ const FIRST_YEAR_ONE_MICROS = -62_135_596_800_000_000;
 
 const postgres: ExportSqlDialect = {
   changes: postgresChanges,
-  lateralJoins: true,
   concat: (parts) => `concat(${parts.join(', ')})`,
   quote: (text) => `to_json(${text}::text)::text`,
   time(micros) {
