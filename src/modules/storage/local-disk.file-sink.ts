@@ -51,10 +51,7 @@ export class HashingFileSink extends Writable {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.store([chunk]).then(
-      () => callback(),
-      (error) => callback(classifyLocalDiskError(error) as Error),
-    );
+    this.storeThen([chunk], callback);
   }
 
   // One writev, not a concatenation: export pages are megabytes each, and a copy of them would double
@@ -63,8 +60,22 @@ export class HashingFileSink extends Writable {
     chunks: Array<{ chunk: Buffer; encoding: BufferEncoding }>,
     callback: (error?: Error | null) => void,
   ): void {
-    this.store(chunks.map(({ chunk }) => chunk)).then(
-      () => callback(),
+    this.storeThen(
+      chunks.map(({ chunk }) => chunk),
+      callback,
+    );
+  }
+
+  /**
+   * Stores `chunks`, then counts them stored and tells the stream in one step: at any moment
+   * `bytesStored + writableLength` is every byte written to the sink (what a savepoint covers).
+   */
+  private storeThen(chunks: Buffer[], callback: (error?: Error | null) => void): void {
+    this.store(chunks).then(
+      (size) => {
+        this.written += size;
+        callback();
+      },
       (error) => callback(classifyLocalDiskError(error) as Error),
     );
   }
@@ -77,7 +88,8 @@ export class HashingFileSink extends Writable {
     );
   }
 
-  private async store(chunks: Buffer[]): Promise<void> {
+  /** Writes `chunks` after the bytes stored so far; resolves with their size. */
+  private async store(chunks: Buffer[]): Promise<number> {
     let size = 0;
     for (const chunk of chunks) {
       this.hash.update(chunk);
@@ -96,6 +108,6 @@ export class HashingFileSink extends Writable {
         at += bytesWritten;
       }
     }
-    this.written += size;
+    return size;
   }
 }
