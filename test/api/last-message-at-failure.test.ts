@@ -14,40 +14,29 @@ function recordingLogger() {
   return { lines, logger: { warn: record('warn'), error: record('error') } as never };
 }
 
-/** Makes every UPDATE of one channel's row fail, as a lost connection or a full disk would. */
-async function refuseChannelUpdates(db: Kysely<Database>, dialect: string, cid: string): Promise<void> {
+/**
+ * Makes `event` on `table` fail for the rows whose `column` is `value`, as a lost connection, a full
+ * disk or a row the database cannot take would. Resolves with what allows them again.
+ */
+async function refuse(
+  db: Kysely<Database>,
+  dialect: string,
+  event: 'insert' | 'update',
+  table: 'channels' | 'messages',
+  where: { column: 'cid' | 'id'; value: string },
+): Promise<() => Promise<void>> {
+  const name = sql.id(`refuse_${table}_${event}`);
+  const when = sql`new.${sql.id(where.column)} = ${sql.lit(where.value)}`;
   if (dialect === 'postgres') {
     await sql`create or replace function chatport_test_refuse() returns trigger language plpgsql as $$
       begin raise exception 'refused by the test'; end $$`.execute(db);
-    await sql`create trigger refuse_channel_update before update on channels for each row
-      when (new.cid = ${sql.lit(cid)}) execute function chatport_test_refuse()`.execute(db);
-  } else {
-    await sql`create trigger refuse_channel_update before update on channels
-      when new.cid = ${sql.lit(cid)} begin select raise(abort, 'refused by the test'); end`.execute(db);
+    await sql`create trigger ${name} before ${sql.raw(event)} on ${sql.id(table)} for each row
+      when (${when}) execute function chatport_test_refuse()`.execute(db);
+    return async () => void (await sql`drop trigger ${name} on ${sql.id(table)}`.execute(db));
   }
-}
-
-async function allowChannelUpdates(db: Kysely<Database>, dialect: string): Promise<void> {
-  if (dialect === 'postgres') await sql`drop trigger refuse_channel_update on channels`.execute(db);
-  else await sql`drop trigger refuse_channel_update`.execute(db);
-}
-
-/** Makes the INSERT of one message id fail, as a row the database cannot take would. */
-async function refuseMessageInsert(db: Kysely<Database>, dialect: string, id: string): Promise<void> {
-  if (dialect === 'postgres') {
-    await sql`create or replace function chatport_test_refuse() returns trigger language plpgsql as $$
-      begin raise exception 'refused by the test'; end $$`.execute(db);
-    await sql`create trigger refuse_message_insert before insert on messages for each row
-      when (new.id = ${sql.lit(id)}) execute function chatport_test_refuse()`.execute(db);
-  } else {
-    await sql`create trigger refuse_message_insert before insert on messages
-      when new.id = ${sql.lit(id)} begin select raise(abort, 'refused by the test'); end`.execute(db);
-  }
-}
-
-async function allowMessageInserts(db: Kysely<Database>, dialect: string): Promise<void> {
-  if (dialect === 'postgres') await sql`drop trigger refuse_message_insert on messages`.execute(db);
-  else await sql`drop trigger refuse_message_insert`.execute(db);
+  await sql`create trigger ${name} before ${sql.raw(event)} on ${sql.id(table)}
+    when ${when} begin select raise(abort, 'refused by the test'); end`.execute(db);
+  return async () => void (await sql`drop trigger ${name}`.execute(db));
 }
 
 describe.each(testDialects)('a send whose channel row cannot be updated (%s)', (dialect) => {
@@ -78,7 +67,10 @@ describe.each(testDialects)('a send whose channel row cannot be updated (%s)', (
   it('answers with the stored message, or refuses it and stores nothing: never an error for a stored one', async () => {
     const channel = t.app.client.channel('messaging', 'broken', { created_by_id: 'ann' } as never);
     await channel.create();
-    await refuseChannelUpdates(db, dialect, 'messaging:broken');
+    const allow = await refuse(db, dialect, 'update', 'channels', {
+      column: 'cid',
+      value: 'messaging:broken',
+    });
     try {
       const sent = channel.sendMessage({ id: 'kept-or-refused', text: 'hello', user_id: 'ann' });
       if (dialect === 'postgres') {
@@ -93,7 +85,7 @@ describe.each(testDialects)('a send whose channel row cannot be updated (%s)', (
         expect(await stored('kept-or-refused')).toEqual([]);
       }
     } finally {
-      await allowChannelUpdates(db, dialect);
+      await allow();
     }
     if (dialect === 'postgres') {
       // The failed move is tried again in the background, and then catches up.
@@ -112,7 +104,10 @@ describe.each(testDialects)('a send whose channel row cannot be updated (%s)', (
     );
     const broken = t.app.client.channel('messaging', 'beside-broken', { created_by_id: 'ann' } as never);
     for (const channel of [...others, broken]) await channel.create();
-    await refuseChannelUpdates(db, dialect, 'messaging:beside-broken');
+    const allow = await refuse(db, dialect, 'update', 'channels', {
+      column: 'cid',
+      value: 'messaging:beside-broken',
+    });
     try {
       const sent = await Promise.allSettled(
         Array.from({ length: 24 }, (_, i) =>
@@ -137,14 +132,14 @@ describe.each(testDialects)('a send whose channel row cannot be updated (%s)', (
         expect(await lastMessageAt(channel.cid)).toBe(Number(rows.newest));
       }
     } finally {
-      await allowChannelUpdates(db, dialect);
+      await allow();
     }
   });
 
   it('a message the database refuses, sent among others at once, fails alone', async () => {
     const channel = t.app.client.channel('messaging', 'one-refused', { created_by_id: 'ann' } as never);
     await channel.create();
-    await refuseMessageInsert(db, dialect, 'refused-row');
+    const allow = await refuse(db, dialect, 'insert', 'messages', { column: 'id', value: 'refused-row' });
     try {
       // Called in-process, all in one tick, so that sends wait together and go into one batch.
       const sent = await Promise.allSettled(
@@ -168,7 +163,7 @@ describe.each(testDialects)('a send whose channel row cannot be updated (%s)', (
         .execute();
       expect(rows).toHaveLength(19);
     } finally {
-      await allowMessageInserts(db, dialect);
+      await allow();
     }
   });
 
@@ -178,7 +173,10 @@ describe.each(testDialects)('a send whose channel row cannot be updated (%s)', (
       const channel = t.app.client.channel('messaging', 'logged', { created_by_id: 'ann' } as never);
       await channel.create();
       const { lines, logger } = recordingLogger();
-      await refuseChannelUpdates(db, dialect, 'messaging:logged');
+      const allow = await refuse(db, dialect, 'update', 'channels', {
+        column: 'cid',
+        value: 'messaging:logged',
+      });
       let row;
       try {
         ({ row } = await storeMessage(
@@ -189,7 +187,7 @@ describe.each(testDialects)('a send whose channel row cannot be updated (%s)', (
           { id: 'logged-1', text: 'hello', user_id: 'ann' },
         ));
       } finally {
-        await allowChannelUpdates(db, dialect);
+        await allow();
       }
       expect(lines[0]).toMatchObject({ level: 'warn', fields: { appId, cid: 'messaging:logged' } });
       expect(String(lines[0]!.fields.err)).toContain('refused by the test');
