@@ -3,10 +3,10 @@
  * commits rather than inside its transaction. An UPDATE of the channel row in the message's
  * transaction would hold that row's lock until the commit's WAL flush, so every message into a
  * channel would wait for the flush of the one before it. Here the messages commit side by side
- * (their flushes shared), and the channel rows are then updated by one statement at a time, for every
- * channel sent into meanwhile, which covers every message committed before it started
- * (messages.repository.ts, catchUpLastMessageAt). A send answers only after a run that started after its commit has ended, so
- * the channel read afterwards shows the message's time.
+ * (their flushes shared), and the channel rows are then updated by one statement at a time, for
+ * every channel sent into meanwhile, which covers every message committed before it started
+ * (messages.repository.ts, catchUpLastMessageAt). A send answers only after a run that started after
+ * its commit has ended, so the channel read afterwards shows the message's time.
  *
  * The runs go through the dialect's derivedWritesDb: last_message_at is derived from committed
  * messages, so its commit need not wait for a WAL flush of its own (a crash of the database that
