@@ -9,7 +9,7 @@ import { exportAndDownload, waitForTask } from '../helpers/exports.js';
 import { rawRequest, signToken } from '../helpers/raw-client.js';
 import { insertMessages, insertReactions } from '../helpers/seed.js';
 import { startTestServer, type TestServer } from '../helpers/test-server.js';
-import { waitFor } from '../helpers/wait.js';
+import { sleep, waitFor } from '../helpers/wait.js';
 
 const MESSAGES = 12_000;
 const T0 = 1_690_000_000_000_000;
@@ -373,6 +373,71 @@ describe.each(testDialects)('export progress and dry runs (%s)', (dialect) => {
       expect(done.result.size).toBeGreaterThan(progress.bytes_written);
     } finally {
       release();
+      await worker.stop();
+    }
+  }, 120_000);
+
+  it('lets a failed user export go of its file only once its last progress record is written', async () => {
+    // The storage fails the export's first write after a progress record has begun; the record is
+    // held until the file is let go of (or 300 ms pass), so the order of the two tells which waited.
+    const events: string[] = [];
+    let letGo!: () => void;
+    const fileLetGo = new Promise<void>((resolve) => {
+      letGo = resolve;
+    });
+    const storage: StorageDriver = t.server.context.storage;
+    const failingStorage: StorageDriver = {
+      ...storage,
+      async openWrite(key) {
+        const write = await storage.openWrite(key);
+        const { stream } = write;
+        const passOn = stream.write.bind(stream) as (chunk: Buffer, callback?: () => void) => boolean;
+        stream.write = ((chunk: Buffer, callback?: () => void) => {
+          if (events.includes('record begun')) {
+            stream.destroy(new Error('the disk is gone'));
+            return false;
+          }
+          return passOn(chunk, callback);
+        }) as typeof stream.write;
+        return {
+          ...write,
+          stream,
+          async abort() {
+            events.push('file let go');
+            letGo();
+            return write.abort();
+          },
+        };
+      },
+    };
+    const handlers = taskHandlersOf(taskKinds);
+    const run = handlers['export-users']!;
+    handlers['export-users'] = (args) =>
+      run({
+        ...args,
+        async saveProgress(update) {
+          events.push('record begun');
+          await Promise.race([fileLetGo, sleep(300)]);
+          await args.saveProgress(update);
+          events.push('record written');
+        },
+      });
+    const worker = createTaskWorker({
+      context: { ...t.server.context, storage: failingStorage },
+      handlers,
+      leaseMillis: 60_000,
+    });
+    worker.start();
+    try {
+      const started = await call('POST', '/export/users', { user_ids: ['ann'] });
+      expect(started.status).toBe(201);
+      await waitFor(
+        () => [...events],
+        (seen) => seen.includes('file let go'),
+        { what: 'the failed attempt letting go of its file' },
+      );
+      expect(events).toEqual(['record begun', 'record written', 'file let go']);
+    } finally {
       await worker.stop();
     }
   }, 120_000);

@@ -38,6 +38,7 @@ const runUserExport: TaskKind<ExportUsersPayload>['run'] = async ({
   });
   const started = clock.nowMicros();
   const write = await storage.openWrite(key);
+  let progress: ExportCheckpointer | undefined;
   try {
     const sink = new ExportSink(write.stream);
     const counts: UserExportCounts = { users: 0, members: 0, channel_mutes: 0, messages: 0, reactions: 0 };
@@ -46,7 +47,7 @@ const runUserExport: TaskKind<ExportUsersPayload>['run'] = async ({
     for (const user of (await estimateUserExport(db, task.appId, userIds, { sample: false })).users)
       messagesTotal += user.messages;
     // Progress only: a user export starts over when its worker dies (it is small beside channel exports).
-    const progress = new ExportCheckpointer({
+    const tracker = new ExportCheckpointer({
       clock,
       everyMillis: config.exportCheckpointMillis,
       save: saveProgress,
@@ -56,14 +57,15 @@ const runUserExport: TaskKind<ExportUsersPayload>['run'] = async ({
       done: (current) => current.messages ?? 0,
       resumable: false,
     });
+    progress = tracker;
     for (const userId of userIds) {
       const written = await writeUserBlock(db, task.appId, userId, sink, counts, signal, {
-        onSection: (_section, current, bytes) => progress.reached(undefined, { ...current }, bytes),
+        onSection: (_section, current, bytes) => tracker.reached(undefined, { ...current }, bytes),
       });
       if (!written) skipped.push({ user_id: userId, reason: 'not_found' });
     }
     await sink.flush();
-    await progress.finish();
+    await tracker.finish();
     signal.throwIfAborted();
     const committed = await write.commit();
     const finished = clock.nowMicros();
@@ -78,6 +80,9 @@ const runUserExport: TaskKind<ExportUsersPayload>['run'] = async ({
       file: { key, expiresAt: fileExpiresAt(finished, config.retentionDays) },
     };
   } finally {
+    // A progress record still being written would land after this attempt has ended: wait for it, as
+    // the channel export does, so no attempt's record outlives it.
+    await progress?.finish().catch(() => undefined);
     await write.abort();
   }
 };
