@@ -20,6 +20,8 @@ import type { KnownRecords, RouteSpec } from './route-catalogue.js';
 const NESTED_KEYS = [
   'id',
   'text',
+  // With deep nesting: a partial update's `set` (PATCH /users, members, channels, messages).
+  'set',
   'user_id',
   'members',
   'cid',
@@ -27,6 +29,8 @@ const NESTED_KEYS = [
   'created_at',
   '$or',
   'mentioned_users',
+  'unset',
+  'parent_id',
 ];
 
 const isObjectSchema = (schema: JsonSchema) =>
@@ -160,9 +164,9 @@ export function systematicCases(route: RouteSpec, known: KnownRecords): FuzzRequ
       }
     }
     const [first] = NASTY_JSON[kind];
-    // Three keys a kind, a different three for each kind: every key meets two kinds.
+    // Four keys a kind, a different four for each kind: every key meets two kinds.
     const kindIndex = NASTY_KINDS.indexOf(kind);
-    const keys = [0, 1, 2].map((i) => NESTED_KEYS[(kindIndex * 3 + i) % NESTED_KEYS.length]!);
+    const keys = [0, 1, 2, 3].map((i) => NESTED_KEYS[(kindIndex * 4 + i) % NESTED_KEYS.length]!);
     for (const [name, schema] of Object.entries(route.body.properties ?? {})) {
       for (const key of keys) {
         const inner = nestedProbe(schema, key, first!, known);
