@@ -282,41 +282,6 @@ export function matchText<DB, TB extends keyof DB>(
   ]);
 }
 
-/**
- * A condition on a text expression (a field of custom data): `$eq`, `$ne`, `$in`, `$nin`, `$exists`,
- * `$autocomplete`. `key` names the field in errors.
- */
-export function textCondition<DB, TB extends keyof DB>(
-  eb: ExpressionBuilder<DB, TB>,
-  expression: Expression<string | null>,
-  key: string,
-  operator: string,
-  value: unknown,
-): Expression<SqlBool> {
-  const text = (v: unknown): string => {
-    if (typeof v !== 'string') throw inputError(`filter_conditions.${key}`, 'expects a string');
-    return v;
-  };
-  switch (operator) {
-    case '$autocomplete':
-      return matchText(eb, expression, `filter_conditions.${key}.$autocomplete`, value, 'word-prefix');
-    case '$exists':
-      return value ? eb(expression, 'is not', null) : eb(expression, 'is', null);
-    case '$in':
-    case '$nin': {
-      if (!Array.isArray(value)) throw inputError(`filter_conditions.${key}.${operator}`, 'must be a list');
-      if (value.length === 0) return eb.lit(operator === '$nin') as unknown as Expression<SqlBool>;
-      return eb(expression, operator === '$in' ? 'in' : 'not in', value.map(text));
-    }
-    case '$eq':
-      return eb(expression, '=', text(value));
-    case '$ne':
-      return eb(expression, '<>', text(value));
-    default:
-      throw inputError(`filter_conditions.${key}`, `operator ${operator} is not supported`);
-  }
-}
-
 /** Names a custom field may have in a filter: what ids allow, and dots for nothing deeper. */
 const CUSTOM_FIELD_NAME = /^[A-Za-z0-9_\-@!]{1,255}$/;
 
@@ -356,5 +321,23 @@ export function customDataFilter<DB, TB extends keyof DB>(
     if (typeof value !== 'string' && (typeof value !== 'number' || !Number.isFinite(value)))
       throw inputError(where, `${operator} expects a string or a number`);
     return json.compare(ref, key, comparison, value);
+  };
+}
+
+/**
+ * A text field of custom data kept as JSON text in `column` (a user's or a channel's `name`): the text
+ * operators (`$autocomplete`, `$q`) match its text, the others are those of customDataFilter.
+ */
+export function customTextField<DB, TB extends keyof DB>(
+  json: JsonFields,
+  column: string,
+  key: string,
+): CustomField<DB, TB> {
+  const others = customDataFilter<DB, TB>(json, column);
+  return (eb, operator, value) => {
+    const match = ownValue(TEXT_OPERATORS, operator);
+    if (!match) return others(eb, key, operator, value);
+    const text = json.text(eb.ref(column as never), key);
+    return matchText(eb, text, `filter_conditions.${key}.${operator}`, value, match);
   };
 }

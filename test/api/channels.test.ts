@@ -88,6 +88,46 @@ describe.each(testDialects)('channels through the stream-chat SDK (%s)', (dialec
     expect(paged.map((c) => c.id)).toEqual(['q-b']);
   });
 
+  it('queries channels by custom data: name with $autocomplete and $q, any field with $eq, $in, $ne, $exists and comparisons', async () => {
+    const channels: Array<[string, Record<string, unknown>]> = [
+      ['cd-1', { name: 'General Chat', priority: 3, project: 'apollo' }],
+      ['cd-2', { name: 'Random', priority: 10, project: 'gemini' }],
+      ['cd-3', { name: 'general-purpose', project: 'apollo', archived_reason: null }],
+      ['cd-4', { priority: '3' }],
+    ];
+    for (const [id, data] of channels)
+      await t.app.client.channel('custom', id, { created_by_id: 'dan', ...data } as never).create();
+    const ids = async (filter: Record<string, unknown>) =>
+      (await t.app.client.queryChannels({ type: 'custom', ...filter } as never, { cid: 1 } as never)).map(
+        (c) => c.id,
+      );
+    expect(await ids({ name: { $autocomplete: 'gen' } })).toEqual(['cd-1', 'cd-3']);
+    expect(await ids({ name: { $autocomplete: 'CHA' } })).toEqual(['cd-1']);
+    expect(await ids({ name: { $q: 'purp' } })).toEqual(['cd-3']);
+    expect(await ids({ name: 'Random' })).toEqual(['cd-2']);
+    expect(await ids({ project: 'apollo' })).toEqual(['cd-1', 'cd-3']);
+    expect(await ids({ project: { $in: ['gemini', 'mercury'] } })).toEqual(['cd-2']);
+    expect(await ids({ project: { $ne: 'apollo' } })).toEqual(['cd-2', 'cd-4']);
+    expect(await ids({ project: { $exists: false } })).toEqual(['cd-4']);
+    // A number matches numbers only: '3' is a string.
+    expect(await ids({ priority: 3 })).toEqual(['cd-1']);
+    expect(await ids({ priority: { $gte: 3 } })).toEqual(['cd-1', 'cd-2']);
+    expect(await ids({ $or: [{ priority: { $gt: 5 } }, { name: { $q: 'purp' } }] })).toEqual([
+      'cd-2',
+      'cd-3',
+    ]);
+    for (const filter of [
+      { name: { $autocomplete: '' } },
+      { project: { $autocomplete: 'apo' } },
+      { priority: { $gt: [1] } },
+      { 'project.name': 'x' },
+    ]) {
+      await expect(t.app.client.queryChannels(filter as never)).rejects.toMatchObject({
+        response: { status: 400, data: { code: 4 } },
+      });
+    }
+  });
+
   it("pages a channel state's members in join order, and shows the caller's membership beyond the page", async () => {
     const order = ['eve', 'dan', 'cat', 'ben', 'ann'];
     for (const id of ['mp-1', 'mp-2']) {

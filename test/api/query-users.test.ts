@@ -24,11 +24,20 @@ describe.each(testDialects)('queryUsers by name and $autocomplete (%s)', (dialec
   });
   afterAll(() => t.close());
 
-  it('filters by name with $eq, $in, $ne and $exists', async () => {
+  it('filters by name as by any custom field: $eq, $in, $ne, $exists, comparisons, each JSON type its own', async () => {
     expect(await ids({ name: 'Cyan' })).toEqual(['cy-3']);
     expect(await ids({ name: { $in: ['Cyan', 'Ann Smith'] } })).toEqual(['ann-1', 'cy-3']);
-    expect(await ids({ name: { $ne: 'Cyan' } })).toEqual(['ann-1', 'bob-2', 'dee-4']);
-    expect(await ids({ name: { $exists: false } })).toEqual(['eve-5', 'fay-6']);
+    // Users without a name are not equal to one either.
+    expect(await ids({ name: { $ne: 'Cyan' } })).toEqual(['ann-1', 'bob-2', 'dee-4', 'eve-5', 'fay-6']);
+    expect(await ids({ name: { $exists: false } })).toEqual(['eve-5']);
+    expect(await ids({ name: 42 })).toEqual(['fay-6']);
+    expect(await ids({ name: '42' })).toEqual([]);
+    expect(await ids({ name: { $gt: 'B' } })).toEqual(['bob-2', 'cy-3']);
+  });
+
+  it('$q on name matches anywhere in it, whatever the case', async () => {
+    expect(await ids({ name: { $q: 'ANN' } })).toEqual(['ann-1', 'bob-2']);
+    expect(await ids({ name: { $q: 'ya' } })).toEqual(['cy-3']);
   });
 
   it('$autocomplete on name matches the start of any word, whatever the case', async () => {
@@ -51,7 +60,8 @@ describe.each(testDialects)('queryUsers by name and $autocomplete (%s)', (dialec
     for (const filter of [
       { role: { $autocomplete: 'u' } },
       { name: { $autocomplete: '' } },
-      { name: { $gt: 'a' } },
+      { name: { $regex: 'a' } },
+      { name: { $gt: ['a'] } },
     ]) {
       await expect(t.app.client.queryUsers(filter as never)).rejects.toMatchObject({
         response: { status: 400, data: { code: 4 } },

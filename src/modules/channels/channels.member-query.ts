@@ -11,14 +11,13 @@ import { inputError, notFound } from '../../lib/errors.js';
 import {
   compileFilter,
   customDataFilter,
-  matchText,
+  customTextField,
   parseSort,
   type CustomField,
   type FieldSpec,
-  TEXT_OPERATORS,
 } from '../../lib/filters.js';
 import { assertChannelType, assertId } from '../../lib/ids.js';
-import { isPlainObject, ownValue, parseJsonInput, type JsonObject } from '../../lib/json.js';
+import { isPlainObject, parseJsonInput, type JsonObject } from '../../lib/json.js';
 import { distinctChannelId } from './channels.members.js';
 import { findChannel } from './channels.repository.js';
 
@@ -64,6 +63,7 @@ function memberFields(
   appId: number,
 ): Record<string, CustomField<Database, 'members'>> {
   const json = jsonFields[dialect.name];
+  const userName = customTextField<Database, 'users'>(json, 'users.custom', 'name');
   const pending = (eb: MemberFilterBuilder) =>
     eb.and([
       eb('members.invited', '=', 1),
@@ -92,32 +92,16 @@ function memberFields(
       );
     },
     // The user's name lives in their custom data. `$autocomplete` matches the start of a word, `$q` anywhere.
-    name: (eb, operator, value) => {
-      const users = (condition: (user: ExpressionBuilder<Database, 'users'>) => Expression<SqlBool>) =>
-        eb(
-          'members.user_id',
-          'in',
-          eb
-            .selectFrom('users')
-            .select('users.id')
-            .where('users.app_id', '=', appId)
-            .where((user) => condition(user)),
-        );
-      const match = ownValue(TEXT_OPERATORS, operator);
-      if (match)
-        return users((user) =>
-          matchText(
-            user,
-            json.text(user.ref('users.custom'), 'name'),
-            `filter_conditions.name.${operator}`,
-            value,
-            match,
-          ),
-        );
-      return users((user) =>
-        customDataFilter<Database, 'users'>(json, 'users.custom')(user, 'name', operator, value),
-      );
-    },
+    name: (eb, operator, value) =>
+      eb(
+        'members.user_id',
+        'in',
+        eb
+          .selectFrom('users')
+          .select('users.id')
+          .where('users.app_id', '=', appId)
+          .where((user) => userName(user, operator, value)),
+      ),
   };
 }
 

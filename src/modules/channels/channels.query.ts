@@ -1,7 +1,16 @@
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
+import type { DatabaseDialect } from '../../database/database.js';
 import type { ChannelRow, Database } from '../../database/database.types.js';
+import { jsonFields } from '../../database/dialects/json-fields.js';
 import { inputError } from '../../lib/errors.js';
-import { compileFilter, parseSort, type CustomField, type FieldSpec } from '../../lib/filters.js';
+import {
+  compileFilter,
+  customDataFilter,
+  customTextField,
+  parseSort,
+  type CustomField,
+  type FieldSpec,
+} from '../../lib/filters.js';
 import { isPlainObject } from '../../lib/json.js';
 
 const CHANNEL_FILTER_FIELDS: Record<string, FieldSpec> = {
@@ -114,10 +123,11 @@ export interface QueryChannelsInput {
 
 /**
  * `POST /channels`: the app's live (not soft-deleted) channels matching the filter. Disabled channels
- * are left out unless the filter names `disabled`, as Stream does.
+ * are left out unless the filter names `disabled`, as Stream does. Any other field is the channel's
+ * custom data (`name`, `team`, a field of the app's own), `name` taking `$autocomplete` and `$q` too.
  */
 export async function queryChannelRows(
-  db: Kysely<Database>,
+  { db, dialect }: { db: Kysely<Database>; dialect: DatabaseDialect },
   appId: number,
   input: QueryChannelsInput,
 ): Promise<ChannelRow[]> {
@@ -125,6 +135,12 @@ export async function queryChannelRows(
     throw inputError('filter_conditions', 'must be an object');
   const sort = parseSort(input.sort, SORT_FIELDS);
   const own = ownFields(appId, input.userId, input.now);
+  const json = jsonFields[dialect.name];
+  const fields = {
+    members: membersField(appId),
+    ...own,
+    name: customTextField<Database, 'channels'>(json, 'channels.custom', 'name'),
+  };
   let query = db
     .selectFrom('channels')
     .selectAll()
@@ -132,7 +148,13 @@ export async function queryChannelRows(
     .where('deleted_at', 'is', null)
     .$if(!filterNames(input.filter, 'disabled'), (q) => q.where('disabled', '=', 0))
     .where((eb) =>
-      compileFilter(eb, input.filter, CHANNEL_FILTER_FIELDS, { members: membersField(appId), ...own }),
+      compileFilter(
+        eb,
+        input.filter,
+        CHANNEL_FILTER_FIELDS,
+        fields,
+        customDataFilter<Database, 'channels'>(json, 'channels.custom'),
+      ),
     );
   // As Stream does, a user's hidden channels are left out unless the filter asks about `hidden`.
   if (input.userId !== undefined && !filterNames(input.filter, 'hidden'))

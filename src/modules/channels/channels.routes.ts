@@ -123,7 +123,7 @@ export function registerChannelRoutes(app: HttpApp, context: Context, form: ApiF
       const ownUserId =
         request.caller.kind === 'user' ? request.caller.userId : (body.user_id ?? body.user?.id);
       if (ownUserId !== undefined) await assertUsersExist(db, request.app.id, [ownUserId], 'user_id');
-      const rows = await queryChannelRows(db, request.app.id, {
+      const rows = await queryChannelRows(context, request.app.id, {
         filter: body.filter_conditions,
         sort: body.sort,
         limit: body.limit ?? 10,

@@ -1,10 +1,10 @@
 import type { Kysely } from 'kysely';
 import type { DatabaseDialect } from '../../database/database.js';
 import type { Database, UserRow } from '../../database/database.types.js';
+import { jsonFields } from '../../database/dialects/json-fields.js';
 import { inputError, notFound } from '../../lib/errors.js';
 import type { ClientOnlyField } from '../../lib/request-fields.js';
-import { compileFilter, parseSort, textCondition, type FieldSpec } from '../../lib/filters.js';
-import { customText } from './users.dialects.js';
+import { compileFilter, customTextField, parseSort, type FieldSpec } from '../../lib/filters.js';
 import { isPlainObject, parseJsonInput, type JsonObject } from '../../lib/json.js';
 import type { Clock } from '../../lib/time.js';
 import { applyUserUpdate, userFieldsFromInput, userFieldsOf } from './users.models.js';
@@ -139,7 +139,7 @@ const QUERY_USERS_FIELDS = new Set<string>([
 
 /**
  * `GET /users?payload=` — filter on id, role, banned and times; sort; limit (≤100) and offset.
- * `name` (custom data) takes `$eq`, `$ne`, `$in`, `$nin`, `$exists` and `$autocomplete`, `id`
+ * `name` (custom data) takes what any custom field takes, `$autocomplete` and `$q` too; `id`
  * `$autocomplete` too. Deactivated users only with `include_deactivated_users`, as Stream does.
  */
 export async function queryUsers(
@@ -178,8 +178,7 @@ export async function queryUsers(
     .where((eb) =>
       compileFilter(eb, payload.filter_conditions, USER_FILTER_FIELDS, {
         // A user's name is custom data, as Stream keeps it.
-        name: (inner, operator, value) =>
-          textCondition(inner, customText(dialect.name, 'name'), 'name', operator, value),
+        name: customTextField(jsonFields[dialect.name], 'users.custom', 'name'),
       }),
     )
     .$if(!includeDeactivated, (q) => q.where('deactivated_at', 'is', null));
