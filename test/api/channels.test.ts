@@ -128,6 +128,49 @@ describe.each(testDialects)('channels through the stream-chat SDK (%s)', (dialec
     }
   });
 
+  it("queries channels by the listing user's invitation (joined, invite) and by a member's name", async () => {
+    const create = (id: string, members: string[], invites: string[]) =>
+      t.app.client.channel('invitations', id, { created_by_id: 'dan', members, invites } as never).create();
+    await create('inv-1', ['dan'], ['eve']);
+    await create('inv-2', ['dan'], ['eve']);
+    await t.app.client.channel('invitations', 'inv-2').acceptInvite({ user_id: 'eve' } as never);
+    await create('inv-3', ['dan', 'eve'], []);
+    await create('inv-4', ['ben'], ['eve']);
+    await t.app.client.channel('invitations', 'inv-4').rejectInvite({ user_id: 'eve' } as never);
+    await create('inv-5', ['dan'], []);
+    const ids = async (filter: Record<string, unknown>, userId?: string) =>
+      (
+        await t.app.client.queryChannels(
+          { type: 'invitations', ...filter } as never,
+          { cid: 1 } as never,
+          (userId ? { user_id: userId } : {}) as never,
+        )
+      ).map((c) => c.id);
+    expect(await ids({ joined: true }, 'eve')).toEqual(['inv-2', 'inv-3']);
+    expect(await ids({ joined: false }, 'eve')).toEqual(['inv-1', 'inv-4']);
+    expect(await ids({ invite: 'pending' }, 'eve')).toEqual(['inv-1']);
+    expect(await ids({ invite: 'accepted' }, 'eve')).toEqual(['inv-2']);
+    expect(await ids({ invite: 'rejected' }, 'eve')).toEqual(['inv-4']);
+    expect(await ids({ joined: true }, 'dan')).toEqual(['inv-1', 'inv-2', 'inv-3', 'inv-5']);
+    // A member's name: the invited count as members, as in Stream.
+    expect(await ids({ 'member.user.name': { $autocomplete: 'ev' } })).toEqual([
+      'inv-1',
+      'inv-2',
+      'inv-3',
+      'inv-4',
+    ]);
+    expect(await ids({ 'member.user.name': 'BEN' })).toEqual(['inv-4']);
+    expect(await ids({ 'member.user.name': { $q: 'a' } })).toEqual(['inv-1', 'inv-2', 'inv-3', 'inv-5']);
+    for (const [filter, userId] of [
+      [{ joined: true }, undefined],
+      [{ invite: 'maybe' }, 'eve'],
+      [{ joined: 'yes' }, 'eve'],
+      [{ 'member.user.name': { $autocomplete: '' } }, undefined],
+    ] as const) {
+      await expect(ids(filter, userId)).rejects.toMatchObject({ response: { status: 400, data: { code: 4 } } });
+    }
+  });
+
   it("pages a channel state's members in join order, and shows the caller's membership beyond the page", async () => {
     const order = ['eve', 'dan', 'cat', 'ben', 'ann'];
     for (const id of ['mp-1', 'mp-2']) {

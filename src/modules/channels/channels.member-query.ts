@@ -57,6 +57,33 @@ function booleanOf(key: string, operator: string, value: unknown): boolean {
 const never = (eb: MemberFilterBuilder) => eb.lit(false) as unknown as Expression<SqlBool>;
 const always = (eb: MemberFilterBuilder) => eb.lit(true) as unknown as Expression<SqlBool>;
 
+/**
+ * A membership's invitation as Stream names it: `joined` (not invited, or the invitation accepted) and
+ * `invite` (`pending`, `accepted`, `rejected`). queryMembers filters members by them, queryChannels
+ * channels by the listing user's own membership.
+ */
+export const INVITATION_FIELDS: Readonly<Record<'joined' | 'invite', CustomField<Database, 'members'>>> = {
+  joined: (eb, operator, value) => {
+    const joined = eb.or([eb('members.invited', '=', 0), eb('members.invite_accepted_at', 'is not', null)]);
+    return booleanOf('joined', operator, value) ? joined : eb.not(joined);
+  },
+  invite: (eb, operator, value) => {
+    if (operator !== '$eq' || (value !== 'pending' && value !== 'accepted' && value !== 'rejected'))
+      throw inputError('filter_conditions.invite', 'supports $eq with pending, accepted or rejected');
+    if (value === 'pending')
+      return eb.and([
+        eb('members.invited', '=', 1),
+        eb('members.invite_accepted_at', 'is', null),
+        eb('members.invite_rejected_at', 'is', null),
+      ]);
+    return eb(
+      value === 'accepted' ? 'members.invite_accepted_at' : 'members.invite_rejected_at',
+      'is not',
+      null,
+    );
+  },
+};
+
 /** The fields compiled by hand: a member's user, invitation and role as Stream names them. */
 function memberFields(
   dialect: DatabaseDialect,
@@ -64,12 +91,6 @@ function memberFields(
 ): Record<string, CustomField<Database, 'members'>> {
   const json = jsonFields[dialect.name];
   const userName = customTextField<Database, 'users'>(json, 'users.custom', 'name');
-  const pending = (eb: MemberFilterBuilder) =>
-    eb.and([
-      eb('members.invited', '=', 1),
-      eb('members.invite_accepted_at', 'is', null),
-      eb('members.invite_rejected_at', 'is', null),
-    ]);
   return {
     is_moderator: (eb, operator, value) => {
       const is = eb('members.channel_role', '=', 'channel_moderator');
@@ -77,20 +98,7 @@ function memberFields(
     },
     // chatport keeps no channel bans: no member is banned (see data-model.md).
     banned: (eb, operator, value) => (booleanOf('banned', operator, value) ? never(eb) : always(eb)),
-    joined: (eb, operator, value) => {
-      const joined = eb.or([eb('members.invited', '=', 0), eb('members.invite_accepted_at', 'is not', null)]);
-      return booleanOf('joined', operator, value) ? joined : eb.not(joined);
-    },
-    invite: (eb, operator, value) => {
-      if (operator !== '$eq' || (value !== 'pending' && value !== 'accepted' && value !== 'rejected'))
-        throw inputError('filter_conditions.invite', 'supports $eq with pending, accepted or rejected');
-      if (value === 'pending') return pending(eb);
-      return eb(
-        value === 'accepted' ? 'members.invite_accepted_at' : 'members.invite_rejected_at',
-        'is not',
-        null,
-      );
-    },
+    ...INVITATION_FIELDS,
     // The user's name lives in their custom data. `$autocomplete` matches the start of a word, `$q` anywhere.
     name: (eb, operator, value) =>
       eb(

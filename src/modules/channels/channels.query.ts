@@ -12,6 +12,7 @@ import {
   type FieldSpec,
 } from '../../lib/filters.js';
 import { isPlainObject } from '../../lib/json.js';
+import { INVITATION_FIELDS } from './channels.member-query.js';
 
 const CHANNEL_FILTER_FIELDS: Record<string, FieldSpec> = {
   cid: { column: 'cid', kind: 'string' },
@@ -55,6 +56,29 @@ function membersField(appId: number): CustomField<Database, 'channels'> {
   };
 }
 
+/** `member.user.name`: channels where any member's user has a name matching the condition. */
+function memberName(
+  appId: number,
+  userName: CustomField<Database, 'users'>,
+): CustomField<Database, 'channels'> {
+  return (eb, operator, value) =>
+    eb(
+      'cid',
+      'in',
+      eb
+        .selectFrom('members')
+        .select('members.cid')
+        .where('members.app_id', '=', appId)
+        .where('members.user_id', 'in', (m) =>
+          m
+            .selectFrom('users')
+            .select('users.id')
+            .where('users.app_id', '=', appId)
+            .where((user) => userName(user, operator, value)),
+        ),
+    );
+}
+
 /** Whether a filter names `field` anywhere, inside `$and`, `$or` and `$nor` too. */
 function filterNames(filter: unknown, field: string): boolean {
   if (Array.isArray(filter)) return filter.some((inner) => filterNames(inner, field));
@@ -66,20 +90,38 @@ function filterNames(filter: unknown, field: string): boolean {
 
 /**
  * The fields that depend on the user the channels are listed for (`user_id`, or a user token): their
- * membership's `hidden`, `pinned` and `archived` state, and their unexpired channel mutes (`muted`).
+ * membership's `hidden`, `pinned` and `archived` state, its invitation (`joined`, `invite`, as in
+ * queryMembers), and their unexpired channel mutes (`muted`).
  */
 function ownFields(
   appId: number,
   userId: string | undefined,
   now: number,
 ): Record<string, CustomField<Database, 'channels'>> {
+  const listingUser = (key: string): string => {
+    if (userId === undefined)
+      throw inputError(`filter_conditions.${key}`, 'needs the user the channels are listed for (user_id)');
+    return userId;
+  };
   const flag = (key: string, value: unknown, operator: string): boolean => {
     if (operator !== '$eq' || typeof value !== 'boolean')
       throw inputError(`filter_conditions.${key}`, 'supports $eq with true or false');
-    if (userId === undefined)
-      throw inputError(`filter_conditions.${key}`, 'needs the user the channels are listed for (user_id)');
+    listingUser(key);
     return value;
   };
+  const ownMembership =
+    (key: string, field: CustomField<Database, 'members'>) =>
+    (eb: ExpressionBuilder<Database, 'channels'>, operator: string, value: unknown) =>
+      eb(
+        'cid',
+        'in',
+        eb
+          .selectFrom('members')
+          .select('members.cid')
+          .where('members.app_id', '=', appId)
+          .where('members.user_id', '=', listingUser(key))
+          .where((m) => field(m, operator, value)),
+      );
   const memberState =
     (key: string, condition: (eb: ExpressionBuilder<Database, 'members'>) => Expression<SqlBool>) =>
     (eb: ExpressionBuilder<Database, 'channels'>, operator: string, value: unknown) => {
@@ -96,6 +138,8 @@ function ownFields(
     hidden: memberState('hidden', (m) => m('members.hidden', '=', 1)),
     pinned: memberState('pinned', (m) => m('members.pinned_at', 'is not', null)),
     archived: memberState('archived', (m) => m('members.archived_at', 'is not', null)),
+    joined: ownMembership('joined', INVITATION_FIELDS.joined),
+    invite: ownMembership('invite', INVITATION_FIELDS.invite),
     muted: (eb, operator, value) => {
       const wanted = flag('muted', value, operator);
       const cids = eb
@@ -140,6 +184,7 @@ export async function queryChannelRows(
     members: membersField(appId),
     ...own,
     name: customTextField<Database, 'channels'>(json, 'channels.custom', 'name'),
+    'member.user.name': memberName(appId, customTextField(json, 'users.custom', 'name')),
   };
   let query = db
     .selectFrom('channels')
