@@ -167,7 +167,9 @@ describe.each(testDialects)('channels through the stream-chat SDK (%s)', (dialec
       [{ joined: 'yes' }, 'eve'],
       [{ 'member.user.name': { $autocomplete: '' } }, undefined],
     ] as const) {
-      await expect(ids(filter, userId)).rejects.toMatchObject({ response: { status: 400, data: { code: 4 } } });
+      await expect(ids(filter, userId)).rejects.toMatchObject({
+        response: { status: 400, data: { code: 4 } },
+      });
     }
   });
 
