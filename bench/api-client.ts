@@ -37,15 +37,24 @@ export interface ExportRun {
 
 const sleep = (millis: number) => new Promise((resolve) => setTimeout(resolve, millis));
 
+/** A running export's progress as GET /tasks/{id} reports it (ExportProgress). */
+export interface ExportProgressSeen {
+  messages_done: number;
+  messages_total: number;
+  bytes_written: number;
+}
+
 /**
  * POST /export_channels, then GET /tasks/{id} until completed: every `fastPollMillis` for the first
- * second, then every 50 ms (polling a long export faster would only take CPU from it).
+ * second, then every 50 ms (polling a long export faster would only take CPU from it). `onProgress`
+ * sees each progress reported, with the milliseconds since the request.
  */
 export async function runExport(
   client: StreamChat,
   cid: string,
   options: { version: 'v1' | 'v2'; export_users?: boolean },
   fastPollMillis = 5,
+  onProgress?: (progress: ExportProgressSeen, millis: number) => void,
 ): Promise<ExportRun> {
   const [type, id] = cid.split(':') as [string, string];
   const started = performance.now();
@@ -57,9 +66,11 @@ export async function runExport(
       status: string;
       result?: Record<string, unknown>;
       error?: unknown;
+      progress?: ExportProgressSeen;
     };
     const now = performance.now();
     statusMillis.push(now - asked);
+    if (task.progress && onProgress) onProgress(task.progress, now - started);
     if (task.status === 'completed')
       return { taskId, millis: now - started, result: task.result ?? {}, statusMillis };
     if (task.status === 'failed')

@@ -4,10 +4,17 @@
  */
 import type { StreamChat } from 'stream-chat';
 import type { Context } from '../src/context.js';
-import { median, percentile, runExport, type App, type ExportRun } from './api-client.js';
+import {
+  median,
+  percentile,
+  runExport,
+  type App,
+  type ExportProgressSeen,
+  type ExportRun,
+} from './api-client.js';
 import type { BenchOptions } from './bench-options.js';
 import { dumpChannel, type BenchDatabase } from './bench-database.js';
-import { peakRss, startWorker, type ChatportEnv } from './processes.js';
+import { cpuSeconds, peakRss, startWorker, type ChatportEnv } from './processes.js';
 import { figure, type Figure } from './report.js';
 import type { SeededChannel } from './seed.js';
 
@@ -30,30 +37,39 @@ const count = (n: number) => n.toLocaleString('en-US');
 /** Megabytes a second of `bytes` written in `millis`. */
 const rate = (bytes: number, millis: number) => bytes / MB / (millis / 1000);
 
-/** One export on a fresh worker process: its time, and the process's peak RSS. */
+/**
+ * One export on a fresh worker process: its time, the process's peak RSS, and the CPU time the
+ * process spent on it (all its threads: on SQLite the database's work too).
+ */
 export async function exportOnFreshWorker(
   run: BenchRun,
   channel: SeededChannel,
   options: { version: 'v1' | 'v2'; export_users?: boolean },
+  onProgress?: (progress: ExportProgressSeen, millis: number) => void,
 ): Promise<{
   export: ExportRun;
   peakBytes: number | undefined;
   idleBytes: number | undefined;
   launcherBytes: number | undefined;
+  cpuSeconds: number | undefined;
 }> {
   const worker = await startWorker(run.env);
   try {
     // The process running the export: the launcher's child (bin/relaunch.mjs), measured apart from it.
     const idleBytes = peakRss(worker.workPid());
-    const result = await runExport(run.client, channel.cid, options);
+    const idleCpu = cpuSeconds(worker.workPid());
+    const result = await runExport(run.client, channel.cid, options, 5, onProgress);
     const peakBytes = peakRss(worker.workPid());
+    const busyCpu = cpuSeconds(worker.workPid());
+    const cpu = idleCpu === undefined || busyCpu === undefined ? undefined : busyCpu - idleCpu;
     const launcherBytes = worker.workPid() === worker.pid ? undefined : peakRss(worker.pid);
     const size = Number(result.result.size) / MB;
     run.log(
       `  ${options.version}${options.export_users ? ' +users' : ''} export of ${count(channel.messages)} messages: ` +
-        `${result.millis.toFixed(0)} ms, ${size.toFixed(0)} MB, worker peak RSS ${((peakBytes ?? 0) / MB).toFixed(0)} MB`,
+        `${result.millis.toFixed(0)} ms, ${size.toFixed(0)} MB, worker peak RSS ${((peakBytes ?? 0) / MB).toFixed(0)} MB` +
+        (cpu === undefined ? '' : `, worker CPU ${cpu.toFixed(1)} s`),
     );
-    return { export: result, peakBytes, idleBytes, launcherBytes };
+    return { export: result, peakBytes, idleBytes, launcherBytes, cpuSeconds: cpu };
   } finally {
     await worker.stop();
   }
@@ -63,8 +79,6 @@ export interface ExportFigures {
   figures: Figure[];
   /** A v2 export of the medium channel with its users: the import figure's input. */
   mediumWithUsersTaskId: string;
-  /** The large channel's v2 export: its median time and worker peak RSS (MB), the --huge baseline. */
-  largeV2: { millis: number; peakMB: number | undefined };
 }
 
 /**
@@ -236,7 +250,6 @@ export async function exportFigures(run: BenchRun): Promise<ExportFigures> {
   return {
     figures,
     mediumWithUsersTaskId: withUsers.export.taskId,
-    largeV2: { millis: median(times['v2.large']!), peakMB: peaks['v2.large'] },
   };
 }
 

@@ -199,6 +199,21 @@ function workingProcessOf(pid: number): number | undefined {
   return node !== undefined && children.length === 1 ? children[0] : undefined;
 }
 
+/**
+ * CPU time a live process has used so far, user and system, over all its threads, in seconds (Linux:
+ * /proc/<pid>/stat, counted in USER_HZ, which is 100 on every Linux ABI), or undefined where unknown.
+ */
+export function cpuSeconds(pid: number): number | undefined {
+  try {
+    const text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after "pid (command) ": state is the first, utime the 12th, stime the 13th.
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Peak resident memory of a live process, in bytes (Linux: VmHWM), or undefined where unknown. */
 export function peakRss(pid: number): number | undefined {
   try {

@@ -13,7 +13,7 @@ import { closeContext, createContext } from '../src/runtime.js';
 import { runExport, sdkClient, type App } from './api-client.js';
 import { createBenchDatabase } from './bench-database.js';
 import { parseBenchOptions } from './bench-options.js';
-import { exportFigures, exportOnFreshWorker, pickupFigures, type BenchRun } from './export-figures.js';
+import { exportFigures, pickupFigures, type BenchRun } from './export-figures.js';
 import { historyFigures } from './history-figures.js';
 import { hugeFigures } from './huge-figures.js';
 import { importFigures } from './import-figures.js';
@@ -115,12 +115,10 @@ try {
   const figures: Figure[] = [];
   let importInput: string | undefined;
   let completedTask: string | undefined;
-  let largeV2: { millis: number; peakMB: number | undefined } | undefined;
   if (options.only.includes('exports')) {
     const result = await exportFigures(run);
     figures.push(...result.figures);
     importInput = result.mediumWithUsersTaskId;
-    largeV2 = result.largeV2;
   }
   if (options.only.includes('s3')) figures.push(...(await s3Figures(run)));
   if (options.only.includes('pickup')) {
@@ -141,17 +139,7 @@ try {
     );
   }
   if (options.only.includes('history')) figures.push(...(await historyFigures(run)));
-  if (options.huge) {
-    // The large export the huge one is held against, if the exports group did not run.
-    if (!largeV2) {
-      const measured = await exportOnFreshWorker(run, run.channels.large, { version: 'v2' });
-      largeV2 = {
-        millis: measured.export.millis,
-        peakMB: measured.peakBytes === undefined ? undefined : measured.peakBytes / 2 ** 20,
-      };
-    }
-    figures.push(...(await hugeFigures(run, largeV2)));
-  }
+  if (options.huge) figures.push(...(await hugeFigures(run)));
 
   const elapsed = seconds();
   console.log(
