@@ -14,7 +14,7 @@ import {
 } from './api-client.js';
 import type { BenchOptions } from './bench-options.js';
 import { dumpChannel, type BenchDatabase } from './bench-database.js';
-import { cpuSeconds, peakRss, startWorker, type ChatportEnv } from './processes.js';
+import { cpuSeconds, machineCpuSeconds, peakRss, startWorker, type ChatportEnv } from './processes.js';
 import { figure, type Figure } from './report.js';
 import type { SeededChannel } from './seed.js';
 
@@ -38,8 +38,10 @@ const count = (n: number) => n.toLocaleString('en-US');
 const rate = (bytes: number, millis: number) => bytes / MB / (millis / 1000);
 
 /**
- * One export on a fresh worker process: its time, the process's peak RSS, and the CPU time the
- * process spent on it (all its threads: on SQLite the database's work too).
+ * One export on a fresh worker process: its time, the process's peak RSS, the CPU time the process
+ * spent on it (all its threads: on SQLite the database's work too), and how many cores every other
+ * process on the machine kept busy meanwhile, on average (on PostgreSQL the server's work too): a
+ * machine shared with other work slows an export down however well it scales.
  */
 export async function exportOnFreshWorker(
   run: BenchRun,
@@ -52,24 +54,32 @@ export async function exportOnFreshWorker(
   idleBytes: number | undefined;
   launcherBytes: number | undefined;
   cpuSeconds: number | undefined;
+  otherCores: number | undefined;
 }> {
   const worker = await startWorker(run.env);
   try {
     // The process running the export: the launcher's child (bin/relaunch.mjs), measured apart from it.
     const idleBytes = peakRss(worker.workPid());
     const idleCpu = cpuSeconds(worker.workPid());
+    const machineBefore = machineCpuSeconds();
     const result = await runExport(run.client, channel.cid, options, 5, onProgress);
     const peakBytes = peakRss(worker.workPid());
     const busyCpu = cpuSeconds(worker.workPid());
+    const machineAfter = machineCpuSeconds();
     const cpu = idleCpu === undefined || busyCpu === undefined ? undefined : busyCpu - idleCpu;
+    const otherCores =
+      cpu === undefined || !machineBefore || !machineAfter
+        ? undefined
+        : (machineAfter.busy - machineBefore.busy - cpu) / (result.millis / 1000);
     const launcherBytes = worker.workPid() === worker.pid ? undefined : peakRss(worker.pid);
     const size = Number(result.result.size) / MB;
     run.log(
       `  ${options.version}${options.export_users ? ' +users' : ''} export of ${count(channel.messages)} messages: ` +
         `${result.millis.toFixed(0)} ms, ${size.toFixed(0)} MB, worker peak RSS ${((peakBytes ?? 0) / MB).toFixed(0)} MB` +
-        (cpu === undefined ? '' : `, worker CPU ${cpu.toFixed(1)} s`),
+        (cpu === undefined ? '' : `, worker CPU ${cpu.toFixed(1)} s`) +
+        (otherCores === undefined ? '' : `, other processes ${otherCores.toFixed(2)} cores`),
     );
-    return { export: result, peakBytes, idleBytes, launcherBytes, cpuSeconds: cpu };
+    return { export: result, peakBytes, idleBytes, launcherBytes, cpuSeconds: cpu, otherCores };
   } finally {
     await worker.stop();
   }

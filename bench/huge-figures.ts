@@ -6,8 +6,9 @@
  * it: a machine whose load drifts over the minutes of a run, or a page cache the huge channel has
  * filled, weighs on both alike. Beside them: the database's own JSON dump of both channels (does the
  * database itself read ten times the rows in ten times the time?), the worker's CPU time (the code's
- * share, which other processes on the machine hardly move), and the pace of the huge export's last
- * messages against its first (does a page cost more deep into the channel?).
+ * share, which other processes on the machine hardly move), the cores other processes kept busy
+ * meanwhile (on PostgreSQL the server's share too), and the pace of the huge export's last
+ * messages against its first (60-80% of the way against 20-40%: does a page cost more deep into the channel?).
  */
 import type { ExportProgressSeen } from './api-client.js';
 import { dumpChannel } from './bench-database.js';
@@ -106,6 +107,24 @@ export async function hugeFigures(run: BenchRun): Promise<Figure[]> {
         {
           label: `${COPIES} x the ${count(large.messages)} export's`,
           value: COPIES * mean(before.cpuSeconds, after.cpuSeconds) * 1000,
+        },
+      ),
+    );
+  }
+  if (
+    measured.otherCores !== undefined &&
+    before.otherCores !== undefined &&
+    after.otherCores !== undefined
+  ) {
+    figures.push(
+      figure(
+        'load.v2.huge',
+        `cores other processes kept busy during the export of ${count(total)}`,
+        measured.otherCores,
+        'cores',
+        {
+          label: `during the ${count(large.messages)} exports`,
+          value: mean(before.otherCores, after.otherCores),
         },
       ),
     );

@@ -214,6 +214,22 @@ export function cpuSeconds(pid: number): number | undefined {
   }
 }
 
+/**
+ * CPU time the whole machine has used so far, busy (every state but idle and iowait) and in all, in
+ * seconds summed over its CPUs (Linux: /proc/stat, in USER_HZ), or undefined where unknown.
+ */
+export function machineCpuSeconds(): { busy: number; total: number } | undefined {
+  try {
+    const line = fs.readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
+    // "cpu user nice system idle iowait irq softirq steal guest guest_nice": guest time is in user's.
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = line.split(/\s+/).slice(1, 9).map(Number);
+    const busy = user! + nice! + system! + irq! + softirq! + steal!;
+    return { busy: busy / 100, total: (busy + idle! + iowait!) / 100 };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Peak resident memory of a live process, in bytes (Linux: VmHWM), or undefined where unknown. */
 export function peakRss(pid: number): number | undefined {
   try {

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { ROOT } from './processes.js';
 
-export type Unit = 'ms' | 'MB' | 'MB/s' | 'msg/s' | 'req/s';
+export type Unit = 'ms' | 'MB' | 'MB/s' | 'msg/s' | 'req/s' | 'cores';
 
 export interface Figure {
   /** Stable key, e.g. `export.v2.large`. */
@@ -61,7 +61,7 @@ export function describeMachine(database: string): Machine {
 }
 
 function formatValue(value: number, unit: Unit): string {
-  const digits = unit === 'ms' && value < 100 ? 1 : 0;
+  const digits = unit === 'cores' ? 2 : unit === 'ms' && value < 100 ? 1 : 0;
   return `${value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })} ${unit}`;
 }
 
