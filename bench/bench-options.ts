@@ -5,8 +5,8 @@
 import { Command, InvalidArgumentError } from 'commander';
 
 /**
- * `import` is the importer's half of `ingest` alone. `huge` (figure 6) runs only when named here or
- * with `--huge`: `--only huge` is the huge export alone.
+ * `writes` and `import` are the two halves of `ingest` alone. `huge` (figure 6) runs only when named
+ * here or with `--huge`: `--only huge` is the huge export alone.
  */
 export const FIGURE_GROUPS = [
   'exports',
@@ -14,6 +14,7 @@ export const FIGURE_GROUPS = [
   'pickup',
   'status',
   'ingest',
+  'writes',
   'import',
   'history',
   'huge',

@@ -23,6 +23,7 @@ import { describeMachine, markdownTable, saveResults, textTable, type Figure } f
 import { s3Figures } from './s3-figures.js';
 import { seedUsersAndChannels } from './seed.js';
 import { statusFigures } from './status-figures.js';
+import { writeFigures } from './write-figures.js';
 
 const options = parseBenchOptions(process.argv);
 profileChildrenInto(options.cpuProf);
@@ -130,6 +131,8 @@ try {
     completedTask ??= await exportOnce(run, run.channels.tiny.cid, false);
     figures.push(...(await statusFigures(run, server.url, completedTask)));
   }
+  if (options.only.includes('writes') && !options.only.includes('ingest'))
+    figures.push(...(await writeFigures(run, server.url)));
   if (options.only.includes('ingest') || options.only.includes('import')) {
     importInput ??= await exportOnce(run, run.channels.medium.cid, true);
     figures.push(
