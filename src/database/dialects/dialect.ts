@@ -58,6 +58,13 @@ export interface DatabaseDialect {
    * `db` (a WAL commit with synchronous=NORMAL waits for no disk anyway).
    */
   readonly derivedWritesDb: Kysely<Database>;
+  /**
+   * Has a statement text, whose values all come as parameters, parsed and planned once per connection
+   * and then reused (PostgreSQL's named prepared statements): for statements run very often whose
+   * planning costs more than running them. Later runs of the same text anywhere take the prepared
+   * path. SQLite: nothing to do, its driver keeps every statement prepared.
+   */
+  keepPrepared(sqlText: string): void;
   /** Tells what a driver's error means to a client, by its code; undefined for every other error. */
   classifyError(error: unknown): DatabaseErrorKind | undefined;
   /** Column type of an auto-incrementing integer primary key, for migrations. */

@@ -29,10 +29,32 @@ function classifyPostgresError(error: unknown): DatabaseErrorKind | undefined {
 }
 
 /**
+ * Statement texts run as named prepared statements (DatabaseDialect.keepPrepared), each with its name.
+ * Kysely hands the driver a text and its values; a connection sends a text found here by its name,
+ * and the driver parses it on that connection the first time only.
+ */
+type PreparedNames = Map<string, string>;
+
+function runPreparedByName(client: pg.PoolClient, prepared: PreparedNames): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  client.query = ((text: unknown, ...rest: unknown[]) => {
+    const name = typeof text === 'string' ? prepared.get(text) : undefined;
+    return name !== undefined && Array.isArray(rest[0])
+      ? query({ name, text, values: rest[0] }, ...rest.slice(1))
+      : query(text, ...rest);
+  }) as typeof client.query;
+}
+
+/**
  * A pool whose BIGINT columns come back as numbers: every stored value fits in 2^53. `setUp`, when
  * given, runs on every new connection before anything else does (the driver queues it first).
  */
-function createPool(connectionString: string, poolSize: number, setUp?: string): pg.Pool {
+function createPool(
+  connectionString: string,
+  poolSize: number,
+  prepared: PreparedNames,
+  setUp?: string,
+): pg.Pool {
   const pool = new pg.Pool({
     connectionString,
     max: poolSize,
@@ -45,6 +67,7 @@ function createPool(connectionString: string, poolSize: number, setUp?: string):
   });
   // An idle client that loses its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
+  pool.on('connect', (client) => runPreparedByName(client, prepared));
   // Should it fail, the connection keeps the server's settings: slower, perhaps, never less safe.
   if (setUp) pool.on('connect', (client) => void client.query(setUp).catch(() => {}));
   return pool;
@@ -66,15 +89,16 @@ export function createPostgresDialect(
   connectionString: string,
   { poolSize = 10, readUrl }: PostgresOptions = {},
 ): DatabaseDialect {
-  const pool = createPool(connectionString, poolSize);
+  const prepared: PreparedNames = new Map();
+  const pool = createPool(connectionString, poolSize, prepared);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool, cursor: Cursor }) });
   // Derived values are written by short single statements: a few connections serve every channel.
   const derivedWritesDb = new Kysely<Database>({
     dialect: new PostgresDialect({
-      pool: createPool(connectionString, DERIVED_WRITES_POOL_SIZE, 'set synchronous_commit = off'),
+      pool: createPool(connectionString, DERIVED_WRITES_POOL_SIZE, prepared, 'set synchronous_commit = off'),
     }),
   });
-  const readPool = readUrl ? createPool(readUrl, poolSize) : pool;
+  const readPool = readUrl ? createPool(readUrl, poolSize, prepared) : pool;
   const readDb = readUrl
     ? new Kysely<Database>({ dialect: new PostgresDialect({ pool: readPool, cursor: Cursor }) })
     : db;
@@ -85,6 +109,9 @@ export function createPostgresDialect(
     derivedWritesDb,
     serialType: 'serial',
     classifyError: classifyPostgresError,
+    keepPrepared: (text) => {
+      if (!prepared.has(text)) prepared.set(text, `chatport_${prepared.size + 1}`);
+    },
     writeTransaction: (work) => db.transaction().execute(work),
     readSession: (options, work) =>
       readDb.connection().execute(async (own) => {

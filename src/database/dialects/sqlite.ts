@@ -166,6 +166,7 @@ export function createSqliteDialect(filename: string): DatabaseDialect {
     derivedWritesDb: db,
     serialType: 'integer',
     classifyError: classifySqliteError,
+    keepPrepared: () => {},
     async writeTransaction(work) {
       return db.connection().execute(async (connection) => {
         await connection.executeQuery(BEGIN_IMMEDIATE);
