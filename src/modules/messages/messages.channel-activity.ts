@@ -15,9 +15,10 @@
  */
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import type { DatabaseDialect } from '../../database/database.js';
 import type { Database } from '../../database/database.types.js';
 import { createBatcher, type Batcher } from '../../lib/batches.js';
-import { catchUpLastMessageAt, type ChannelKey } from './messages.repository.js';
+import { catchUpLastMessageAt, type ChannelKey } from './messages.dialects.js';
 
 /** Retries of a failed run, after these waits in milliseconds; then the channel's next send puts it right. */
 export const CATCH_UP_RETRY_MILLIS = [100, 1000, 10_000];
@@ -25,6 +26,7 @@ export const CATCH_UP_RETRY_MILLIS = [100, 1000, 10_000];
 export interface ChannelActivityDeps {
   /** The dialect's derivedWritesDb. */
   db: Kysely<Database>;
+  keepPrepared: DatabaseDialect['keepPrepared'];
   logger: Pick<Logger, 'warn' | 'error'>;
 }
 
@@ -55,7 +57,7 @@ export function advanceLastMessageAtAfterCommit(
 ): Promise<void> {
   let batcher = batchersByDatabase.get(deps.db);
   if (!batcher) {
-    batcher = createBatcher((runs: CatchUp[]) => catchUp(deps.db, runs), {
+    batcher = createBatcher((runs: CatchUp[]) => catchUp(deps, runs), {
       concurrency: 1,
       maxItems: MAX_CHANNELS_A_RUN,
     });
@@ -68,16 +70,19 @@ export function advanceLastMessageAtAfterCommit(
  * One statement for every channel; should it fail, one a channel, so that only a failing channel is
  * logged and retried (once, however many of its sends wait).
  */
-async function catchUp(db: Kysely<Database>, runs: CatchUp[]): Promise<Array<PromiseSettledResult<void>>> {
+async function catchUp(
+  deps: ChannelActivityDeps,
+  runs: CatchUp[],
+): Promise<Array<PromiseSettledResult<void>>> {
   const channels = new Map(runs.map((run) => [`${run.appId}\u0000${run.cid}`, run]));
   try {
-    await catchUpLastMessageAt(db, [...channels.values()]);
+    await catchUpLastMessageAt(deps, [...channels.values()]);
   } catch (error) {
     if (channels.size === 1) retryLater(runs[0]!, error);
     else
       await Promise.all(
         [...channels.values()].map((run) =>
-          catchUpLastMessageAt(db, [run]).catch((error: unknown) => retryLater(run, error)),
+          catchUpLastMessageAt(deps, [run]).catch((error: unknown) => retryLater(run, error)),
         ),
       );
   }

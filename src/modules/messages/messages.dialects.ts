@@ -5,13 +5,13 @@
  * synchronous=NORMAL), leaves a batch nothing to share.
  */
 import { sql, type Kysely } from 'kysely';
-import type { DialectName } from '../../database/database.js';
-import type { Database, NewMessageRow, UserRow } from '../../database/database.types.js';
+import type { DatabaseDialect, DialectName } from '../../database/database.js';
+import type { Database, MessageRow, UserRow } from '../../database/database.types.js';
 import { unique } from '../../lib/ids.js';
 
 /** A message to store if its users exist and its channel takes it (insertMessagesIntoOpenChannels). */
 export interface OpenChannelInsert {
-  row: NewMessageRow & { app_id: number; id: string };
+  row: MessageRow;
   /** The users it names (its author, the users it mentions): all must exist. */
   userIds: readonly string[];
   /** Stored even into a frozen channel. */
@@ -23,6 +23,33 @@ export interface OpenChannelInsert {
 /** The key insertMessagesIntoOpenChannels answers with: app and message id. */
 export const storedMessageKey = (appId: number, id: string) => `${appId}\u0000${id}`;
 
+/** Each column of messages with its PostgreSQL type, in the order the batch statement passes them. */
+const MESSAGE_COLUMN_TYPES = {
+  app_id: 'integer',
+  id: 'text',
+  cid: 'text',
+  user_id: 'text',
+  type: 'text',
+  text: 'text',
+  html: 'text',
+  parent_id: 'text',
+  show_in_channel: 'integer',
+  quoted_message_id: 'text',
+  attachments: 'text',
+  mentioned_users: 'text',
+  custom: 'text',
+  reply_count: 'integer',
+  reaction_counts: 'text',
+  reaction_scores: 'text',
+  pinned: 'integer',
+  silent: 'integer',
+  created_at: 'bigint',
+  updated_at: 'bigint',
+  deleted_at: 'bigint',
+} as const satisfies Record<keyof MessageRow, string>;
+
+const MESSAGE_COLUMNS = Object.keys(MESSAGE_COLUMN_TYPES) as Array<keyof MessageRow>;
+
 /**
  * PostgreSQL (a data-modifying WITH): in one statement, reads the users the messages name and
  * inserts each message whose users all exist and whose channel takes it: the channel exists, is not
@@ -31,97 +58,101 @@ export const storedMessageKey = (appId: number, id: string) => `${appId}\u0000${
  * transaction holds its channel. Answers with the users found and the keys (storedMessageKey) of the
  * messages inserted; of the others nothing tells why (the caller finds out). Ids taken, in the table
  * or earlier in `inserts`, are skipped.
+ *
+ * The messages come as one array a column (unnest), so the text is the same whatever the batch holds
+ * and runs as a prepared statement: planning a statement this size costs more than running it.
  */
 export async function insertMessagesIntoOpenChannels(
-  db: Kysely<Database>,
+  { db, keepPrepared }: Pick<DatabaseDialect, 'db' | 'keepPrepared'>,
   inserts: readonly OpenChannelInsert[],
 ): Promise<{ users: UserRow[]; stored: Set<string> }> {
   if (inserts.length === 0) return { users: [], stored: new Set() };
-  // Null columns are left to their default (null). The others are typed: in INSERT ... SELECT a
-  // parameter is typed by the SELECT alone, which would make every number text.
-  const columns = [
-    ...new Set(
-      inserts.flatMap(({ row }) =>
-        Object.entries(row)
-          .filter(([, value]) => value !== null && value !== undefined)
-          .map(([column]) => column),
-      ),
+  const columns = MESSAGE_COLUMNS.map(
+    (column) =>
+      sql`cast(${inserts.map(({ row }) => row[column])} as ${sql.raw(MESSAGE_COLUMN_TYPES[column])}[])`,
+  );
+  // The users each message names, as (position in inserts, user id) pairs.
+  const named = inserts.flatMap(({ userIds }, i) =>
+    unique(userIds).map((userId) => [i + 1, userId] as const),
+  );
+  const list = sql.raw(MESSAGE_COLUMNS.join(', '));
+  const query = sql<{ users: UserRow[]; stored: Array<{ app_id: number; id: string }> }>`
+    with sent as (
+      select * from unnest(${sql.join(columns)},
+        cast(${inserts.map(({ frozenToo }) => frozenToo)} as boolean[]),
+        cast(${inserts.map(({ member }) => member ?? null)} as text[]))
+        with ordinality as sent(${list}, frozen_too, member, position)
     ),
-  ] as Array<keyof NewMessageRow & string>;
-  const typed = (value: unknown) =>
-    typeof value === 'number' ? sql`cast(${value} as bigint)` : sql`${value ?? null}`;
-  const sent = inserts
-    .map(({ row, userIds, frozenToo, member }) =>
-      db.selectNoFrom([
-        ...columns.map((column) => typed(row[column]).as(column)),
-        sql`cast(${unique(userIds)} as text[])`.as('user_ids'),
-        typed(frozenToo ? 1 : 0).as('frozen_too'),
-        typed(member).as('member'),
-      ]),
+    named as (
+      select * from unnest(cast(${named.map(([position]) => position)} as bigint[]),
+        cast(${named.map(([, userId]) => userId)} as text[])) as named(position, user_id)
+    ),
+    found as (
+      select users.* from users
+      where (users.app_id, users.id) in
+        (select sent.app_id, named.user_id from named join sent on sent.position = named.position)
+    ),
+    stored as (
+      insert into messages (${list})
+      select ${sql.raw(MESSAGE_COLUMNS.map((column) => `sent.${column}`).join(', '))}
+      from sent join channels on channels.app_id = sent.app_id and channels.cid = sent.cid
+      where channels.deleted_at is null
+        and (sent.frozen_too or channels.frozen = 0)
+        and (sent.member is null or exists (select 1 from members
+          where members.app_id = channels.app_id and members.cid = channels.cid
+            and members.user_id = sent.member))
+        and not exists (select 1 from named where named.position = sent.position
+          and not exists (select 1 from found where found.app_id = sent.app_id and found.id = named.user_id))
+      for key share of channels
+      on conflict (app_id, id) do nothing
+      returning app_id, id
     )
-    .reduce((all, one) => all.unionAll(one));
-  const named = new Map<number, Set<string>>();
-  for (const { row, userIds } of inserts)
-    for (const id of userIds) named.set(row.app_id, (named.get(row.app_id) ?? new Set()).add(id));
-  const [result] = await db
-    .with('found', (db) =>
-      db
-        .selectFrom('users')
-        .selectAll()
-        .where((eb) =>
-          eb.or(
-            [...named].map(([appId, ids]) => eb.and([eb('app_id', '=', appId), eb('id', 'in', [...ids])])),
-          ),
-        ),
-    )
-    .with('stored', (db) =>
-      db
-        .insertInto('messages')
-        .columns(columns)
-        .expression(
-          db
-            .selectFrom(sent.as('sent'))
-            .innerJoin('channels', (join) =>
-              join
-                .onRef('channels.app_id', '=', sql.ref('sent.app_id'))
-                .onRef('channels.cid', '=', sql.ref('sent.cid')),
-            )
-            .select(columns.map((column) => sql.ref(`sent.${column}`).as(column)))
-            .where(
-              sql<boolean>`(select count(*) from found
-                where found.app_id = sent.app_id and found.id = any(sent.user_ids)) = cardinality(sent.user_ids)`,
-            )
-            .where('channels.deleted_at', 'is', null)
-            .where((eb) => eb.or([eb(sql.ref('sent.frozen_too'), '=', 1), eb('channels.frozen', '=', 0)]))
-            .where((eb) =>
-              eb.or([
-                eb(sql.ref('sent.member'), 'is', null),
-                eb.exists(
-                  eb
-                    .selectFrom('members')
-                    .select('members.user_id')
-                    .whereRef('members.app_id', '=', 'channels.app_id')
-                    .whereRef('members.cid', '=', 'channels.cid')
-                    .whereRef('members.user_id', '=', sql.ref('sent.member')),
-                ),
-              ]),
-            )
-            .forKeyShare('channels'),
-        )
-        .onConflict((oc) => oc.columns(['app_id', 'id']).doNothing())
-        .returning(['app_id', 'id']),
-    )
-    .selectNoFrom([
-      sql<UserRow[]>`(select coalesce(json_agg(found), '[]') from found)`.as('users'),
-      sql<Array<{ app_id: number; id: string }>>`(select coalesce(json_agg(stored), '[]') from stored)`.as(
-        'stored',
-      ),
-    ])
-    .execute();
+    select (select coalesce(json_agg(found), '[]') from found) as users,
+      (select coalesce(json_agg(stored), '[]') from stored) as stored`.compile(db);
+  keepPrepared(query.sql);
+  const [result] = (await db.executeQuery(query)).rows;
   return {
     users: result!.users,
     stored: new Set(result!.stored.map((row) => storedMessageKey(row.app_id, row.id))),
   };
+}
+
+/** A channel, by app and cid. */
+export interface ChannelKey {
+  appId: number;
+  cid: string;
+}
+
+/**
+ * PostgreSQL (only databases with row locks move last_message_at after the commit: see
+ * messages.channel-activity.ts): moves each channel's last_message_at forward to its newest shown
+ * message (a top-level message, or a reply shown in the channel), never back. Run after the messages
+ * committed, in a statement of its own: it reads every message committed before it started, so one
+ * run covers all of them, and a run that never happened (a crash after a commit) is made up by the
+ * channel's next one. The channels come as arrays, so the text is one prepared statement however
+ * many there are; in key order, so two runs lock their rows in the same order.
+ */
+export async function catchUpLastMessageAt(
+  { db, keepPrepared }: Pick<DatabaseDialect, 'keepPrepared'> & { db: Kysely<Database> },
+  channels: readonly ChannelKey[],
+): Promise<void> {
+  const keys = [...new Map(channels.map((key) => [`${key.appId}\u0000${key.cid}`, key])).values()].sort(
+    (a, b) => a.appId - b.appId || (a.cid < b.cid ? -1 : a.cid > b.cid ? 1 : 0),
+  );
+  const query = sql`
+    update channels set last_message_at = newest.created_at
+    from (
+      select wanted.app_id, wanted.cid,
+        (select max(messages.created_at) from messages
+          where messages.app_id = wanted.app_id and messages.cid = wanted.cid
+            and (messages.parent_id is null or messages.show_in_channel = 1)) as created_at
+      from unnest(cast(${keys.map(({ appId }) => appId)} as integer[]),
+        cast(${keys.map(({ cid }) => cid)} as text[])) as wanted(app_id, cid)
+    ) as newest
+    where channels.app_id = newest.app_id and channels.cid = newest.cid
+      and coalesce(channels.last_message_at, -1) < newest.created_at`.compile(db);
+  keepPrepared(query.sql);
+  await db.executeQuery(query);
 }
 
 /** Stores a batch of sends in one statement; see insertMessagesIntoOpenChannels. */

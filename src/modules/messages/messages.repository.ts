@@ -1,4 +1,4 @@
-import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
+import type { ExpressionBuilder, Kysely } from 'kysely';
 import type { Database, MessageRow, NewMessageRow } from '../../database/database.types.js';
 import { chunk, unique } from '../../lib/ids.js';
 
@@ -296,39 +296,4 @@ export async function hardDeleteChannelMessages(
     )
     .execute();
   await db.deleteFrom('messages').where('app_id', '=', appId).where('cid', '=', cid).execute();
-}
-
-/** A channel, by app and cid. */
-export interface ChannelKey {
-  appId: number;
-  cid: string;
-}
-
-/**
- * Moves each channel's last_message_at forward to its newest shown message (a top-level message, or
- * a reply shown in the channel), never back. Run after the messages committed, in a statement of its
- * own: it reads every message committed before it started, so one run covers all of them, and a run
- * that never happened (a crash after a commit) is made up by the channel's next one.
- */
-export async function catchUpLastMessageAt(
-  db: Kysely<Database>,
-  channels: readonly ChannelKey[],
-): Promise<void> {
-  const cidsByApp = new Map<number, Set<string>>();
-  for (const { appId, cid } of channels) cidsByApp.set(appId, (cidsByApp.get(appId) ?? new Set()).add(cid));
-  const newest = sql<number>`(select max(m.created_at) from messages m
-    where m.app_id = channels.app_id and m.cid = channels.cid
-    and (m.parent_id is null or m.show_in_channel = 1))`;
-  await db
-    .updateTable('channels')
-    .set({ last_message_at: newest })
-    .where((eb) =>
-      eb.or(
-        [...cidsByApp].map(([appId, cids]) =>
-          eb.and([eb('app_id', '=', appId), eb('cid', 'in', [...cids].sort())]),
-        ),
-      ),
-    )
-    .where(sql<boolean>`coalesce(last_message_at, -1) < ${newest}`)
-    .execute();
 }

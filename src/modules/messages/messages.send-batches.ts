@@ -6,6 +6,7 @@
  * says why), or the error of its own row, which fails no other send of its batch.
  */
 import type { Kysely } from 'kysely';
+import type { DatabaseDialect } from '../../database/database.js';
 import type { Database, MessageRow, UserRow } from '../../database/database.types.js';
 import { createBatcher, type Batcher } from '../../lib/batches.js';
 import { storedMessageKey, type GroupedSendStatement, type OpenChannelInsert } from './messages.dialects.js';
@@ -34,23 +35,23 @@ const batchersByDatabase = new WeakMap<Kysely<Database>, Batcher<BatchedSend, Ba
  * see the top of this file.
  */
 export function storeInBatch(
-  db: Kysely<Database>,
+  dialect: DatabaseDialect,
   statement: GroupedSendStatement,
   send: BatchedSend,
 ): Promise<BatchedSendResult> {
-  let batcher = batchersByDatabase.get(db);
+  let batcher = batchersByDatabase.get(dialect.db);
   if (!batcher) {
-    batcher = createBatcher((sends: BatchedSend[]) => storeBatch(db, statement, sends), {
+    batcher = createBatcher((sends: BatchedSend[]) => storeBatch(dialect, statement, sends), {
       concurrency: CONCURRENT_BATCHES,
       maxItems: MAX_BATCH,
     });
-    batchersByDatabase.set(db, batcher);
+    batchersByDatabase.set(dialect.db, batcher);
   }
   return batcher.submit(send);
 }
 
 async function storeBatch(
-  db: Kysely<Database>,
+  dialect: DatabaseDialect,
   statement: GroupedSendStatement,
   sends: BatchedSend[],
 ): Promise<Array<PromiseSettledResult<BatchedSendResult>>> {
@@ -62,7 +63,7 @@ async function storeBatch(
     keys.add(key);
     return true;
   });
-  const stored = await insertEach(db, statement, firsts);
+  const stored = await insertEach(dialect, statement, firsts);
   return sends.map((send) => stored.get(send) ?? { status: 'fulfilled', value: undefined });
 }
 
@@ -71,12 +72,12 @@ async function storeBatch(
  * batch fails, its sends are stored again one statement each, so that only the failing one fails.
  */
 async function insertEach(
-  db: Kysely<Database>,
+  dialect: DatabaseDialect,
   statement: GroupedSendStatement,
   sends: BatchedSend[],
 ): Promise<Map<BatchedSend, PromiseSettledResult<BatchedSendResult>>> {
   try {
-    const { users, stored } = await statement(db, sends);
+    const { users, stored } = await statement(dialect, sends);
     const found = new Map(users.map((user) => [storedMessageKey(user.app_id, user.id), user]));
     return new Map(
       sends.map((send) => {
@@ -89,7 +90,7 @@ async function insertEach(
     );
   } catch (error) {
     if (sends.length === 1) return new Map([[sends[0]!, { status: 'rejected', reason: error }]]);
-    const alone = await Promise.all(sends.map((send) => insertEach(db, statement, [send])));
+    const alone = await Promise.all(sends.map((send) => insertEach(dialect, statement, [send])));
     return new Map(alone.flatMap((outcomes) => [...outcomes]));
   }
 }

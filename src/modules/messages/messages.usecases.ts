@@ -135,7 +135,11 @@ export async function storeMessage(
       return { row, users };
     }));
   if (shownInChannel(stored.row) && dialect.rowLocks)
-    await advanceLastMessageAtAfterCommit({ db: dialect.derivedWritesDb, logger }, appId, cid);
+    await advanceLastMessageAtAfterCommit(
+      { db: dialect.derivedWritesDb, keepPrepared: dialect.keepPrepared, logger },
+      appId,
+      cid,
+    );
   return stored;
 }
 
@@ -192,7 +196,7 @@ async function storeInOneStatement(
   options: SendOptions,
 ): Promise<StoredMessage | undefined> {
   const row = newMessageRow(appId, cid, userId, id, input, clock.nowMicros());
-  const users = await storeInBatch(dialect.db, statement, {
+  const users = await storeInBatch(dialect, statement, {
     row,
     userIds: [userId, ...input.mentionedUsers],
     frozenToo: options.announcesChannelChange === true,
