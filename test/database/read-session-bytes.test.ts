@@ -56,6 +56,23 @@ describe.each(testDialects)('read session queryBytes (%s)', (dialect) => {
     );
     expect(none).toEqual([]);
   });
+
+  it('runs a statement made everywhere while a connection is still connecting once on it, and keeps those made before', async () => {
+    const answers = await t.context.dialect.readSession({ parallelism: 3 }, async (session) => {
+      await session.everywhere(sql`create temporary table early_rows (n integer)`.compile(session.db));
+      // Two queries at once start connections; the statements below are made while they connect.
+      const waiting = sql<{ n: number }>`select 1 as n`.compile(session.db);
+      const started = [session.query(waiting), session.query(waiting)];
+      await session.everywhere(sql`create temporary table late_rows (n integer)`.compile(session.db));
+      await session.everywhere(sql`insert into late_rows (n) values (1)`.compile(session.db));
+      await Promise.all(started);
+      const count = sql<{
+        n: number | string;
+      }>`select count(*) + (select count(*) from early_rows) as n from late_rows`.compile(session.db);
+      return Promise.all(Array.from({ length: 6 }, () => session.query(count)));
+    });
+    expect(answers.map(([row]) => Number(row!.n))).toEqual([1, 1, 1, 1, 1, 1]);
+  });
 });
 
 describe('inlining parameters into a COPY', () => {

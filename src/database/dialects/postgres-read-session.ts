@@ -48,10 +48,12 @@ export async function withPostgresReadSession<T>(
         ready: Promise.resolve(),
         free: Promise.resolve(),
       };
+      // The statements made so far; one made while it connects reaches it in turn, by `everywhere`.
+      const replay = [...everywhere];
       connection.ready = pool.connect().then(async (client) => {
         connection.client = client;
         await client.query('set jit = off');
-        for (const query of everywhere) await run(client, query);
+        for (const query of replay) await run(client, query);
       });
       connection.ready.catch(() => undefined);
       connection.free = connection.ready;
