@@ -31,8 +31,10 @@ export interface BenchRun {
 }
 
 const MB = 1024 * 1024;
+/** How often a worker looks for tasks queued by other processes, by default (CHATPORT_TASK_POLL_MS). */
+const POLL_MILLIS = 50;
 /** Longest pause before each pickup export: two poll intervals of a worker's default. */
-const THINK_MILLIS = 100;
+const THINK_MILLIS = 2 * POLL_MILLIS;
 const count = (n: number) => n.toLocaleString('en-US');
 /** Megabytes a second of `bytes` written in `millis`. */
 const rate = (bytes: number, millis: number) => bytes / MB / (millis / 1000);
@@ -58,6 +60,9 @@ export async function exportOnFreshWorker(
 }> {
   const worker = await startWorker(run.env);
   try {
+    // A fresh worker has just looked for tasks: an export posted at once would always wait a whole
+    // poll interval, where a user's request comes at any moment of one.
+    await new Promise((resolve) => setTimeout(resolve, Math.random() * POLL_MILLIS));
     // The process running the export: the launcher's child (bin/relaunch.mjs), measured apart from it.
     const idleBytes = peakRss(worker.workPid());
     const idleCpu = cpuSeconds(worker.workPid());
