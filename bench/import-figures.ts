@@ -1,8 +1,14 @@
 /**
  * Imports: the importer (a v2 export of the medium channel, with its users, imported into a new app)
- * beside its own bulk writer alone writing as many ready-made message rows in one transaction; and that
- * bulk writer beside the database's native loader writing the same rows from a CSV file (`sqlite3
- * .import`; `COPY ... FROM STDIN` through pg-copy-streams), each into an app of its own.
+ * beside its own bulk writer alone writing, in one transaction, every row the import left (users,
+ * channel, members, messages with their final counters, reactions) read back beforehand; and that bulk
+ * writer writing message rows alone beside the database's native loader writing the same rows from a CSV
+ * file (`sqlite3 .import`; `COPY ... FROM STDIN` through pg-copy-streams), each into an app of its own.
+ *
+ * The importer's target compares it with the first floor: the same rows, so what the ratio shows is
+ * the importer's own cost (reading, checking, counting). The floor of message rows alone (the target's
+ * floor until issue 14's round two) stays printed: the import also writes 0.4 reactions a message, so
+ * against it the importer could not reach 1.0x even at no cost of its own.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -13,7 +19,14 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { MessageRow } from '../src/database/database.types.js';
 import { createApp } from '../src/modules/apps/apps.usecases.js';
-import { messageTable } from '../src/modules/imports/import-tables.js';
+import {
+  channelMuteTable,
+  channelTable,
+  memberTable,
+  messageTable,
+  reactionTable,
+  userTable,
+} from '../src/modules/imports/import-tables.js';
 import { importLines } from '../src/modules/imports/imports.usecases.js';
 import type { BenchRun } from './export-figures.js';
 import { figure, type Figure } from './report.js';
@@ -112,6 +125,46 @@ async function nativeLoad(bench: BenchRun, rows: MessageRow[]): Promise<number> 
   }
 }
 
+/** The importer's tables in the order it writes them (references before the rows that name them). */
+const importedTables = [userTable, channelTable, memberTable, channelMuteTable, messageTable, reactionTable];
+
+type ImportedRows = Array<{ spec: (typeof importedTables)[number]; rows: Array<Record<string, unknown>> }>;
+
+/** Every row the import left in `appId`, with the importer's columns, moved to `intoAppId`. */
+async function importedRows(bench: BenchRun, appId: number, intoAppId: number): Promise<ImportedRows> {
+  const out: ImportedRows = [];
+  for (const spec of importedTables) {
+    const columns = Object.keys(spec.columns);
+    const rows = await bench.context.db
+      .selectFrom(spec.table)
+      .select(columns as never[])
+      .where('app_id', '=', appId)
+      .execute();
+    out.push({ spec, rows: rows.map((row) => ({ ...(row as object), app_id: intoAppId })) });
+  }
+  return out;
+}
+
+/**
+ * Writes rows the way the importer writes rows it expects to be new (insertNew, the upsert where that
+ * declines), a table at a time, in chunks of 20,000, in one transaction; returns the seconds taken.
+ */
+async function bulkWrite(bench: BenchRun, tables: ImportedRows): Promise<number> {
+  const started = performance.now();
+  await bench.context.dialect.bulkWriteTransaction(async (_trx, writer) => {
+    for (const { spec, rows } of tables) {
+      for (let i = 0; i < rows.length; i += 20_000) {
+        // The rows are each table's own, read back with its columns: the casts only erase the union.
+        const request = { ...spec, rows: rows.slice(i, i + 20_000) } as unknown as Parameters<
+          typeof writer.upsert
+        >[0];
+        if (!(await writer.insertNew(request))) await writer.upsert(request);
+      }
+    }
+  });
+  return (performance.now() - started) / 1000;
+}
+
 export async function importFigures(bench: BenchRun, exportTaskId: string): Promise<Figure[]> {
   const task = await bench.context.db
     .selectFrom('tasks')
@@ -131,8 +184,14 @@ export async function importFigures(bench: BenchRun, exportTaskId: string): Prom
   const importSeconds = (performance.now() - started) / 1000;
   const rate = counts.messages / importSeconds;
 
-  // The floor: the same number of message rows, built beforehand, written as the importer writes its
-  // messages (the bulk writer, the importer's table spec, one transaction) and nothing else.
+  // The floor: every row the import left, read back beforehand, written by the bulk writer alone.
+  const sameRows = await importedRows(bench, importTarget, await newAppId(bench, 'bulk-same-rows'));
+  const sameRowsRate = counts.messages / (await bulkWrite(bench, sameRows));
+  const sameRowsCount = sameRows.reduce((sum, { rows }) => sum + rows.length, 0);
+  sameRows.length = 0;
+
+  // The former floor, and the native loader's rows: the same number of message rows, built beforehand,
+  // written by the bulk writer with the importer's table spec in one transaction, and nothing else.
   const floorRows = readyRows(bench, await newAppId(bench, 'bulk-floor'), counts.messages);
   const floorStarted = performance.now();
   await bench.context.dialect.bulkWriteTransaction(async (_trx, writer) => {
@@ -146,8 +205,9 @@ export async function importFigures(bench: BenchRun, exportTaskId: string): Prom
   );
   bench.log(
     `  import (parser ${bench.options.importParser ?? 'default'}): ${counts.messages} messages, ${counts.reactions} reactions, ${counts.users} users in ` +
-      `${importSeconds.toFixed(1)} s: ${rate.toFixed(0)} msg/s; bulk writer alone ${floorRate.toFixed(0)} ` +
-      `rows/s; native loader ${nativeRate.toFixed(0)} rows/s`,
+      `${importSeconds.toFixed(1)} s: ${rate.toFixed(0)} msg/s; bulk writer alone, the import's ${sameRowsCount} rows ` +
+      `${sameRowsRate.toFixed(0)} msg/s, message rows only ${floorRate.toFixed(0)} rows/s; native loader ` +
+      `${nativeRate.toFixed(0)} rows/s`,
   );
   const native = bench.database.dialect === 'sqlite' ? 'sqlite3 .import of CSV' : 'COPY FROM STDIN (CSV)';
   return [
@@ -156,8 +216,15 @@ export async function importFigures(bench: BenchRun, exportTaskId: string): Prom
       `import of a v2 export (${counts.messages.toLocaleString('en-US')} messages, with reactions and users)`,
       rate,
       'msg/s',
-      { label: 'bulk writer alone, rows ready', value: floorRate },
-      { text: '>= 0.8x', met: rate >= 0.8 * floorRate },
+      { label: "bulk writer alone, the import's rows ready", value: sameRowsRate },
+      { text: '>= 0.8x', met: rate >= 0.8 * sameRowsRate },
+    ),
+    figure(
+      'ingest.import-vs-messages',
+      'the same import, beside message rows alone (the floor before round two)',
+      rate,
+      'msg/s',
+      { label: 'bulk writer alone, message rows only', value: floorRate },
     ),
     figure(
       'ingest.bulk-writer',
