@@ -3,6 +3,7 @@
  * upsert replaces on. Derived columns are left out (channels' member_count, last_message_at) or written
  * only for new rows (messages' reply and reaction counters): the importer recomputes them.
  */
+import { MESSAGE_COLUMN_TYPES } from '../../database/column-types.js';
 
 export const userTable = {
   table: 'users',
@@ -77,29 +78,7 @@ export const channelMuteTable = {
 
 export const messageTable = {
   table: 'messages',
-  columns: {
-    app_id: 'integer',
-    id: 'text',
-    cid: 'text',
-    user_id: 'text',
-    type: 'text',
-    text: 'text',
-    html: 'text',
-    parent_id: 'text',
-    show_in_channel: 'integer',
-    quoted_message_id: 'text',
-    attachments: 'text',
-    mentioned_users: 'text',
-    custom: 'text',
-    reply_count: 'integer',
-    reaction_counts: 'text',
-    reaction_scores: 'text',
-    pinned: 'integer',
-    silent: 'integer',
-    created_at: 'bigint',
-    updated_at: 'bigint',
-    deleted_at: 'bigint',
-  },
+  columns: MESSAGE_COLUMN_TYPES,
   key: ['app_id', 'id'],
   keepOnConflict: ['reply_count', 'reaction_counts', 'reaction_scores'],
 } as const;

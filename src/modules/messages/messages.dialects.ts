@@ -7,6 +7,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { DatabaseDialect, DialectName } from '../../database/database.js';
 import type { Database, MessageRow, UserRow } from '../../database/database.types.js';
+import { MESSAGE_COLUMN_TYPES } from '../../database/column-types.js';
 import { unique } from '../../lib/ids.js';
 
 /** A message to store if its users exist and its channel takes it (insertMessagesIntoOpenChannels). */
@@ -22,31 +23,6 @@ export interface OpenChannelInsert {
 
 /** The key insertMessagesIntoOpenChannels answers with: app and message id. */
 export const storedMessageKey = (appId: number, id: string) => `${appId}\u0000${id}`;
-
-/** Each column of messages with its PostgreSQL type, in the order the batch statement passes them. */
-const MESSAGE_COLUMN_TYPES = {
-  app_id: 'integer',
-  id: 'text',
-  cid: 'text',
-  user_id: 'text',
-  type: 'text',
-  text: 'text',
-  html: 'text',
-  parent_id: 'text',
-  show_in_channel: 'integer',
-  quoted_message_id: 'text',
-  attachments: 'text',
-  mentioned_users: 'text',
-  custom: 'text',
-  reply_count: 'integer',
-  reaction_counts: 'text',
-  reaction_scores: 'text',
-  pinned: 'integer',
-  silent: 'integer',
-  created_at: 'bigint',
-  updated_at: 'bigint',
-  deleted_at: 'bigint',
-} as const satisfies Record<keyof MessageRow, string>;
 
 const MESSAGE_COLUMNS = Object.keys(MESSAGE_COLUMN_TYPES) as Array<keyof MessageRow>;
 
