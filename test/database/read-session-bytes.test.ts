@@ -57,13 +57,18 @@ describe.each(testDialects)('read session queryBytes (%s)', (dialect) => {
     expect(none).toEqual([]);
   });
 
-  it('runs a statement made everywhere while a connection is still connecting once on it, and keeps those made before', async () => {
+  it('runs a statement made everywhere once on every connection, those connecting or started meanwhile too, and keeps those made before', async () => {
     const answers = await t.context.dialect.readSession({ parallelism: 3 }, async (session) => {
       await session.everywhere(sql`create temporary table early_rows (n integer)`.compile(session.db));
       // Two queries at once start connections; the statements below are made while they connect.
       const waiting = sql<{ n: number }>`select 1 as n`.compile(session.db);
       const started = [session.query(waiting), session.query(waiting)];
-      await session.everywhere(sql`create temporary table late_rows (n integer)`.compile(session.db));
+      const making = session.everywhere(
+        sql`create temporary table late_rows (n integer)`.compile(session.db),
+      );
+      // A third connection, started while the statement is being made everywhere.
+      started.push(session.query(waiting));
+      await making;
       await session.everywhere(sql`insert into late_rows (n) values (1)`.compile(session.db));
       await Promise.all(started);
       const count = sql<{

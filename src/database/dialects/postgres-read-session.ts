@@ -103,9 +103,11 @@ export async function withPostgresReadSession<T>(
         return rowsAsBytes(await run<Record<string, unknown>>(client, query));
       }),
     async everywhere(query) {
+      // Connections started from now on replay it; those started before get it in their turn.
       everywhere.push(query);
+      const started = [...connections];
       await db.executeQuery(query);
-      await Promise.all(connections.map((connection) => inTurn(connection, (client) => run(client, query))));
+      await Promise.all(started.map((connection) => inTurn(connection, (client) => run(client, query))));
     },
   };
   await sql`set jit = off`.execute(db);
