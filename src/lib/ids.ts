@@ -39,3 +39,19 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
 export function unique<T>(items: Iterable<T>): T[] {
   return [...new Set(items)];
 }
+
+/**
+ * The distinct `ids` (in their first order) in batches of at most `size`, for `in (...)` lookups; each
+ * batch is padded by repeating its last id, which changes no result, to a power of two or `size`. A
+ * lookup's SQL text then has one of a few lengths instead of one per number of ids: on SQLite, each new
+ * text is a statement prepared, and a row builder compiled and warmed up, anew (database/dialects/sqlite.ts).
+ */
+export function lookupBatches<T>(ids: Iterable<T>, size: number): T[][] {
+  return chunk(unique(ids), size).map((batch) => {
+    let length = 1;
+    while (length < batch.length) length *= 2;
+    const padded = Math.min(length, size);
+    while (batch.length < padded) batch.push(batch[batch.length - 1]!);
+    return batch;
+  });
+}

@@ -1,6 +1,6 @@
 import type { ExpressionBuilder, Kysely } from 'kysely';
 import type { Database, MessageRow, NewMessageRow } from '../../database/database.types.js';
-import { chunk, unique } from '../../lib/ids.js';
+import { chunk, lookupBatches, unique } from '../../lib/ids.js';
 
 export async function findMessage(
   db: Kysely<Database>,
@@ -21,7 +21,7 @@ export async function findMessagesByIds(
   ids: Iterable<string>,
 ): Promise<Map<string, MessageRow>> {
   const found = new Map<string, MessageRow>();
-  for (const batch of chunk(unique(ids), 500)) {
+  for (const batch of lookupBatches(ids, 500)) {
     const rows = await db
       .selectFrom('messages')
       .selectAll()

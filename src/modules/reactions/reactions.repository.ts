@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database, ReactionRow } from '../../database/database.types.js';
-import { chunk, unique } from '../../lib/ids.js';
+import { chunk, lookupBatches, unique } from '../../lib/ids.js';
 import { lockMessageKeys } from '../messages/messages.repository.js';
 import {
   encodeReactionSummary,
@@ -30,7 +30,7 @@ export async function reactionsByMessage(
   messageIds: Iterable<string>,
 ): Promise<Map<string, ReactionRow[]>> {
   const byMessage = new Map<string, ReactionRow[]>();
-  for (const batch of chunk(unique(messageIds), 500)) {
+  for (const batch of lookupBatches(messageIds, 500)) {
     const rows = await db
       .selectFrom('reactions')
       .selectAll()

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database, UserRow } from '../../database/database.types.js';
-import { chunk, unique } from '../../lib/ids.js';
+import { lookupBatches, unique } from '../../lib/ids.js';
 
 export async function findUser(
   db: Kysely<Database>,
@@ -27,7 +27,7 @@ export async function findUsersByIds(
   lock = false,
 ): Promise<Map<string, UserRow>> {
   const users = new Map<string, UserRow>();
-  for (const batch of chunk(unique(ids).sort(), 500)) {
+  for (const batch of lookupBatches(unique(ids).sort(), 500)) {
     const rows = await db
       .selectFrom('users')
       .selectAll()
