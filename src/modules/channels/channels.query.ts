@@ -36,6 +36,21 @@ const SORT_FIELDS = new Set([
   'cid',
 ]);
 
+type MemberCondition = (eb: ExpressionBuilder<Database, 'members'>) => Expression<SqlBool>;
+
+/** The cids of the app's channels that have a member matching `condition`. */
+function cidsWithMember(
+  eb: ExpressionBuilder<Database, 'channels'>,
+  appId: number,
+  condition: MemberCondition,
+) {
+  return eb
+    .selectFrom('members')
+    .select('members.cid')
+    .where('members.app_id', '=', appId)
+    .where((m) => condition(m));
+}
+
 /** `members: {$in: [ids]}` (or `$eq`/a bare list): channels where any of those users is a member. */
 function membersField(appId: number): CustomField<Database, 'channels'> {
   return (eb, operator, value) => {
@@ -47,11 +62,7 @@ function membersField(appId: number): CustomField<Database, 'channels'> {
     return eb(
       'cid',
       'in',
-      eb
-        .selectFrom('members')
-        .select('members.cid')
-        .where('members.app_id', '=', appId)
-        .where('members.user_id', 'in', ids as string[]),
+      cidsWithMember(eb, appId, (m) => m('members.user_id', 'in', ids as string[])),
     );
   };
 }
@@ -65,17 +76,17 @@ function memberName(
     eb(
       'cid',
       'in',
-      eb
-        .selectFrom('members')
-        .select('members.cid')
-        .where('members.app_id', '=', appId)
-        .where('members.user_id', 'in', (m) =>
+      cidsWithMember(eb, appId, (m) =>
+        m(
+          'members.user_id',
+          'in',
           m
             .selectFrom('users')
             .select('users.id')
             .where('users.app_id', '=', appId)
             .where((user) => userName(user, operator, value)),
         ),
+      ),
     );
 }
 
@@ -109,29 +120,24 @@ function ownFields(
     listingUser(key);
     return value;
   };
+  /** The cids of the channels where the listing user's membership matches `condition`. */
+  const ownCids = (eb: ExpressionBuilder<Database, 'channels'>, key: string, condition: MemberCondition) => {
+    const user = listingUser(key);
+    return cidsWithMember(eb, appId, (m) => m.and([m('members.user_id', '=', user), condition(m)]));
+  };
   const ownMembership =
     (key: string, field: CustomField<Database, 'members'>) =>
     (eb: ExpressionBuilder<Database, 'channels'>, operator: string, value: unknown) =>
       eb(
         'cid',
         'in',
-        eb
-          .selectFrom('members')
-          .select('members.cid')
-          .where('members.app_id', '=', appId)
-          .where('members.user_id', '=', listingUser(key))
-          .where((m) => field(m, operator, value)),
+        ownCids(eb, key, (m) => field(m, operator, value)),
       );
   const memberState =
-    (key: string, condition: (eb: ExpressionBuilder<Database, 'members'>) => Expression<SqlBool>) =>
+    (key: string, condition: MemberCondition) =>
     (eb: ExpressionBuilder<Database, 'channels'>, operator: string, value: unknown) => {
       const wanted = flag(key, value, operator);
-      const cids = eb
-        .selectFrom('members')
-        .select('members.cid')
-        .where('members.app_id', '=', appId)
-        .where('members.user_id', '=', userId!)
-        .where((m) => condition(m));
+      const cids = ownCids(eb, key, condition);
       return wanted ? eb('cid', 'in', cids) : eb('cid', 'not in', cids);
     };
   return {
