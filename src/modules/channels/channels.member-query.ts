@@ -4,7 +4,7 @@
  * language and caps of lib/filters.ts.
  */
 import type { Expression, ExpressionBuilder, Kysely, SqlBool } from 'kysely';
-import type { DatabaseDialect } from '../../database/database.js';
+import type { DatabaseDialect, DialectName } from '../../database/database.js';
 import type { Database, MemberRow } from '../../database/database.types.js';
 import { jsonFields } from '../../database/dialects/json-fields.js';
 import { inputError, notFound } from '../../lib/errors.js';
@@ -84,13 +84,30 @@ export const INVITATION_FIELDS: Readonly<Record<'joined' | 'invite', CustomField
   },
 };
 
+/**
+ * A member's `name`: their user's, which lives in the user's custom data, with the operators of a
+ * user's `name` (`$autocomplete` matches the start of a word, `$q` anywhere). queryChannels filters
+ * on it as `member.user.name`.
+ */
+export function memberNameField(dialect: DialectName, appId: number): CustomField<Database, 'members'> {
+  const userName = customTextField<Database, 'users'>(jsonFields[dialect], 'users.custom', 'name');
+  return (eb, operator, value) =>
+    eb(
+      'members.user_id',
+      'in',
+      eb
+        .selectFrom('users')
+        .select('users.id')
+        .where('users.app_id', '=', appId)
+        .where((user) => userName(user, operator, value)),
+    );
+}
+
 /** The fields compiled by hand: a member's user, invitation and role as Stream names them. */
 function memberFields(
   dialect: DatabaseDialect,
   appId: number,
 ): Record<string, CustomField<Database, 'members'>> {
-  const json = jsonFields[dialect.name];
-  const userName = customTextField<Database, 'users'>(json, 'users.custom', 'name');
   return {
     is_moderator: (eb, operator, value) => {
       const is = eb('members.channel_role', '=', 'channel_moderator');
@@ -99,17 +116,7 @@ function memberFields(
     // chatport keeps no channel bans: no member is banned (see data-model.md).
     banned: (eb, operator, value) => (booleanOf('banned', operator, value) ? never(eb) : always(eb)),
     ...INVITATION_FIELDS,
-    // The user's name lives in their custom data. `$autocomplete` matches the start of a word, `$q` anywhere.
-    name: (eb, operator, value) =>
-      eb(
-        'members.user_id',
-        'in',
-        eb
-          .selectFrom('users')
-          .select('users.id')
-          .where('users.app_id', '=', appId)
-          .where((user) => userName(user, operator, value)),
-      ),
+    name: memberNameField(dialect.name, appId),
   };
 }
 

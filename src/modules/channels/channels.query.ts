@@ -12,7 +12,7 @@ import {
   type FieldSpec,
 } from '../../lib/filters.js';
 import { isPlainObject } from '../../lib/json.js';
-import { INVITATION_FIELDS } from './channels.member-query.js';
+import { INVITATION_FIELDS, memberNameField } from './channels.member-query.js';
 
 const CHANNEL_FILTER_FIELDS: Record<string, FieldSpec> = {
   cid: { column: 'cid', kind: 'string' },
@@ -65,29 +65,6 @@ function membersField(appId: number): CustomField<Database, 'channels'> {
       cidsWithMember(eb, appId, (m) => m('members.user_id', 'in', ids as string[])),
     );
   };
-}
-
-/** `member.user.name`: channels where any member's user has a name matching the condition. */
-function memberName(
-  appId: number,
-  userName: CustomField<Database, 'users'>,
-): CustomField<Database, 'channels'> {
-  return (eb, operator, value) =>
-    eb(
-      'cid',
-      'in',
-      cidsWithMember(eb, appId, (m) =>
-        m(
-          'members.user_id',
-          'in',
-          m
-            .selectFrom('users')
-            .select('users.id')
-            .where('users.app_id', '=', appId)
-            .where((user) => userName(user, operator, value)),
-        ),
-      ),
-    );
 }
 
 /** Whether a filter names `field` anywhere, inside `$and`, `$or` and `$nor` too. */
@@ -186,11 +163,18 @@ export async function queryChannelRows(
   const sort = parseSort(input.sort, SORT_FIELDS);
   const own = ownFields(appId, input.userId, input.now);
   const json = jsonFields[dialect.name];
-  const fields = {
+  const memberName = memberNameField(dialect.name, appId);
+  const fields: Record<string, CustomField<Database, 'channels'>> = {
     members: membersField(appId),
     ...own,
     name: customTextField<Database, 'channels'>(json, 'channels.custom', 'name'),
-    'member.user.name': memberName(appId, customTextField(json, 'users.custom', 'name')),
+    // Channels where any member's user has a name matching the condition.
+    'member.user.name': (eb, operator, value) =>
+      eb(
+        'cid',
+        'in',
+        cidsWithMember(eb, appId, (m) => memberName(m, operator, value)),
+      ),
   };
   let query = db
     .selectFrom('channels')
