@@ -57,16 +57,23 @@ export function toMessageResponse(
   });
 }
 
-/** The reactions of the messages among `rows` that have some, by message id. */
+/**
+ * The reactions of the messages among `rows` that have some, and of the messages they quote, by message
+ * id: one query, read beside the quoted messages themselves rather than after them. A quoted message's
+ * counts are not known until it is read, so its id is always asked for; one without reactions simply
+ * matches none.
+ */
 async function reactionsOf(
   db: Kysely<Database>,
   appId: number,
   rows: MessageRow[],
+  quotedIds: string[],
 ): Promise<Map<string, ReactionRow[]>> {
   // reaction_counts is exact (it changes with the reactions, in their transaction): a message without
   // counts has no reactions to look up, which spares a query for every new message.
-  const reacted = rows.filter((r) => r.reaction_counts !== '{}').map((r) => r.id);
-  return reacted.length > 0 ? reactionsByMessage(db, appId, reacted) : new Map<string, ReactionRow[]>();
+  const reacted = new Set(rows.filter((r) => r.reaction_counts !== '{}').map((r) => r.id));
+  for (const id of quotedIds) reacted.add(id);
+  return reacted.size > 0 ? reactionsByMessage(db, appId, reacted) : new Map<string, ReactionRow[]>();
 }
 
 /**
@@ -80,14 +87,12 @@ export async function readMessageLookups(
   { ownUserId, form, knownUsers, alsoUsers = [] }: MessagePresentation,
 ): Promise<MessageLookups> {
   const quotedIds = rows.map((r) => r.quoted_message_id).filter((id): id is string => id !== null);
-  // The quoted messages and the messages' reactions are read side by side (on PostgreSQL they wait on
-  // the network together); a quoted message's own reactions, when it has some, after.
+  // The quoted messages and all the reactions are read side by side (on PostgreSQL they wait on the
+  // network together); the users they show after.
   const [quoted, reactions] = await Promise.all([
     quotedIds.length > 0 ? findMessagesByIds(db, appId, quotedIds) : new Map<string, MessageRow>(),
-    reactionsOf(db, appId, rows),
+    reactionsOf(db, appId, rows, quotedIds),
   ]);
-  const quotedOnly = [...quoted.values()].filter((row) => !reactions.has(row.id));
-  for (const [id, list] of await reactionsOf(db, appId, quotedOnly)) reactions.set(id, list);
   const all = [...rows, ...quoted.values()];
   const userIds = new Set<string>(alsoUsers);
   for (const row of all) {
