@@ -458,6 +458,45 @@ describe.each(testDialects)('import failures and references (%s)', (dialect) => 
     ]);
   });
 
+  it('counts what a batch alone feeds as it writes, and recounts from the rows what later batches add', async () => {
+    const { appId } = await freshApp();
+    // Batches of three lines: m1 takes a reply and a reaction in its own batch and more in later
+    // ones; m3 comes without reactions and takes them in two later batches.
+    const text = linesOf([
+      user('ann'),
+      user('ben'),
+      channel('c'),
+      message('m1', 'c', 'ann'),
+      message('r1', 'c', 'ben', { parent_id: 'm1' }),
+      reaction('m1', 'ann'),
+      reaction('m1', 'ben'),
+      message('m2', 'c', 'ann'),
+      reaction('m2', 'ann'),
+      reaction('m2', 'ben', 'love'),
+      message('r2', 'c', 'ann', { parent_id: 'm1' }),
+      message('m3', 'c', 'ben'),
+      reaction('m3', 'ann'),
+      reaction('m3', 'ben'),
+      reaction('m3', 'ann', 'love'),
+      reaction('m3', 'ben', 'love'),
+      reaction('r1', 'ann', 'wow'),
+    ]);
+    await importText(context, appId, text, { batchSize: 3 });
+    const counters = await context.db
+      .selectFrom('messages')
+      .select(['id', 'reply_count', 'reaction_counts'])
+      .where('app_id', '=', appId)
+      .orderBy('id')
+      .execute();
+    expect(counters).toEqual([
+      { id: 'm1', reply_count: 2, reaction_counts: '{"like":2}' },
+      { id: 'm2', reply_count: 0, reaction_counts: '{"like":1,"love":1}' },
+      { id: 'm3', reply_count: 0, reaction_counts: '{"like":2,"love":2}' },
+      { id: 'r1', reply_count: 0, reaction_counts: '{"wow":1}' },
+      { id: 'r2', reply_count: 0, reaction_counts: '{}' },
+    ]);
+  });
+
   it('a later line for the same id replaces the earlier one, within a batch and across batches', async () => {
     const { appId, client } = await freshApp();
     const text = linesOf([

@@ -39,9 +39,9 @@ export interface BulkWriter {
   upsert<T extends TableName, C extends ColumnOf<T>>(request: BulkUpsert<T, C>): Promise<void>;
   /**
    * Writes rows expected to be new the cheapest way the database has (PostgreSQL: COPY straight into
-   * the table), ending as `upsert` would. Resolves false when a key turned out stored and the database
-   * could not write them that way: then nothing of the call was written, the transaction goes on, and
-   * the caller upserts the rows instead. (SQLite upserts them at once and always resolves true.)
+   * the table), ending as `upsert` would. Resolves false when a key turned out stored: then the stored
+   * rows were left as they were (PostgreSQL wrote none of the call's rows, SQLite the new ones), the
+   * transaction goes on, and the caller upserts the rows instead.
    */
   insertNew<T extends TableName, C extends ColumnOf<T>>(request: BulkRows<T, C>): Promise<boolean>;
   /** Sets the non-key columns of the rows with these keys; keys without a stored row are skipped. */

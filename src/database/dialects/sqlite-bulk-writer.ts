@@ -53,8 +53,8 @@ function updateSql(table: string, plan: BulkPlan): string {
 
 /**
  * Runs `statement` once per `perStatement` rows from `start`, binding their values in `order`, row after
- * row; returns where it stopped (the rows left are fewer than `perStatement`). Arguments bind faster
- * than one array.
+ * row; returns where it stopped (the rows left are fewer than `perStatement`) and the rows the runs
+ * changed (triggers' writes not counted). Arguments bind faster than one array.
  */
 function runRows(
   statement: Statement,
@@ -62,19 +62,20 @@ function runRows(
   rows: ReadonlyArray<object>,
   perStatement = 1,
   start = 0,
-): number {
+): { next: number; changes: number } {
   const width = order.length;
   const values = new Array<unknown>(width * perStatement);
   let next = start;
+  let changes = 0;
   for (; next + perStatement <= rows.length; next += perStatement) {
     let v = 0;
     for (let r = next; r < next + perStatement; r++) {
       const record = rows[r] as Record<string, unknown>;
       for (let i = 0; i < width; i++) values[v++] = record[order[i]!];
     }
-    statement.run(...values);
+    changes += statement.run(...values).changes;
   }
-  return next;
+  return { next, changes };
 }
 
 export type SqliteBulkScope = <T>(
@@ -104,28 +105,35 @@ export function createSqliteBulkScope(native: SqliteDatabase.Database): SqliteBu
         throw new Error('the bulk writer can only be used inside the write transaction that lent it');
       }
     };
+    /** Writes the rows ROWS_PER_STATEMENT at a time, the rest one by one; returns the rows changed. */
+    const insertRows = (table: string, plan: BulkPlan, rows: ReadonlyArray<object>): number => {
+      const many =
+        rows.length >= ROWS_PER_STATEMENT
+          ? runRows(
+              prepare(upsertSql(table, plan, ROWS_PER_STATEMENT)),
+              plan.columns,
+              rows,
+              ROWS_PER_STATEMENT,
+            )
+          : { next: 0, changes: 0 };
+      return (
+        many.changes + runRows(prepare(upsertSql(table, plan, 1)), plan.columns, rows, 1, many.next).changes
+      );
+    };
     const writer: BulkWriter = {
       async upsert(request) {
         assertOpen();
         if (request.rows.length === 0) return;
-        const plan = planBulkWrite(request);
-        const { rows } = request;
-        const done =
-          rows.length >= ROWS_PER_STATEMENT
-            ? runRows(
-                prepare(upsertSql(request.table, plan, ROWS_PER_STATEMENT)),
-                plan.columns,
-                rows,
-                ROWS_PER_STATEMENT,
-              )
-            : 0;
-        runRows(prepare(upsertSql(request.table, plan, 1)), plan.columns, rows, 1, done);
+        insertRows(request.table, planBulkWrite(request), request.rows);
       },
-      // SQLite's upsert is its cheapest way in for new rows too: plain INSERTs under a savepoint (to
-      // take them back on a conflict) measured slower, likely the savepoint journaling every page.
+      // An insert that skips stored keys (ON CONFLICT DO NOTHING) is SQLite's cheapest way in for new
+      // rows: plain INSERTs under a savepoint (to take them back on a conflict) measured slower, likely
+      // the savepoint journaling every page. Fewer rows changed than given means a key was stored.
       async insertNew(request) {
-        await writer.upsert(request);
-        return true;
+        assertOpen();
+        if (request.rows.length === 0) return true;
+        const plan = { ...planBulkWrite(request), assigned: [] };
+        return insertRows(request.table, plan, request.rows) === request.rows.length;
       },
       async update(request) {
         assertOpen();

@@ -20,7 +20,13 @@ import {
   rowsOf,
   type ImportCounts,
 } from './import-batch.js';
-import { prepareImportCounters, refreshImportCounters } from './import-counters.js';
+import {
+  countNewMessages,
+  ImportedWithoutReactions,
+  prepareImportCounters,
+  refreshImportCounters,
+  restoreCounterTargets,
+} from './import-counters.js';
 import type { ImportInput } from './import-line-reader.js';
 import type { LineFailure } from './import-parser.js';
 import { parseInput, type ParserMode } from './import-parser-thread.js';
@@ -109,6 +115,7 @@ async function importInTransaction(
   const rowLocks = options.dialect.rowLocks;
   const now = () => clock.nowMicros();
   const stored = new StoredReferences();
+  const withoutReactions = new ImportedWithoutReactions();
   // Into an app without messages, a line can only replace a row an earlier line of the import wrote.
   const appHadMessages = await hasMessages(trx, appId);
   const totals = emptyCounts();
@@ -129,7 +136,12 @@ async function importInTransaction(
       }
       stampImportTime(batch, now);
       writing(batch);
-      await writeBatch({ trx, writer, appId, rowLocks, appHadMessages }, batch, stored, parsed.pending);
+      await writeBatch(
+        { trx, writer, appId, rowLocks, appHadMessages, withoutReactions },
+        batch,
+        stored,
+        parsed.pending,
+      );
       writing(undefined);
       addCounts(totals, batch.counts);
     }
@@ -172,11 +184,12 @@ interface ImportWriting {
   rowLocks: boolean;
   /** The app had messages when the import began: any line may replace a stored row. */
   appHadMessages: boolean;
+  withoutReactions: ImportedWithoutReactions;
 }
 
 /** Writes one batch: checks references, then upserts in dependency order and refreshes the counters. */
 async function writeBatch(
-  { trx, writer, appId, rowLocks, appHadMessages }: ImportWriting,
+  { trx, writer, appId, rowLocks, appHadMessages, withoutReactions }: ImportWriting,
   batch: ImportBatch,
   stored: StoredReferences,
   pending: PendingReferences,
@@ -196,12 +209,17 @@ async function writeBatch(
     batch.messages,
     ({ row }) => !batch.maybeStoredMessages.has(row.id),
   );
-  await insertOrUpsert(writer, { ...messageTable, rows: newMessages });
+  const counted = countNewMessages(batch, counterTargets);
+  if (!(await writer.insertNew({ ...messageTable, rows: newMessages }))) {
+    // A key was stored after all: the upsert keeps that row's counters, so every one is recounted.
+    await writer.upsert({ ...messageTable, rows: newMessages });
+    restoreCounterTargets(counterTargets, counted);
+  } else withoutReactions.add(counted.reactionless);
   await writer.upsert({ ...messageTable, rows: otherMessages });
   // Every message of an app that had none is the import's own, so are the reactions on them.
   if (appHadMessages) await writer.upsert({ ...reactionTable, rows: rowsOf(batch.reactions) });
   else await insertOrUpsert(writer, { ...reactionTable, rows: rowsOf(batch.reactions) });
-  await refreshImportCounters(trx, writer, appId, counterTargets);
+  await refreshImportCounters(trx, writer, appId, counterTargets, withoutReactions);
 }
 
 /**
