@@ -64,39 +64,57 @@ describe.each(testDialects)('a send whose channel row cannot be updated (%s)', (
         .executeTakeFirstOrThrow()
     ).last_message_at;
 
-  it('answers with the stored message, or refuses it and stores nothing: never an error for a stored one', async () => {
-    const channel = t.app.client.channel('messaging', 'broken', { created_by_id: 'ann' } as never);
-    await channel.create();
-    const allow = await refuse(db, dialect, 'update', 'channels', {
-      column: 'cid',
-      value: 'messaging:broken',
-    });
-    try {
-      const sent = channel.sendMessage({ id: 'kept-or-refused', text: 'hello', user_id: 'ann' });
-      if (dialect === 'postgres') {
-        // last_message_at moves after the commit: the message is stored, so the send succeeds.
-        const { message } = await sent;
-        expect(message.id).toBe('kept-or-refused');
-        expect(await stored('kept-or-refused')).toHaveLength(1);
-        expect(await lastMessageAt('messaging:broken')).toBeNull();
-      } else {
-        // SQLite moves it in the message's transaction: the failure rolls the message back.
-        await expect(sent).rejects.toMatchObject({ response: { status: 500 } });
-        expect(await stored('kept-or-refused')).toEqual([]);
+  // A plain send is stored with its last_message_at by one statement (PostgreSQL) or one transaction
+  // (SQLite); a send that quotes a message runs a transaction, and PostgreSQL moves last_message_at
+  // after its commit (messages.channel-activity.ts).
+  it.each([
+    { kind: 'a plain send', quotes: false },
+    { kind: 'a send that quotes a message', quotes: true },
+  ])(
+    '$kind is answered with the stored message, or refused with nothing stored: never an error for a stored one',
+    async ({ quotes }) => {
+      const id = quotes ? 'broken-quoting' : 'broken-plain';
+      const channel = t.app.client.channel('messaging', id, { created_by_id: 'ann' } as never);
+      await channel.create();
+      if (quotes) await channel.sendMessage({ id: `${id}-quoted`, text: 'quote me', user_id: 'ann' });
+      const before = await lastMessageAt(`messaging:${id}`);
+      const allow = await refuse(db, dialect, 'update', 'channels', {
+        column: 'cid',
+        value: `messaging:${id}`,
+      });
+      const movedAfterCommit = quotes && dialect === 'postgres';
+      try {
+        const sent = channel.sendMessage({
+          id: `${id}-kept-or-refused`,
+          text: 'hello',
+          user_id: 'ann',
+          ...(quotes ? { quoted_message_id: `${id}-quoted` } : {}),
+        });
+        if (movedAfterCommit) {
+          // last_message_at moves after the commit: the message is stored, so the send succeeds.
+          const { message } = await sent;
+          expect(message.id).toBe(`${id}-kept-or-refused`);
+          expect(await stored(`${id}-kept-or-refused`)).toHaveLength(1);
+          expect(await lastMessageAt(`messaging:${id}`)).toBe(before);
+        } else {
+          // Moved with the message: the failure takes the message back.
+          await expect(sent).rejects.toMatchObject({ response: { status: 500 } });
+          expect(await stored(`${id}-kept-or-refused`)).toEqual([]);
+        }
+      } finally {
+        await allow();
       }
-    } finally {
-      await allow();
-    }
-    if (dialect === 'postgres') {
-      // The failed move is tried again in the background, and then catches up.
-      const [row] = await stored('kept-or-refused');
-      await waitFor(
-        () => lastMessageAt('messaging:broken'),
-        (at) => at === row!.created_at,
-        { what: 'last_message_at to catch up' },
-      );
-    }
-  });
+      if (movedAfterCommit) {
+        // The failed move is tried again in the background, and then catches up.
+        const [row] = await stored(`${id}-kept-or-refused`);
+        await waitFor(
+          () => lastMessageAt(`messaging:${id}`),
+          (at) => at === row!.created_at,
+          { what: 'last_message_at to catch up' },
+        );
+      }
+    },
+  );
 
   it('a channel whose row cannot be updated, sent into beside other channels at once, holds back none of theirs', async () => {
     const others = ['beside-1', 'beside-2', 'beside-3'].map((id) =>
@@ -115,8 +133,9 @@ describe.each(testDialects)('a send whose channel row cannot be updated (%s)', (
         ),
       );
       for (const [i, result] of sent.entries()) {
-        // SQLite moves last_message_at in the message's transaction: only the broken channel's fail.
-        if (i % 4 !== 3 || dialect === 'postgres') expect(result.status).toBe('fulfilled');
+        // last_message_at moves with the message (in its statement or transaction): only the broken
+        // channel's fail.
+        if (i % 4 !== 3) expect(result.status).toBe('fulfilled');
         else expect(result).toMatchObject({ status: 'rejected', reason: { response: { status: 500 } } });
       }
       for (const [i, channel] of others.entries()) {
@@ -172,6 +191,7 @@ describe.each(testDialects)('a send whose channel row cannot be updated (%s)', (
     async () => {
       const channel = t.app.client.channel('messaging', 'logged', { created_by_id: 'ann' } as never);
       await channel.create();
+      await channel.sendMessage({ id: 'logged-quoted', text: 'quote me', user_id: 'ann' });
       const { lines, logger } = recordingLogger();
       const allow = await refuse(db, dialect, 'update', 'channels', {
         column: 'cid',
@@ -184,7 +204,8 @@ describe.each(testDialects)('a send whose channel row cannot be updated (%s)', (
           appId,
           { kind: 'server' },
           'messaging:logged',
-          { id: 'logged-1', text: 'hello', user_id: 'ann' },
+          // Quoting, so that it runs the transaction whose last_message_at moves after the commit.
+          { id: 'logged-1', text: 'hello', user_id: 'ann', quoted_message_id: 'logged-quoted' },
         ));
       } finally {
         await allow();

@@ -1,6 +1,8 @@
 /**
  * The channel's last_message_at on databases with row locks (PostgreSQL), moved after a message
- * commits rather than inside its transaction. An UPDATE of the channel row in the message's
+ * sent by a transaction (a reply shown in the channel, a message that quotes another) commits rather
+ * than inside its transaction; messages stored by the batch statement move it in that statement
+ * (messages.dialects.ts, insertMessagesIntoOpenChannels). An UPDATE of the channel row in the message's
  * transaction would hold that row's lock until the commit's WAL flush, so every message into a
  * channel would wait for the flush of the one before it. Here the messages commit side by side
  * (their flushes shared), and the channel rows are then updated by one statement at a time, for

@@ -31,7 +31,12 @@ const MESSAGE_COLUMNS = Object.keys(MESSAGE_COLUMN_TYPES) as Array<keyof Message
  * inserts each message whose users all exist and whose channel takes it: the channel exists, is not
  * deleted, is not frozen (unless `frozenToo`), and has `member` as a member when one is named. The
  * channel rows are read `FOR KEY SHARE`, held until the statement commits, as storeMessage's
- * transaction holds its channel. Answers with the users found and the keys (storedMessageKey) of the
+ * transaction holds its channel. Each channel's last_message_at moves forward to its newest message
+ * inserted, never back, in the same statement: a batch pays for one round trip and one commit, not
+ * two. Those rows are locked `FOR NO KEY UPDATE` in key order before any is updated, so batches
+ * (of this process and of others) lock them in the same order and queue rather than deadlock; they
+ * are held until the commit's WAL flush, which is why a process runs one batch at a time
+ * (messages.send-batches.ts). Answers with the users found and the keys (storedMessageKey) of the
  * messages inserted; of the others nothing tells why (the caller finds out). Ids taken, in the table
  * or earlier in `inserts`, are skipped.
  *
@@ -81,10 +86,29 @@ export async function insertMessagesIntoOpenChannels(
           and not exists (select 1 from found where found.app_id = sent.app_id and found.id = named.user_id))
       for key share of channels
       on conflict (app_id, id) do nothing
-      returning app_id, id
+      returning app_id, id, cid, created_at, parent_id, show_in_channel
+    ),
+    newest as (
+      select app_id, cid, max(created_at) as created_at from stored
+      where parent_id is null or show_in_channel = 1
+      group by app_id, cid
+    ),
+    locked as (
+      select channels.app_id, channels.cid, newest.created_at from channels
+      join newest on newest.app_id = channels.app_id and newest.cid = channels.cid
+      order by channels.app_id, channels.cid
+      for no key update of channels
+    ),
+    moved as (
+      update channels set last_message_at = locked.created_at
+      from locked
+      where channels.app_id = locked.app_id and channels.cid = locked.cid
+        and coalesce(channels.last_message_at, -1) < locked.created_at
     )
     select (select coalesce(json_agg(found), '[]') from found) as users,
-      (select coalesce(json_agg(stored), '[]') from stored) as stored`.compile(db);
+      (select coalesce(json_agg(json_build_object('app_id', app_id, 'id', id)), '[]') from stored) as stored`.compile(
+    db,
+  );
   keepPrepared(query.sql);
   const [result] = (await db.executeQuery(query)).rows;
   return {
@@ -100,8 +124,8 @@ export interface ChannelKey {
 }
 
 /**
- * PostgreSQL (only databases with row locks move last_message_at after the commit: see
- * messages.channel-activity.ts): moves each channel's last_message_at forward to its newest shown
+ * PostgreSQL (only databases with row locks move last_message_at after the commit of a send's
+ * transaction: see messages.channel-activity.ts): moves each channel's last_message_at forward to its newest shown
  * message (a top-level message, or a reply shown in the channel), never back. Run after the messages
  * committed, in a statement of its own: it reads every message committed before it started, so one
  * run covers all of them, and a run that never happened (a crash after a commit) is made up by the

@@ -58,6 +58,8 @@ export interface StoredMessage {
  * channel commit side by side; last_message_at then moves after the commit
  * (messages.channel-activity.ts; should that fail, the send still answers with its stored message
  * and the move is logged and retried). SQLite, one writer at a time, moves it in the transaction.
+ * A top-level message that quotes nothing, on PostgreSQL, is stored by the batch statement instead,
+ * which moves last_message_at itself (storeInOneStatement).
  */
 export async function storeMessage(
   deps: SendDeps,
@@ -74,10 +76,12 @@ export async function storeMessage(
   const userId = actingUserId(caller, input.userId, 'message.user_id');
   const id = input.id ?? newMessageId();
   const grouped = groupedSendStatements[dialect.name];
-  const stored =
-    (grouped && input.parentId === undefined && input.quotedMessageId === undefined
+  const inOneStatement =
+    grouped && input.parentId === undefined && input.quotedMessageId === undefined
       ? await storeInOneStatement(deps, grouped, appId, caller, cid, userId, id, input, options)
-      : undefined) ??
+      : undefined;
+  const stored =
+    inOneStatement ??
     (await dialect.writeTransaction(async (trx) => {
       const channel = await findChannel(trx, appId, cid, dialect.rowLocks && 'keyShare');
       if (!channel || channel.deleted_at !== null) throw notFound(`channel ${cid} does not exist`);
@@ -134,7 +138,8 @@ export async function storeMessage(
       }
       return { row, users };
     }));
-  if (shownInChannel(stored.row) && dialect.rowLocks)
+  // The batch statement moved last_message_at itself.
+  if (!inOneStatement && shownInChannel(stored.row) && dialect.rowLocks)
     await advanceLastMessageAtAfterCommit(
       { db: dialect.derivedWritesDb, keepPrepared: dialect.keepPrepared, logger },
       appId,
@@ -180,8 +185,9 @@ function newMessageRow(
 /**
  * The short path for a top-level message that quotes nothing, where the dialect has a statement for
  * batches (messages.dialects.ts: PostgreSQL): stored with the other messages sent at the same time by
- * one autocommit statement, which reads their users and stores each only if its channel takes it,
- * holding the channel row shared as the transaction does (messages.send-batches.ts). Undefined when it stored nothing: the transaction then runs and says why
+ * one autocommit statement, which reads their users, stores each only if its channel takes it
+ * (holding the channel row shared, as the transaction does) and moves the channels' last_message_at
+ * (messages.send-batches.ts). Undefined when it stored nothing: the transaction then runs and says why
  * (or stores the message, if what refused it changed meanwhile, as a later send would).
  */
 async function storeInOneStatement(
