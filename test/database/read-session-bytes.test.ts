@@ -78,6 +78,24 @@ describe.each(testDialects)('read session queryBytes (%s)', (dialect) => {
     });
     expect(answers.map(([row]) => Number(row!.n))).toEqual([1, 1, 1, 1, 1, 1]);
   });
+
+  it('starts every connection with startAll, and each gets the statements made everywhere before and while it starts', async () => {
+    const answers = await t.context.dialect.readSession({ parallelism: 3 }, async (session) => {
+      await session.everywhere(sql`create temporary table before_start (n integer)`.compile(session.db));
+      session.startAll();
+      await session.everywhere(sql`create temporary table while_starting (n integer)`.compile(session.db));
+      await session.everywhere(sql`insert into while_starting (n) values (1), (2)`.compile(session.db));
+      const count = sql<{
+        n: number | string;
+      }>`select count(*) + (select count(*) from before_start) as n from while_starting`.compile(session.db);
+      // Queries at once, while the connections start and once all have started.
+      const early = await Promise.all(Array.from({ length: 6 }, () => session.query(count)));
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const late = await Promise.all(Array.from({ length: 6 }, () => session.query(count)));
+      return [...early, ...late];
+    });
+    expect(answers.map(([row]) => Number(row!.n))).toEqual(Array.from({ length: 12 }, () => 2));
+  });
 });
 
 describe('inlining parameters into a COPY', () => {

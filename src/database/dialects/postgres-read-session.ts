@@ -38,28 +38,30 @@ export async function withPostgresReadSession<T>(
   const everywhere: CompiledQuery[] = [];
   const parallelism = Math.max(1, Math.floor(options.parallelism));
 
+  function connect(): Connection {
+    const connection: Connection = {
+      client: undefined,
+      busy: 0,
+      ready: Promise.resolve(),
+      free: Promise.resolve(),
+    };
+    // The statements made so far; one made while it connects reaches it in turn, by `everywhere`.
+    const replay = [...everywhere];
+    connection.ready = pool.connect().then(async (client) => {
+      connection.client = client;
+      await client.query('set jit = off');
+      for (const query of replay) await run(client, query);
+    });
+    connection.ready.catch(() => undefined);
+    connection.free = connection.ready;
+    connections.push(connection);
+    return connection;
+  }
+
   function pick(): Connection {
     const idle = connections.find((connection) => connection.busy === 0);
     if (idle) return idle;
-    if (connections.length < parallelism) {
-      const connection: Connection = {
-        client: undefined,
-        busy: 0,
-        ready: Promise.resolve(),
-        free: Promise.resolve(),
-      };
-      // The statements made so far; one made while it connects reaches it in turn, by `everywhere`.
-      const replay = [...everywhere];
-      connection.ready = pool.connect().then(async (client) => {
-        connection.client = client;
-        await client.query('set jit = off');
-        for (const query of replay) await run(client, query);
-      });
-      connection.ready.catch(() => undefined);
-      connection.free = connection.ready;
-      connections.push(connection);
-      return connection;
-    }
+    if (connections.length < parallelism) return connect();
     return connections.reduce((a, b) => (b.busy < a.busy ? b : a));
   }
 
@@ -108,6 +110,9 @@ export async function withPostgresReadSession<T>(
       const started = [...connections];
       await db.executeQuery(query);
       await Promise.all(started.map((connection) => inTurn(connection, (client) => run(client, query))));
+    },
+    startAll() {
+      while (connections.length < parallelism) connect();
     },
   };
   await sql`set jit = off`.execute(db);

@@ -41,6 +41,12 @@ export interface ReadSession {
   queryBytes(query: CompiledQuery): Promise<Array<Array<Buffer | null>>>;
   /** Runs a statement on every connection of the session, now and on any it starts later. */
   everywhere(query: CompiledQuery): Promise<void>;
+  /**
+   * Starts every connection the session may use, without waiting for them, rather than when a query
+   * first needs each: for a read known to be long, so that they start while the work before its first
+   * heavy query is done.
+   */
+  startAll(): void;
 }
 
 /** queryBytes's answer from rows a driver decoded: each value as the bytes of its text, or null. */

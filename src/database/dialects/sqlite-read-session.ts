@@ -4,12 +4,14 @@
  * session's queries alternate between its own handle (on the calling thread) and reader threads, each
  * with a handle of its own on the file (WAL lets any number read at once), started when a query finds
  * the others busy; their results come back as transferred buffers, without a copy. A session whose
- * queries never overlap starts no thread at all.
+ * queries never overlap starts no thread at all. No query waits for a thread to start (loading the
+ * driver and opening the file take a hundred milliseconds on a busy machine): until one is ready, the
+ * session's own handle runs the queries.
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, SqliteDialect, type CompiledQuery } from 'kysely';
+import { CompiledQuery, Kysely, SqliteDialect } from 'kysely';
 import type { Database } from '../database.types.js';
 import { rowsAsBytes, type ReadSession, type ReadSessionOptions } from './read-session.js';
 
@@ -128,23 +130,35 @@ export async function withSqliteReadSession<T>(
   native.pragma(`cache_size = -${SESSION_CACHE_KIB}`);
   native.pragma('temp_store = MEMORY');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: native }) });
-  const threads: Array<{ thread: ReaderThread; ready: Promise<unknown> }> = [];
+  /** Ready once the thread has opened the file; broken if a statement of `everywhere` failed on it. */
+  const threads: Array<{ thread: ReaderThread; ready: boolean; broken: boolean }> = [];
   const everywhere: CompiledQuery[] = [];
   const parallelism = Math.max(1, Math.floor(options.parallelism));
 
-  /** An idle reader thread, a new one, or undefined: the session's own handle, on this thread. */
-  function pick(): { thread: ReaderThread; ready: Promise<unknown> } | undefined {
-    const idle = threads.find(({ thread }) => thread.busy === 0);
-    if (idle) return idle;
-    if (threads.length < parallelism - 1) {
-      const thread = new ReaderThread(filename);
-      // The thread answers in order: its copies of the session's temporary tables come first.
-      const ready = Promise.all(everywhere.map((query) => thread.run(query)));
-      ready.catch(() => undefined);
-      const started = { thread, ready };
-      threads.push(started);
-      return started;
-    }
+  /** Runs a statement of `everywhere` on a thread; one that fails there leaves the thread unused. */
+  function setUp(started: (typeof threads)[number], query: CompiledQuery): Promise<unknown> {
+    const done = started.thread.run(query);
+    done.catch(() => (started.broken = true));
+    return done;
+  }
+
+  function startThread(): void {
+    const started = { thread: new ReaderThread(filename), ready: false, broken: false };
+    threads.push(started);
+    // The thread answers in order: its copies of the session's temporary tables come first, and the
+    // no-op after them answers once it has opened the file and made them.
+    for (const query of everywhere) setUp(started, query);
+    started.thread.run(CompiledQuery.raw('select 1')).then(
+      () => (started.ready = true),
+      () => undefined,
+    );
+  }
+
+  /** An idle reader thread that is ready, or undefined: the session's own handle, on this thread. */
+  function pick(): ReaderThread | undefined {
+    const idle = threads.find(({ thread, ready, broken }) => ready && !broken && thread.busy === 0);
+    if (idle) return idle.thread;
+    if (threads.length < parallelism - 1) startThread();
     return undefined;
   }
 
@@ -154,19 +168,24 @@ export async function withSqliteReadSession<T>(
     inFlight: parallelism,
     readOnly: false,
     async query<R>(query: CompiledQuery<R>): Promise<R[]> {
-      const reader = pick();
-      if (!reader) return (await db.executeQuery(query)).rows;
-      const { thread, ready } = reader;
-      const rows = thread.run(query);
-      rows.catch(() => undefined);
-      await ready;
-      return (await rows) as R[];
+      const thread = pick();
+      if (!thread) return (await db.executeQuery(query)).rows;
+      return (await thread.run(query)) as R[];
     },
     queryBytes: async (query) => rowsAsBytes(await session.query<Record<string, unknown>>(query)),
     async everywhere(query) {
       everywhere.push(query);
       await db.executeQuery(query);
-      await Promise.all(threads.map(({ thread }) => thread.run(query)));
+      // A thread still starting gets it in turn, not waited for: no query reaches it before.
+      const waited: Array<Promise<unknown>> = [];
+      for (const started of threads) {
+        if (started.ready) waited.push(started.thread.run(query));
+        else setUp(started, query);
+      }
+      await Promise.all(waited);
+    },
+    startAll() {
+      while (threads.length < parallelism - 1) startThread();
     },
   };
   try {

@@ -193,6 +193,7 @@ export function createSqliteDialect(filename: string): DatabaseDialect {
           queryBytes: async (query) =>
             rowsAsBytes((await db.executeQuery(query)).rows as Array<Record<string, unknown>>),
           everywhere: async (query) => void (await db.executeQuery(query)),
+          startAll: () => undefined,
         });
       }
       return withSqliteReadSession(filename, options, work);

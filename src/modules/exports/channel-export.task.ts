@@ -4,7 +4,7 @@ import { exportFileKey } from '../storage/storage.keys.js';
 import { payloadParser } from '../tasks/tasks.payload.js';
 import type { TaskInvocation, TaskKind } from '../tasks/tasks.types.js';
 import { ChannelExportRequest } from './channel-export.request.js';
-import { countMessages } from './channel-export.source.js';
+import { countMessages, MESSAGE_PAGE_SIZE } from './channel-export.source.js';
 import { resolveTargets, scopeOf } from './channel-export.targets.js';
 import { writeChannelExport, type ExportCounts } from './channel-export.writer.js';
 import { ExportCheckpointer, openExportWrite, resumedFields } from './export-checkpoint.js';
@@ -79,6 +79,9 @@ const runChannelExport: TaskKind<ChannelExportRequest>['run'] = async ({
           session.db,
           scopeOf(task.appId, target, request, exportSql.changes),
         );
+      // An export of more than a page encodes its pages on all of the session's connections: they
+      // start while the head of the file is written, not when the first page waits for them.
+      if (messagesTotal > MESSAGE_PAGE_SIZE) session.startAll();
       const tracker = new ExportCheckpointer({
         clock,
         everyMillis: config.exportCheckpointMillis,
