@@ -79,7 +79,7 @@ describe.each(testDialects)('read session queryBytes (%s)', (dialect) => {
     expect(answers.map(([row]) => Number(row!.n))).toEqual([1, 1, 1, 1, 1, 1]);
   });
 
-  it('starts every connection with startAll, and each gets the statements made everywhere before and while it starts', async () => {
+  it('gives every connection, those startAll starts ahead and any started later, the statements made everywhere before and while it starts', async () => {
     const answers = await t.context.dialect.readSession({ parallelism: 3 }, async (session) => {
       await session.everywhere(sql`create temporary table before_start (n integer)`.compile(session.db));
       session.startAll();

@@ -38,30 +38,28 @@ export async function withPostgresReadSession<T>(
   const everywhere: CompiledQuery[] = [];
   const parallelism = Math.max(1, Math.floor(options.parallelism));
 
-  function connect(): Connection {
-    const connection: Connection = {
-      client: undefined,
-      busy: 0,
-      ready: Promise.resolve(),
-      free: Promise.resolve(),
-    };
-    // The statements made so far; one made while it connects reaches it in turn, by `everywhere`.
-    const replay = [...everywhere];
-    connection.ready = pool.connect().then(async (client) => {
-      connection.client = client;
-      await client.query('set jit = off');
-      for (const query of replay) await run(client, query);
-    });
-    connection.ready.catch(() => undefined);
-    connection.free = connection.ready;
-    connections.push(connection);
-    return connection;
-  }
-
   function pick(): Connection {
     const idle = connections.find((connection) => connection.busy === 0);
     if (idle) return idle;
-    if (connections.length < parallelism) return connect();
+    if (connections.length < parallelism) {
+      const connection: Connection = {
+        client: undefined,
+        busy: 0,
+        ready: Promise.resolve(),
+        free: Promise.resolve(),
+      };
+      // The statements made so far; one made while it connects reaches it in turn, by `everywhere`.
+      const replay = [...everywhere];
+      connection.ready = pool.connect().then(async (client) => {
+        connection.client = client;
+        await client.query('set jit = off');
+        for (const query of replay) await run(client, query);
+      });
+      connection.ready.catch(() => undefined);
+      connection.free = connection.ready;
+      connections.push(connection);
+      return connection;
+    }
     return connections.reduce((a, b) => (b.busy < a.busy ? b : a));
   }
 
@@ -111,9 +109,9 @@ export async function withPostgresReadSession<T>(
       await db.executeQuery(query);
       await Promise.all(started.map((connection) => inTurn(connection, (client) => run(client, query))));
     },
-    startAll() {
-      while (connections.length < parallelism) connect();
-    },
+    // A connection starts in milliseconds, when a query first needs it: connecting them all ahead of
+    // an export's first page measured no faster.
+    startAll: () => undefined,
   };
   await sql`set jit = off`.execute(db);
   let failed = false;

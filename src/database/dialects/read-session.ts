@@ -42,9 +42,9 @@ export interface ReadSession {
   /** Runs a statement on every connection of the session, now and on any it starts later. */
   everywhere(query: CompiledQuery): Promise<void>;
   /**
-   * Starts every connection the session may use, without waiting for them, rather than when a query
-   * first needs each: for a read known to be long, so that they start while the work before its first
-   * heavy query is done.
+   * For a read known to be long: starts, without waiting for them, the connections the session may
+   * use where starting one takes long (SQLite's reader threads load the driver and open the file), so
+   * they start while the work before its first heavy query is done. Others start when first needed.
    */
   startAll(): void;
 }

@@ -79,8 +79,8 @@ const runChannelExport: TaskKind<ChannelExportRequest>['run'] = async ({
           session.db,
           scopeOf(task.appId, target, request, exportSql.changes),
         );
-      // An export of more than a page encodes its pages on all of the session's connections: they
-      // start while the head of the file is written, not when the first page waits for them.
+      // An export of more than a page encodes its pages on all of the session's connections: those
+      // slow to start do so while the head of the file is written, not when the first page needs them.
       if (messagesTotal > MESSAGE_PAGE_SIZE) session.startAll();
       const tracker = new ExportCheckpointer({
         clock,
